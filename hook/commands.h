@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The commands of the oci-seccomp-learn executable. Each lives in its own
+ * cmd_*.c file, parses its own options and calls lib/ for the work. */
+#pragma once
+
+#include "util.h"
+
+/* Documented exit codes (doc/cli.md, --help). */
+enum {
+        EXIT_OK = 0,
+        EXIT_FAILURE_ = 1, /* the operation failed; the message says why */
+        EXIT_USAGE = 2,    /* bad command line */
+        EXIT_NOTFOUND = 3, /* the image or version asked for is not stored */
+};
+
+/* Options that come before the command and apply to all. */
+typedef struct osl_global {
+        const char *store;   /* --store or $OCI_SECCOMP_LEARN_STORE; NULL: default */
+        const char *run_dir; /* --run-dir or $OCI_SECCOMP_LEARN_RUNDIR; NULL: default */
+        const char *argv0;   /* how we were called */
+} osl_global;
+
+typedef int (*osl_command_fn)(int argc, char **argv, const osl_global *g);
+
+/* argv[0] is the command name; getopt_long may be used (optind is reset). */
+int cmd_profile(int argc, char **argv, const osl_global *g);
+int cmd_inject(int argc, char **argv, const osl_global *g);
+int cmd_precreate(int argc, char **argv, const osl_global *g);
+int cmd_runtime(int argc, char **argv, const osl_global *g);
+int cmd_agent(int argc, char **argv, const osl_global *g);
+int cmd_prestart(int argc, char **argv, const osl_global *g);
+int cmd_poststop(int argc, char **argv, const osl_global *g);
+
+/* Prints "oci-seccomp-learn COMMAND: message" to stderr once. */
+void osl_print_error(const char *command, const osl_error *err);
+/* Maps an error code to an exit code (-ENOENT -> EXIT_NOTFOUND, else 1). */
+int osl_exit_code(int r);
+/* true when argv holds --help or -h anywhere before "--". */
+bool osl_wants_help(int argc, char **argv);

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Which image a container runs, and how that becomes a directory name. */
+#pragma once
+
+#include "json.h"
+
+#define OSL_ANNOTATION_IMAGE "io.seccomp-learn.image"
+#define OSL_ANNOTATION_MODE "io.seccomp-learn.mode"
+#define OSL_ANNOTATION_VERSION "io.seccomp-learn.version"
+
+typedef struct osl_image {
+        char *key;    /* repository without tag or digest: "docker.io/library/redis" */
+        char *name;   /* the reference as found */
+        char *tag;    /* NULL when none */
+        char *digest; /* "sha256:..." or NULL */
+        const char *source; /* static: which rule found it, e.g. "annotation io.seccomp-learn.image" */
+} osl_image;
+
+void osl_image_clear(osl_image *img);
+
+/* Splits "host:5000/repo/name:tag@sha256:..." into key, tag, digest. */
+int osl_image_parse_ref(const char *ref, osl_image *out, osl_error *err);
+
+/* Resolves in this order: annotation io.seccomp-learn.image; CRI-O's
+ * io.kubernetes.cri-o.ImageName (digest from io.kubernetes.cri-o.ImageRef);
+ * containerd CRI's io.kubernetes.cri.image-name; podman's containers/storage
+ * (bundle = .../overlay-containers/ID/userdata: containers.json gives the
+ * image id, images.json its names). annotations may be NULL, bundle may be
+ * NULL. -ENOENT with a one-line message naming io.seccomp-learn.image when
+ * nothing matches. */
+int osl_image_resolve(const jv *annotations, const char *bundle, osl_image *out, osl_error *err);
+
+/* Encodes a key into one safe path component: bytes outside [A-Za-z0-9._-]
+ * and a leading '.' become %XX, so the result never holds '/', NUL, control
+ * characters, and is never "." or ".."; distinct keys give distinct
+ * components. -ENAMETOOLONG when the result would exceed OSL_KEY_COMPONENT_MAX. */
+#define OSL_KEY_COMPONENT_MAX 240
+int osl_key_encode(const char *key, char **component, osl_error *err);
+int osl_key_decode(const char *component, char **key, osl_error *err);

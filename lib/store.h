@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The versioned per-image profile store (schema/profile.schema.json).
+ *
+ *   ROOT/images/<encoded key>/profile.json        the current profile
+ *   ROOT/images/<encoded key>/versions/<N>.json   version N, immutable
+ *   ROOT/images/<encoded key>/lock                flock()ed by writers
+ *
+ * Merges take the lock, so concurrent merges lose nothing and versions
+ * never skip or repeat; every write is atomic; nothing under ROOT is
+ * reached through a symlink. */
+#pragma once
+
+#include "observation.h"
+#include "seccomp_profile.h"
+
+#define OSL_DEFAULT_STORE "/var/lib/oci-seccomp-learn"
+#define OSL_STORE_ENV "OCI_SECCOMP_LEARN_STORE"
+
+typedef struct osl_store osl_store;
+
+/* root NULL: $OCI_SECCOMP_LEARN_STORE, else OSL_DEFAULT_STORE. create makes
+ * the root when missing (writers); readers pass false. */
+int osl_store_open(const char *root, bool create, osl_store **out, osl_error *err);
+void osl_store_close(osl_store *s);
+static inline void osl_store_closep(osl_store **s) { osl_store_close(*s); }
+#define _cleanup_store_ _cleanup_(osl_store_closep)
+const char *osl_store_root(const osl_store *s);
+
+/* One learned profile, as stored. */
+typedef struct osl_learned_syscall {
+        char *arch;
+        char *name;
+        bool origin[_OSL_ORIGIN_MAX]; /* seen as runtime / application call */
+        uint64_t count;
+        uint64_t containers;
+        char *first_seen;
+        char *last_seen;
+        uint32_t added_in; /* version that added it */
+} osl_learned_syscall;
+
+typedef struct osl_learned_capability {
+        char *name;
+        char *evidence;
+        uint64_t count;
+        uint32_t added_in;
+} osl_learned_capability;
+
+typedef struct osl_learned {
+        char *image_key;
+        uint32_t version; /* 0: nothing learned yet */
+        osl_learned_syscall *syscalls; /* sorted by arch, name */
+        size_t n_syscalls;
+        osl_learned_capability *capabilities;
+        size_t n_capabilities;
+        jv *history; /* array of version records, kept as JSON */
+        jv *doc;     /* the whole document as read (owned) */
+} osl_learned;
+
+void osl_learned_free(osl_learned *l);
+static inline void osl_learned_freep(osl_learned **l) { osl_learned_free(*l); }
+#define _cleanup_learned_ _cleanup_(osl_learned_freep)
+
+/* version 0 = current. -ENOENT (with a message naming the image) when the
+ * image or that version is not stored. */
+int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_learned **out, osl_error *err);
+
+bool osl_learned_has_syscall(const osl_learned *l, const char *arch, const char *name);
+
+/* The enforceable seccomp profile of a learned profile: every learned
+ * syscall (runtime and application) allowed, default_action for the rest. */
+int osl_learned_to_seccomp(const osl_learned *l, const char *default_action, uint32_t default_errno,
+                           osl_seccomp **out, osl_error *err);
+
+typedef struct osl_merge_result {
+        uint32_t version;     /* version after the merge */
+        bool new_version;     /* a version was made */
+        size_t added_syscalls;
+        size_t added_capabilities;
+        bool duplicate;       /* this observation was merged before: nothing changed */
+} osl_merge_result;
+
+/* Unions obs into the image's profile under the image lock. A new version
+ * is made only when a syscall or capability is new; re-merging the same
+ * observation (same container id and start time) changes nothing. */
+int osl_store_merge(osl_store *s, const char *image_key, const osl_observation *obs, osl_merge_result *res,
+                    osl_error *err);
+
+/* Stored image keys, sorted. */
+int osl_store_list(osl_store *s, char ***keys, size_t *n, osl_error *err);
