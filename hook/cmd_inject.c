@@ -1,1 +1,222 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* inject BUNDLE: for runc users and tests. precreate: podman's precreate
+ * hook stage (config.json on stdin, the new config on stdout). */
+#include <getopt.h>
+#include <limits.h>
+#include <string.h>
+
+#include "commands.h"
+#include "inject.h"
+#include "oci_config.h"
+
+int osl_self_path(char **out, osl_error *err)
+{
+        char buf[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+        if (n < 0)
+                return osl_err(err, -errno, "cannot find our own executable (/proc/self/exe): %m");
+        buf[n] = '\0';
+        if (!(*out = strdup(buf)))
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+static void report(const char *command, const char *where, const osl_inject_result *res)
+{
+        if (res->warning[0])
+                fprintf(stderr, "oci-seccomp-learn %s: %s: %s\n", command, where, res->warning);
+        else if (res->learning)
+                fprintf(stderr,
+                        "oci-seccomp-learn %s: %s: learn mode for image %s: %zu syscalls notified "
+                        "(stored profile version %u)\n",
+                        command, where, res->image_key, res->notified, res->version);
+        else if (res->mode != OSL_MODE_OFF)
+                fprintf(stderr, "oci-seccomp-learn %s: %s: %s mode for image %s: profile version %u\n", command,
+                        where, osl_mode_name(res->mode), res->image_key, res->version);
+}
+
+int osl_inject_bundle(const char *command, const char *bundle, const osl_inject_options *opts)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_jv_ jv *cfg = NULL;
+        osl_inject_result res = {};
+        osl_error err = {};
+        int r;
+
+        if (osl_asprintf(&path, "%s/config.json", bundle) < 0)
+                return -ENOMEM;
+        r = osl_config_load(path, &cfg, &err);
+        if (r < 0) {
+                /* Exit code 3 is for a missing image or version; a missing
+                 * config is a plain failure. */
+                osl_print_error(command, &err);
+                return -EINVAL;
+        }
+        r = osl_inject(cfg, opts, &res, &err);
+        if (r >= 0 && res.changed)
+                r = osl_config_save(cfg, path, &err);
+        if (r < 0 && res.mode == OSL_MODE_LEARN) {
+                /* Learning must never stop a container: the config stays as it was. */
+                osl_err_prefix(&err, "learning is off for this container");
+                osl_print_error(command, &err);
+                return 0;
+        }
+        if (r < 0) {
+                osl_print_error(command, &err);
+                return r;
+        }
+        report(command, path, &res);
+        return 0;
+}
+
+static const char inject_help[] =
+        "Usage: oci-seccomp-learn inject [OPTIONS] BUNDLE\n"
+        "\n"
+        "Puts the filter for the container's mode into BUNDLE/config.json (atomically).\n"
+        "The mode is --mode, else the annotation io.seccomp-learn.mode, else --default-mode.\n"
+        "  learn     a learning filter (seccomp user notification to the agent) and our\n"
+        "            prestart and poststop hooks; if the agent is not listening, the\n"
+        "            config keeps its own filter and a warning says why\n"
+        "  complain  the image's stored profile; calls outside it are logged\n"
+        "  enforce   the image's stored profile (the annotation io.seccomp-learn.version\n"
+        "            pins a version); calls outside it fail with EPERM\n"
+        "  off       the config is not touched\n"
+        "\n"
+        "Options:\n"
+        "  --mode MODE            learn, complain, enforce or off\n"
+        "  --default-mode MODE    the mode when the config has no annotation (default off)\n"
+        "  --default-action ACT   enforce: errno (EPERM, the default) or kill\n"
+        "  --no-hooks             do not add our prestart and poststop hooks\n"
+        "  -h, --help             this text\n";
+
+static const char precreate_help[] =
+        "Usage: oci-seccomp-learn precreate [OPTIONS]\n"
+        "\n"
+        "An OCI precreate hook (podman's hooks.d): reads config.json on stdin and writes\n"
+        "the config for its mode to stdout. Same options as inject, except --no-hooks:\n"
+        "podman runs our prestart and poststop hooks from hooks.d. In learn mode a\n"
+        "failure never stops the container: the config is passed through unchanged.\n";
+
+typedef struct inject_cli {
+        osl_inject_options opts;
+        bool no_hooks;
+} inject_cli;
+
+static int parse_common(int argc, char **argv, inject_cli *cli, const char *help)
+{
+        enum { OPT_MODE = 256, OPT_DEFAULT_MODE, OPT_DEFAULT_ACTION, OPT_NO_HOOKS };
+        static const struct option options[] = {
+                { "mode", required_argument, NULL, OPT_MODE },
+                { "default-mode", required_argument, NULL, OPT_DEFAULT_MODE },
+                { "default-action", required_argument, NULL, OPT_DEFAULT_ACTION },
+                { "no-hooks", no_argument, NULL, OPT_NO_HOOKS },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        osl_mode mode;
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+                switch (c) {
+                case OPT_MODE:
+                case OPT_DEFAULT_MODE:
+                        if (osl_mode_parse(optarg, &mode) < 0) {
+                                fprintf(stderr, "oci-seccomp-learn %s: unknown mode '%s' (learn, complain, enforce, off)\n",
+                                        argv[0], optarg);
+                                return -EINVAL;
+                        }
+                        *(c == OPT_MODE ? &cli->opts.mode : &cli->opts.default_mode) = optarg;
+                        break;
+                case OPT_DEFAULT_ACTION:
+                        if (strcmp(optarg, "errno") == 0)
+                                cli->opts.enforce_default_action = "SCMP_ACT_ERRNO";
+                        else if (strcmp(optarg, "kill") == 0)
+                                cli->opts.enforce_default_action = "SCMP_ACT_KILL_PROCESS";
+                        else {
+                                fprintf(stderr, "oci-seccomp-learn %s: --default-action takes errno or kill, not '%s'\n",
+                                        argv[0], optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case OPT_NO_HOOKS:
+                        cli->no_hooks = true;
+                        break;
+                case 'h':
+                        fputs(help, stdout);
+                        return 1;
+                default:
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+int cmd_inject(int argc, char **argv, const osl_global *g)
+{
+        inject_cli cli = { .opts = { .store_root = g->store, .run_dir = g->run_dir } };
+        _cleanup_free_ char *self = NULL;
+        osl_error err = {};
+
+        int r = parse_common(argc, argv, &cli, inject_help);
+        if (r != 0)
+                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if (optind != argc - 1) {
+                fprintf(stderr, "oci-seccomp-learn inject: expected one BUNDLE directory (see --help)\n");
+                return EXIT_USAGE;
+        }
+        if (!cli.no_hooks) {
+                if (osl_self_path(&self, &err) < 0) {
+                        osl_print_error("inject", &err);
+                        return EXIT_FAILURE_;
+                }
+                cli.opts.hook_binary = self;
+        }
+        cli.opts.bundle = argv[optind];
+        return osl_exit_code(osl_inject_bundle("inject", argv[optind], &cli.opts));
+}
+
+int cmd_precreate(int argc, char **argv, const osl_global *g)
+{
+        inject_cli cli = { .opts = { .store_root = g->store, .run_dir = g->run_dir } };
+        _cleanup_free_ char *input = NULL, *output = NULL;
+        _cleanup_jv_ jv *cfg = NULL;
+        osl_inject_result res = {};
+        osl_error err = {};
+        size_t len, out_len = 0;
+
+        int r = parse_common(argc, argv, &cli, precreate_help);
+        if (r != 0)
+                return r > 0 ? EXIT_OK : EXIT_USAGE;
+        if (optind != argc) {
+                fprintf(stderr, "oci-seccomp-learn precreate: takes no arguments, the config comes on stdin\n");
+                return EXIT_USAGE;
+        }
+        r = osl_read_fd(STDIN_FILENO, "the config on stdin", OSL_CONFIG_MAX_BYTES, &input, &len, &err);
+        if (r >= 0)
+                r = osl_config_parse(input, len, "the config on stdin", &cfg, &err);
+        if (r >= 0)
+                r = osl_inject(cfg, &cli.opts, &res, &err);
+        if (r >= 0 && res.changed)
+                r = jv_serialize(cfg, false, &output, &out_len, &err);
+        if (r < 0 && cfg && res.mode == OSL_MODE_LEARN) {
+                /* Learning must never stop a container. */
+                osl_err_prefix(&err, "learning is off for this container");
+                osl_print_error("precreate", &err);
+                free(output);
+                output = NULL;
+        } else if (r < 0) {
+                osl_print_error("precreate", &err);
+                return EXIT_FAILURE_;
+        } else
+                report("precreate", "config", &res);
+        if (!output) {
+                output = TAKE_PTR(input);
+                out_len = len;
+        }
+        if (fwrite(output, 1, out_len, stdout) != out_len || fflush(stdout) != 0) {
+                fprintf(stderr, "oci-seccomp-learn precreate: cannot write the config to stdout: %m\n");
+                return EXIT_FAILURE_;
+        }
+        return EXIT_OK;
+}

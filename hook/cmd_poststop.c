@@ -1,1 +1,137 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* OCI poststop hook: waits (bounded) for the agent's observation of the
+ * container, merges it into the image's profile, and removes the
+ * container's registration. Its own errors are logged; it never fails a
+ * teardown. */
+#include <getopt.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "commands.h"
+#include "image.h"
+#include "inject.h"
+#include "oci_config.h"
+#include "observation.h"
+#include "registration.h"
+#include "rundir.h"
+#include "store.h"
+
+static const char poststop_help[] =
+        "Usage: oci-seccomp-learn poststop [--timeout SECONDS]\n"
+        "\n"
+        "An OCI poststop hook: reads the container state on stdin, waits for the\n"
+        "agent's observation of the container (RUNDIR/observations/ID.json, at most\n"
+        "--timeout seconds, default 5), merges it into the image's profile in the\n"
+        "store and removes the container's registration. Problems are reported to\n"
+        "stderr, syslog and RUNDIR/hooks.log; the exit code is always 0.\n";
+
+static bool wait_for_file(const char *path, double timeout_sec)
+{
+        struct timespec step = { .tv_nsec = 20 * 1000 * 1000 };
+        for (double waited = 0;; waited += 0.02) {
+                if (access(path, F_OK) == 0)
+                        return true;
+                if (waited >= timeout_sec)
+                        return false;
+                nanosleep(&step, NULL);
+        }
+}
+
+static void merge_observation(const osl_global *g, const char *id, const char *obs_path, const char *fallback_key)
+{
+        _cleanup_observation_ osl_observation *obs = NULL;
+        _cleanup_store_ osl_store *store = NULL;
+        osl_merge_result res = {};
+        osl_error err = {};
+
+        if (osl_observation_load(obs_path, &obs, &err) < 0) {
+                osl_hook_log(g->run_dir, LOG_ERR, "poststop: container %s: %s", id, err.msg);
+                return;
+        }
+        const char *key = obs->image_key ? obs->image_key : fallback_key;
+        if (!key) {
+                osl_hook_log(g->run_dir, LOG_ERR,
+                             "poststop: container %s: cannot tell which image it ran; set the annotation %s",
+                             id, OSL_ANNOTATION_IMAGE);
+                return;
+        }
+        if (osl_store_open(g->store, true, &store, &err) < 0 || osl_store_merge(store, key, obs, &res, &err) < 0) {
+                /* The observation stays in the run dir, so nothing is lost. */
+                osl_hook_log(g->run_dir, LOG_ERR, "poststop: container %s: %s (observation kept in %s)", id, err.msg,
+                             obs_path);
+                return;
+        }
+        if (res.new_version)
+                osl_hook_log(g->run_dir, LOG_NOTICE,
+                             "poststop: container %s: image %s: version %u, %zu new syscalls, %zu new capabilities",
+                             id, key, res.version, res.added_syscalls, res.added_capabilities);
+        else
+                osl_hook_log(g->run_dir, LOG_INFO, "poststop: container %s: image %s: nothing new (version %u)", id,
+                             key, res.version);
+        unlink(obs_path);
+}
+
+int cmd_poststop(int argc, char **argv, const osl_global *g)
+{
+        static const struct option options[] = {
+                { "timeout", required_argument, NULL, 't' },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        _cleanup_free_ char *obs_path = NULL;
+        osl_registration_owned reg = {};
+        osl_state st = {};
+        osl_error err = {};
+        double timeout_sec = 5;
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+                char *end;
+                switch (c) {
+                case 't':
+                        timeout_sec = strtod(optarg, &end);
+                        if (*end || end == optarg || timeout_sec < 0 || timeout_sec > 60) {
+                                fprintf(stderr, "oci-seccomp-learn poststop: --timeout takes 0 to 60 seconds\n");
+                                return EXIT_USAGE;
+                        }
+                        break;
+                case 'h':
+                        fputs(poststop_help, stdout);
+                        return EXIT_OK;
+                default:
+                        return EXIT_USAGE;
+                }
+        }
+
+        if (osl_state_read_fd(STDIN_FILENO, &st, &err) < 0) {
+                osl_hook_log(g->run_dir, LOG_ERR, "poststop: %s", err.msg);
+                return EXIT_OK;
+        }
+        int r = osl_registration_load(g->run_dir, st.id, &reg, &err);
+        if (r < 0 && r != -ENOENT)
+                osl_hook_log(g->run_dir, LOG_WARNING, "poststop: container %s: %s", st.id, err.msg);
+
+        osl_mode mode = OSL_MODE_OFF;
+        const char *mode_name = reg.mode ? reg.mode : jv_str(jv_obj_get(st.annotations, OSL_ANNOTATION_MODE));
+        if (mode_name)
+                (void) osl_mode_parse(mode_name, &mode);
+
+        if (mode == OSL_MODE_LEARN && osl_rundir_path(g->run_dir, "observations", st.id, &obs_path, &err) >= 0) {
+                /* Without a registration we cannot know whether a filter was
+                 * in place, so wait as if it were. */
+                bool expected = reg.container_id ? reg.learning : true;
+                if (expected && wait_for_file(obs_path, timeout_sec))
+                        merge_observation(g, st.id, obs_path, reg.image_key);
+                else if (expected)
+                        osl_hook_log(g->run_dir, LOG_WARNING,
+                                     "poststop: container %s: no observation from the agent after %.1f s; "
+                                     "nothing merged (is 'oci-seccomp-learn agent' running?)",
+                                     st.id, timeout_sec);
+        }
+        osl_registration_remove(g->run_dir, st.id);
+        osl_registration_clear(&reg);
+        osl_state_clear(&st);
+        return EXIT_OK;
+}

@@ -1,1 +1,712 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* profile list | show | diff | export | merge: the stored profiles, for
+ * people and scripts (doc/store.md). Each subcommand parses its options and
+ * asks lib/store for the work. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <string.h>
+
+#include "commands.h"
+#include "image.h"
+#include "store.h"
+#include "syscalls.h"
+
+#define CMD "profile"
+
+/* ---- help ---- */
+
+static const char profile_help[] =
+        "Usage: oci-seccomp-learn [--store DIR] profile SUBCOMMAND [ARGS...]\n"
+        "\n"
+        "Lists, shows, compares, exports and merges the learned per-image profiles in\n"
+        "the store (--store DIR, else $" OSL_STORE_ENV ", else " OSL_DEFAULT_STORE ").\n"
+        "\n"
+        "Subcommands:\n"
+        "  list                        the stored images and their current versions\n"
+        "  show IMAGE [--version N]    what a version holds: syscalls, capabilities, history\n"
+        "  diff IMAGE [A [B]]          what changed from version A to B (default: the\n"
+        "                              previous version to the current one)\n"
+        "  export IMAGE [--version N] [--format oci|docker]\n"
+        "                              the seccomp profile, as JSON on stdout\n"
+        "  merge IMAGE OBSERVATION.json...\n"
+        "                              union observations into the image's profile\n"
+        "\n"
+        "IMAGE is an image reference (\"docker.io/library/redis:7\"); the tag and digest\n"
+        "are ignored, profiles are kept per repository.\n"
+        "--json gives machine-readable output for list, show, diff and merge.\n"
+        "'oci-seccomp-learn profile SUBCOMMAND --help' describes a subcommand.\n"
+        "\n"
+        "Exit codes: 0 success, 1 failure, 2 bad usage, 3 image or version not stored.\n";
+
+static const char list_help[] =
+        "Usage: oci-seccomp-learn profile list [--json]\n"
+        "\n"
+        "Lists the images that have a profile: IMAGE, current VERSION, the number of\n"
+        "SYSCALLS (architecture and name pairs) and CAPS (capabilities), and when the\n"
+        "profile was last UPDATED.\n"
+        "\n"
+        "  --json   a JSON array of {image, version, syscalls, capabilities, updated}\n";
+
+static const char show_help[] =
+        "Usage: oci-seccomp-learn profile show IMAGE [--version N] [--json]\n"
+        "\n"
+        "Shows a version of IMAGE's profile (default: the current one): every syscall\n"
+        "with its architecture, origin (runtime: the container runtime's own calls before\n"
+        "the entrypoint; application: from the entrypoint on), how often and in how many\n"
+        "containers it was seen, when, and which version added it; then capabilities and\n"
+        "the version history.\n"
+        "\n"
+        "  --version N   version N instead of the current one\n"
+        "  --json        the stored document as it is (schema/profile.schema.json)\n"
+        "\n"
+        "Exit code 3 when IMAGE or version N is not stored.\n";
+
+static const char diff_help[] =
+        "Usage: oci-seccomp-learn profile diff IMAGE [A [B]] [--json]\n"
+        "\n"
+        "Lists the syscalls and capabilities that version B has and version A lacks (+),\n"
+        "and the other way round (-). B defaults to the current version; A to the one\n"
+        "before B. Version 0 is the empty profile.\n"
+        "\n"
+        "  --json   {image, from, to, addedSyscalls, removedSyscalls,\n"
+        "            addedCapabilities, removedCapabilities}\n"
+        "\n"
+        "Exit code 3 when IMAGE or a version is not stored.\n";
+
+static const char export_help[] =
+        "Usage: oci-seccomp-learn profile export IMAGE [--version N] [--format oci|docker]\n"
+        "\n"
+        "Prints the seccomp profile of IMAGE (default: the current version) on stdout:\n"
+        "every learned syscall allowed, everything else fails with EPERM.\n"
+        "\n"
+        "  --version N      version N instead of the current one\n"
+        "  --format oci     linux.seccomp of an OCI config.json (the default)\n"
+        "  --format docker  for docker/podman run --security-opt seccomp=FILE\n"
+        "\n"
+        "Exit code 3 when IMAGE or version N is not stored.\n";
+
+static const char merge_help[] =
+        "Usage: oci-seccomp-learn profile merge IMAGE OBSERVATION.json... [--json]\n"
+        "\n"
+        "Unions observations (schema/observation.schema.json) into IMAGE's profile. A new\n"
+        "version is made only when a syscall or capability is new; otherwise only the\n"
+        "evidence (counts, containers, last seen) is updated. An observation merged before\n"
+        "(same container id and start time) changes nothing. Every file is read and\n"
+        "checked before anything is merged. Syscall names that libseccomp does not know\n"
+        "are kept, with a warning.\n"
+        "\n"
+        "  --json   a JSON array with one result per observation\n";
+
+/* ---- small helpers ---- */
+
+static int usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *sub, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "oci-seccomp-learn " CMD "%s%s: %s (see 'oci-seccomp-learn " CMD "%s%s --help')\n",
+                sub ? " " : "", sub ? sub : "", msg, sub ? " " : "", sub ? sub : "");
+        return EXIT_USAGE;
+}
+
+static int fail(const osl_error *err, int r)
+{
+        osl_print_error(CMD, err);
+        return osl_exit_code(r);
+}
+
+/* A version number: decimal digits, 1 to UINT32_MAX (0 when allow_zero). */
+static bool parse_version(const char *s, bool allow_zero, uint32_t *out)
+{
+        uint64_t v = 0;
+        if (!s || !*s || strlen(s) > 10)
+                return false;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return false;
+                v = v * 10 + (uint64_t) (*p - '0');
+        }
+        if (v > UINT32_MAX || (v == 0 && !allow_zero))
+                return false;
+        *out = (uint32_t) v;
+        return true;
+}
+
+/* The store key of an image argument: the reference without tag or digest. */
+static int image_key_of(const char *arg, char **key, osl_error *err)
+{
+        osl_image img = {};
+        int r = osl_image_parse_ref(arg, &img, err);
+        if (r < 0) {
+                osl_image_clear(&img);
+                return osl_err_prefix(err, "image \"%.200s\"", arg);
+        }
+        *key = TAKE_PTR(img.key);
+        osl_image_clear(&img);
+        return 0;
+}
+
+static int print_json(const jv *v, osl_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = jv_serialize(v, true, &text, &len, err);
+        if (r < 0)
+                return r;
+        fwrite(text, 1, len, stdout);
+        return 0;
+}
+
+static int open_store(const osl_global *g, bool create, osl_store **out, osl_error *err)
+{
+        return osl_store_open(g->store, create, out, err);
+}
+
+/* Aligned columns for people: two spaces apart, the last one unpadded. */
+typedef struct table {
+        size_t n_cols;
+        char **cells;
+        size_t n_cells;
+} table;
+
+static void table_clear(table *t)
+{
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        t->cells = NULL;
+        t->n_cells = 0;
+}
+
+static int table_add(table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int table_add(table *t, const char *fmt, ...)
+{
+        char *cell;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&cell, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+        char **grown = realloc(t->cells, (t->n_cells + 1) * sizeof(char *));
+        if (!grown) {
+                free(cell);
+                return -ENOMEM;
+        }
+        t->cells = grown;
+        t->cells[t->n_cells++] = cell;
+        return 0;
+}
+
+static void table_print(const table *t)
+{
+        size_t width[16] = {};
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t c = i % t->n_cols, n = strlen(t->cells[i]);
+                if (c < ELEMENTSOF(width) && n > width[c])
+                        width[c] = n;
+        }
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t c = i % t->n_cols;
+                bool last = c + 1 == t->n_cols || i + 1 == t->n_cells;
+                if (last)
+                        printf("%s\n", t->cells[i]);
+                else
+                        printf("%-*s  ", (int) width[c], t->cells[i]);
+        }
+}
+
+/* ---- getopt ---- */
+
+enum { OPT_JSON = 0x100, OPT_VERSION, OPT_FORMAT };
+
+typedef struct options {
+        bool json;
+        bool has_version;
+        uint32_t version;
+        const char *format;
+        char **args; /* positional arguments */
+        int n_args;
+} options;
+
+/* Parses argv (argv[0] = the subcommand) with the options in allowed. */
+static int parse_options(const char *sub, int argc, char **argv, const struct option *allowed, options *o)
+{
+        optind = 0; /* glibc: a full reset, including permutation state */
+        opterr = 0;
+        for (;;) {
+                int c = getopt_long(argc, argv, ":", allowed, NULL);
+                if (c == -1)
+                        break;
+                switch (c) {
+                case OPT_JSON:
+                        o->json = true;
+                        break;
+                case OPT_VERSION:
+                        if (!parse_version(optarg, false, &o->version))
+                                return usage_error(sub, "--version wants a version number (1, 2, ...), not '%s'",
+                                                   optarg);
+                        o->has_version = true;
+                        break;
+                case OPT_FORMAT:
+                        if (strcmp(optarg, "oci") != 0 && strcmp(optarg, "docker") != 0)
+                                return usage_error(sub, "--format is oci or docker, not '%s'", optarg);
+                        o->format = optarg;
+                        break;
+                case ':':
+                        return usage_error(sub, "option '%s' needs a value", argv[optind - 1]);
+                default:
+                        return usage_error(sub, "unknown option '%s'", argv[optind - 1]);
+                }
+        }
+        o->args = argv + optind;
+        o->n_args = argc - optind;
+        return 0;
+}
+
+/* ---- list ---- */
+
+static int profile_list(int argc, char **argv, const osl_global *g)
+{
+        static const struct option allowed[] = { { "json", no_argument, NULL, OPT_JSON }, {} };
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_strv_ char **keys = NULL;
+        _cleanup_jv_ jv *out = jv_new_array();
+        _cleanup_(table_clear) table t = { .n_cols = 5 };
+        options o = {};
+        osl_error err = {};
+        size_t n = 0;
+        int r, status = EXIT_OK;
+
+        if ((r = parse_options("list", argc, argv, allowed, &o)) != 0)
+                return r;
+        if (o.n_args > 0)
+                return usage_error("list", "unexpected argument '%s'", o.args[0]);
+        if (!out)
+                return EXIT_FAILURE_;
+        if ((r = open_store(g, false, &store, &err)) < 0 || (r = osl_store_list(store, &keys, &n, &err)) < 0)
+                return fail(&err, r);
+
+        table_add(&t, "IMAGE");
+        table_add(&t, "VERSION");
+        table_add(&t, "SYSCALLS");
+        table_add(&t, "CAPS");
+        table_add(&t, "UPDATED");
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_learned_ osl_learned *l = NULL;
+                if ((r = osl_store_load(store, keys[i], 0, &l, &err)) < 0) {
+                        /* One broken profile must not hide the others. */
+                        osl_print_error(CMD, &err);
+                        status = EXIT_FAILURE_;
+                        continue;
+                }
+                const char *updated = jv_str(jv_obj_get(l->doc, "updated"));
+                if (o.json) {
+                        jv *e = jv_new_object();
+                        if (jv_arr_append(out, e) < 0 || jv_obj_set(e, "image", jv_new_string(keys[i])) < 0 ||
+                            jv_obj_set(e, "version", jv_new_uint(l->version)) < 0 ||
+                            jv_obj_set(e, "syscalls", jv_new_uint(l->n_syscalls)) < 0 ||
+                            jv_obj_set(e, "capabilities", jv_new_uint(l->n_capabilities)) < 0 ||
+                            jv_obj_set(e, "updated", jv_new_string(updated)) < 0)
+                                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+                } else if (table_add(&t, "%s", keys[i]) < 0 || table_add(&t, "%" PRIu32, l->version) < 0 ||
+                           table_add(&t, "%zu", l->n_syscalls) < 0 || table_add(&t, "%zu", l->n_capabilities) < 0 ||
+                           table_add(&t, "%s", updated) < 0)
+                        return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+        }
+        if (o.json) {
+                if ((r = print_json(out, &err)) < 0)
+                        return fail(&err, r);
+        } else if (n == 0)
+                fprintf(stderr, "oci-seccomp-learn " CMD ": no profiles in %s\n", osl_store_root(store));
+        else
+                table_print(&t);
+        return status;
+}
+
+/* ---- show ---- */
+
+static const char *origins_text(const osl_learned_syscall *e)
+{
+        if (e->origin[OSL_ORIGIN_RUNTIME] && e->origin[OSL_ORIGIN_APPLICATION])
+                return "runtime,application";
+        return e->origin[OSL_ORIGIN_RUNTIME] ? "runtime" : "application";
+}
+
+static int load_image(const osl_global *g, const char *arg, uint32_t version, char **key_out,
+                      osl_learned **out, osl_error *err)
+{
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_free_ char *key = NULL;
+        int r;
+
+        if ((r = image_key_of(arg, &key, err)) < 0 || (r = open_store(g, false, &store, err)) < 0 ||
+            (r = osl_store_load(store, key, version, out, err)) < 0)
+                return r;
+        if (key_out)
+                *key_out = TAKE_PTR(key);
+        return 0;
+}
+
+static int print_show(const osl_learned *l)
+{
+        _cleanup_(table_clear) table sys = { .n_cols = 8 }, caps = { .n_cols = 4 }, hist = { .n_cols = 6 };
+        int r = 0;
+
+        printf("Image:         %s\n", l->image_key);
+        printf("Version:       %" PRIu32 "\n", l->version);
+        printf("Updated:       %s\n", jv_str(jv_obj_get(l->doc, "updated")));
+        printf("Syscalls:      %zu\n", l->n_syscalls);
+        printf("Capabilities:  %zu\n\n", l->n_capabilities);
+
+        r |= table_add(&sys, "ARCH") | table_add(&sys, "SYSCALL") | table_add(&sys, "ORIGIN") |
+             table_add(&sys, "COUNT") | table_add(&sys, "CONTAINERS") | table_add(&sys, "FIRST SEEN") |
+             table_add(&sys, "LAST SEEN") | table_add(&sys, "ADDED IN");
+        for (size_t i = 0; i < l->n_syscalls; i++) {
+                const osl_learned_syscall *e = &l->syscalls[i];
+                r |= table_add(&sys, "%s", e->arch) | table_add(&sys, "%s", e->name) |
+                     table_add(&sys, "%s", origins_text(e)) | table_add(&sys, "%" PRIu64, e->count) |
+                     table_add(&sys, "%" PRIu64, e->containers) | table_add(&sys, "%s", e->first_seen) |
+                     table_add(&sys, "%s", e->last_seen) | table_add(&sys, "%" PRIu32, e->added_in);
+        }
+        r |= table_add(&caps, "CAPABILITY") | table_add(&caps, "COUNT") | table_add(&caps, "ADDED IN") |
+             table_add(&caps, "EVIDENCE");
+        for (size_t i = 0; i < l->n_capabilities; i++) {
+                const osl_learned_capability *c = &l->capabilities[i];
+                r |= table_add(&caps, "%s", c->name) | table_add(&caps, "%" PRIu64, c->count) |
+                     table_add(&caps, "%" PRIu32, c->added_in) | table_add(&caps, "%s", c->evidence ? c->evidence : "-");
+        }
+        r |= table_add(&hist, "VERSION") | table_add(&hist, "TIME") | table_add(&hist, "CONTAINER") |
+             table_add(&hist, "TAG") | table_add(&hist, "DIGEST") | table_add(&hist, "ADDED");
+        for (size_t i = 0; i < jv_arr_len(l->history); i++) {
+                const jv *h = jv_arr_at(l->history, i);
+                const char *tag = jv_str(jv_obj_get(h, "imageTag")), *digest = jv_str(jv_obj_get(h, "imageDigest"));
+                size_t n_sys = jv_arr_len(jv_obj_get(h, "addedSyscalls"));
+                size_t n_caps = jv_arr_len(jv_obj_get(h, "addedCapabilities"));
+                r |= table_add(&hist, "%zu", i + 1) | table_add(&hist, "%s", jv_str(jv_obj_get(h, "time"))) |
+                     table_add(&hist, "%.12s", jv_str(jv_obj_get(h, "containerId"))) |
+                     table_add(&hist, "%s", tag ? tag : "-") | table_add(&hist, "%.19s", digest ? digest : "-") |
+                     table_add(&hist, "%zu syscall%s, %zu capabilit%s", n_sys, n_sys == 1 ? "" : "s", n_caps,
+                               n_caps == 1 ? "y" : "ies");
+        }
+        if (r < 0)
+                return -ENOMEM;
+        table_print(&sys);
+        printf("\n");
+        if (l->n_capabilities > 0) {
+                table_print(&caps);
+                printf("\n");
+        }
+        table_print(&hist);
+        return 0;
+}
+
+static int profile_show(int argc, char **argv, const osl_global *g)
+{
+        static const struct option allowed[] = {
+                { "json", no_argument, NULL, OPT_JSON },
+                { "version", required_argument, NULL, OPT_VERSION },
+                {},
+        };
+        _cleanup_learned_ osl_learned *l = NULL;
+        options o = {};
+        osl_error err = {};
+        int r;
+
+        if ((r = parse_options("show", argc, argv, allowed, &o)) != 0)
+                return r;
+        if (o.n_args != 1)
+                return o.n_args == 0 ? usage_error("show", "which IMAGE?")
+                                     : usage_error("show", "unexpected argument '%s'", o.args[1]);
+        if ((r = load_image(g, o.args[0], o.has_version ? o.version : 0, NULL, &l, &err)) < 0)
+                return fail(&err, r);
+        r = o.json ? print_json(l->doc, &err) : print_show(l);
+        if (r < 0)
+                return fail(&err, r == -ENOMEM ? osl_err(&err, r, "out of memory") : r);
+        return EXIT_OK;
+}
+
+/* ---- diff ---- */
+
+static int diff_side(const osl_learned *from, const osl_learned *to, jv *syscalls, jv *caps)
+{
+        for (size_t i = 0; to && i < to->n_syscalls; i++) {
+                const osl_learned_syscall *e = &to->syscalls[i];
+                if (osl_learned_has_syscall(from, e->arch, e->name))
+                        continue;
+                jv *a = jv_new_object();
+                if (jv_arr_append(syscalls, a) < 0 || jv_obj_set(a, "arch", jv_new_string(e->arch)) < 0 ||
+                    jv_obj_set(a, "name", jv_new_string(e->name)) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; to && i < to->n_capabilities; i++) {
+                bool found = false;
+                for (size_t j = 0; from && j < from->n_capabilities && !found; j++)
+                        found = strcmp(from->capabilities[j].name, to->capabilities[i].name) == 0;
+                if (!found && jv_arr_append(caps, jv_new_string(to->capabilities[i].name)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static int profile_diff(int argc, char **argv, const osl_global *g)
+{
+        static const struct option allowed[] = { { "json", no_argument, NULL, OPT_JSON }, {} };
+        _cleanup_learned_ osl_learned *current = NULL, *a = NULL, *b = NULL;
+        _cleanup_free_ char *key = NULL;
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_jv_ jv *out = jv_new_object();
+        jv *added, *removed, *added_caps, *removed_caps;
+        uint32_t va = 0, vb = 0;
+        options o = {};
+        osl_error err = {};
+        int r;
+
+        if (jv_obj_set(out, "image", jv_new_null()) < 0 || jv_obj_set(out, "from", jv_new_null()) < 0 ||
+            jv_obj_set(out, "to", jv_new_null()) < 0 || jv_obj_set(out, "addedSyscalls", jv_new_array()) < 0 ||
+            jv_obj_set(out, "removedSyscalls", jv_new_array()) < 0 ||
+            jv_obj_set(out, "addedCapabilities", jv_new_array()) < 0 ||
+            jv_obj_set(out, "removedCapabilities", jv_new_array()) < 0)
+                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+        added = jv_obj_get(out, "addedSyscalls");
+        removed = jv_obj_get(out, "removedSyscalls");
+        added_caps = jv_obj_get(out, "addedCapabilities");
+        removed_caps = jv_obj_get(out, "removedCapabilities");
+        if ((r = parse_options("diff", argc, argv, allowed, &o)) != 0)
+                return r;
+        if (o.n_args < 1)
+                return usage_error("diff", "which IMAGE?");
+        if (o.n_args > 3)
+                return usage_error("diff", "unexpected argument '%s'", o.args[3]);
+        if (o.n_args >= 2 && !parse_version(o.args[1], true, &va))
+                return usage_error("diff", "'%s' is not a version number (0 is the empty profile)", o.args[1]);
+        if (o.n_args >= 3 && !parse_version(o.args[2], true, &vb))
+                return usage_error("diff", "'%s' is not a version number (0 is the empty profile)", o.args[2]);
+
+        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
+            (r = osl_store_load(store, key, 0, &current, &err)) < 0)
+                return fail(&err, r);
+        if (o.n_args < 3)
+                vb = current->version;
+        if (o.n_args < 2)
+                va = vb > 0 ? vb - 1 : 0;
+        /* Version 0 is the empty profile: nothing to load. */
+        if ((va > 0 && (r = osl_store_load(store, key, va, &a, &err)) < 0) ||
+            (vb > 0 && (r = osl_store_load(store, key, vb, &b, &err)) < 0))
+                return fail(&err, r);
+        if (diff_side(a, b, added, added_caps) < 0 || diff_side(b, a, removed, removed_caps) < 0 ||
+            jv_obj_set(out, "image", jv_new_string(key)) < 0 || jv_obj_set(out, "from", jv_new_uint(va)) < 0 ||
+            jv_obj_set(out, "to", jv_new_uint(vb)) < 0)
+                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+
+        if (o.json) {
+                if ((r = print_json(out, &err)) < 0)
+                        return fail(&err, r);
+                return EXIT_OK;
+        }
+        printf("%s: version %" PRIu32 " -> %" PRIu32 "\n", key, va, vb);
+        _cleanup_(table_clear) table t = { .n_cols = 3 };
+        struct {
+                const jv *list;
+                const char *sign;
+        } syscall_lists[] = { { added, "+" }, { removed, "-" } }, cap_lists[] = { { added_caps, "+" }, { removed_caps, "-" } };
+        for (size_t k = 0; k < ELEMENTSOF(syscall_lists); k++)
+                for (size_t i = 0; i < jv_arr_len(syscall_lists[k].list); i++) {
+                        const jv *e = jv_arr_at(syscall_lists[k].list, i);
+                        if (table_add(&t, "%s", syscall_lists[k].sign) < 0 ||
+                            table_add(&t, "%s", jv_str(jv_obj_get(e, "arch"))) < 0 ||
+                            table_add(&t, "%s", jv_str(jv_obj_get(e, "name"))) < 0)
+                                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+                }
+        for (size_t k = 0; k < ELEMENTSOF(cap_lists); k++)
+                for (size_t i = 0; i < jv_arr_len(cap_lists[k].list); i++)
+                        if (table_add(&t, "%s", cap_lists[k].sign) < 0 || table_add(&t, "capability") < 0 ||
+                            table_add(&t, "%s", jv_str(jv_arr_at(cap_lists[k].list, i))) < 0)
+                                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+        if (t.n_cells == 0)
+                printf("no differences\n");
+        else
+                table_print(&t);
+        return EXIT_OK;
+}
+
+/* ---- export ---- */
+
+static int profile_export(int argc, char **argv, const osl_global *g)
+{
+        static const struct option allowed[] = {
+                { "version", required_argument, NULL, OPT_VERSION },
+                { "format", required_argument, NULL, OPT_FORMAT },
+                {},
+        };
+        _cleanup_learned_ osl_learned *l = NULL;
+        _cleanup_seccomp_ osl_seccomp *sc = NULL;
+        _cleanup_jv_ jv *out = NULL;
+        options o = { .format = "oci" };
+        osl_error err = {};
+        int r;
+
+        if ((r = parse_options("export", argc, argv, allowed, &o)) != 0)
+                return r;
+        if (o.n_args != 1)
+                return o.n_args == 0 ? usage_error("export", "which IMAGE?")
+                                     : usage_error("export", "unexpected argument '%s'", o.args[1]);
+        if ((r = load_image(g, o.args[0], o.has_version ? o.version : 0, NULL, &l, &err)) < 0 ||
+            (r = osl_learned_to_seccomp(l, "SCMP_ACT_ERRNO", 1 /* EPERM */, &sc, &err)) < 0 ||
+            (r = osl_seccomp_to_jv(sc, strcmp(o.format, "docker") == 0 ? OSL_SECCOMP_DOCKER : OSL_SECCOMP_OCI, &out,
+                                   &err)) < 0 ||
+            (r = print_json(out, &err)) < 0)
+                return fail(&err, r);
+        return EXIT_OK;
+}
+
+/* ---- merge ---- */
+
+typedef struct observations {
+        osl_observation **items;
+        int n;
+} observations;
+
+static void observations_clear(observations *list)
+{
+        for (int i = 0; i < list->n; i++)
+                osl_observation_free(list->items[i]);
+        free(list->items);
+}
+
+static int profile_merge(int argc, char **argv, const osl_global *g)
+{
+        static const struct option allowed[] = { { "json", no_argument, NULL, OPT_JSON }, {} };
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_free_ char *key = NULL;
+        _cleanup_(observations_clear) observations list = {};
+        _cleanup_jv_ jv *out = jv_new_array();
+        options o = {};
+        osl_error err = {};
+        int r, status = EXIT_OK;
+
+        if ((r = parse_options("merge", argc, argv, allowed, &o)) != 0)
+                return r;
+        if (o.n_args < 2)
+                return usage_error("merge", "%s", o.n_args == 0 ? "which IMAGE?" : "which OBSERVATION.json files?");
+        if (!out || !(list.items = calloc((size_t) o.n_args, sizeof(*list.items))))
+                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+        if ((r = image_key_of(o.args[0], &key, &err)) < 0) {
+                osl_print_error(CMD, &err);
+                return EXIT_USAGE;
+        }
+
+        /* All files are read and checked first: bad input merges nothing. */
+        for (int i = 1; i < o.n_args && status == EXIT_OK; i++) {
+                _cleanup_strv_ char **unknown = NULL;
+                if ((r = osl_observation_load(o.args[i], &list.items[list.n], &err)) < 0) {
+                        osl_print_error(CMD, &err);
+                        status = EXIT_FAILURE_;
+                        break;
+                }
+                const osl_observation *ob = list.items[list.n++];
+                if (ob->image_key && strcmp(ob->image_key, key) != 0) {
+                        fprintf(stderr, "oci-seccomp-learn " CMD ": %s: the observation is of image %s, not %s\n",
+                                o.args[i], ob->image_key, key);
+                        status = EXIT_FAILURE_;
+                        break;
+                }
+                if (osl_observation_unknown_syscalls(ob, &unknown, NULL) < 0) {
+                        status = fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+                        break;
+                }
+                for (char **u = unknown; *u; u++)
+                        fprintf(stderr,
+                                "oci-seccomp-learn " CMD ": warning: %s: syscall \"%s\" is not known to libseccomp; "
+                                "kept in the profile\n",
+                                o.args[i], *u);
+        }
+
+        if (status == EXIT_OK && (r = open_store(g, true, &store, &err)) < 0) {
+                osl_print_error(CMD, &err);
+                status = EXIT_FAILURE_;
+        }
+        for (int i = 0; i < list.n && status == EXIT_OK; i++) {
+                const char *file = o.args[i + 1];
+                osl_merge_result res = {};
+                if ((r = osl_store_merge(store, key, list.items[i], &res, &err)) < 0) {
+                        osl_err_prefix(&err, "%s", file);
+                        osl_print_error(CMD, &err);
+                        status = EXIT_FAILURE_;
+                        break;
+                }
+                if (o.json) {
+                        jv *e = jv_new_object();
+                        if (jv_arr_append(out, e) < 0 || jv_obj_set(e, "file", jv_new_string(file)) < 0 ||
+                            jv_obj_set(e, "image", jv_new_string(key)) < 0 ||
+                            jv_obj_set(e, "version", jv_new_uint(res.version)) < 0 ||
+                            jv_obj_set(e, "newVersion", jv_new_bool(res.new_version)) < 0 ||
+                            jv_obj_set(e, "duplicate", jv_new_bool(res.duplicate)) < 0 ||
+                            jv_obj_set(e, "addedSyscalls", jv_new_uint(res.added_syscalls)) < 0 ||
+                            jv_obj_set(e, "addedCapabilities", jv_new_uint(res.added_capabilities)) < 0)
+                                status = fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+                } else if (res.duplicate)
+                        printf("%s: already merged into %s; no change (version %" PRIu32 ")\n", file, key, res.version);
+                else if (res.new_version)
+                        printf("%s: %s: new version %" PRIu32 " (+%zu syscalls, +%zu capabilities)\n", file, key,
+                               res.version, res.added_syscalls, res.added_capabilities);
+                else if (res.version == 0)
+                        printf("%s: %s: no change (the observation holds no syscalls)\n", file, key);
+                else
+                        printf("%s: %s: no change (version %" PRIu32 "; evidence updated)\n", file, key, res.version);
+        }
+        /* Print what was merged even after a failure: that part is stored. */
+        if (o.json && jv_arr_len(out) > 0 && (r = print_json(out, &err)) < 0)
+                return fail(&err, r);
+        return status;
+}
+
+/* ---- dispatch ---- */
+
+static const struct {
+        const char *name;
+        int (*fn)(int argc, char **argv, const osl_global *g);
+        const char *help;
+} subcommands[] = {
+        { "list", profile_list, list_help },
+        { "show", profile_show, show_help },
+        { "diff", profile_diff, diff_help },
+        { "export", profile_export, export_help },
+        { "merge", profile_merge, merge_help },
+        /* drift, accept, install and attach will join here. */
+};
+
+int cmd_profile(int argc, char **argv, const osl_global *g)
+{
+        int r = -1;
+
+        if (argc < 2) {
+                fputs(profile_help, stderr);
+                return EXIT_USAGE;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+                fputs(profile_help, stdout);
+                return EXIT_OK;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(subcommands) && r < 0; i++) {
+                if (strcmp(argv[1], subcommands[i].name) != 0)
+                        continue;
+                if (osl_wants_help(argc - 1, argv + 1)) {
+                        fputs(subcommands[i].help, stdout);
+                        r = EXIT_OK;
+                } else
+                        r = subcommands[i].fn(argc - 1, argv + 1, g);
+        }
+        if (r < 0)
+                return usage_error(NULL, "unknown subcommand '%s'", argv[1]);
+        /* Output that did not reach its reader is a failure, e.g. a full disk. */
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "oci-seccomp-learn " CMD ": cannot write the output: %m\n");
+                return EXIT_FAILURE_;
+        }
+        return r;
+}

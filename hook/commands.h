@@ -18,6 +18,7 @@ typedef struct osl_global {
         const char *store;   /* --store or $OCI_SECCOMP_LEARN_STORE; NULL: default */
         const char *run_dir; /* --run-dir or $OCI_SECCOMP_LEARN_RUNDIR; NULL: default */
         const char *argv0;   /* how we were called */
+        bool as_runtime;     /* called as oci-seccomp-learn-RUNTIME: argv is the runtime's */
 } osl_global;
 
 typedef int (*osl_command_fn)(int argc, char **argv, const osl_global *g);
@@ -37,3 +38,15 @@ void osl_print_error(const char *command, const osl_error *err);
 int osl_exit_code(int r);
 /* true when argv holds --help or -h anywhere before "--". */
 bool osl_wants_help(int argc, char **argv);
+
+/* Rewrites BUNDLE/config.json for the mode (shared by inject and runtime).
+ * Prints the outcome, or why learning was skipped, to stderr. */
+struct osl_inject_options;
+int osl_inject_bundle(const char *command, const char *bundle, const struct osl_inject_options *opts);
+
+/* Our own absolute path, for the hooks we add to a config. */
+int osl_self_path(char **out, osl_error *err);
+
+/* Hooks' stdout and stderr are dropped by runc unless the hook fails, so
+ * hooks report to syslog and to RUNDIR/hooks.log as well as to stderr. */
+void osl_hook_log(const char *run_dir, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

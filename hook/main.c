@@ -76,7 +76,7 @@ int main(int argc, char **argv)
          * that engines point at (BinaryName, runtime_path, runtimes). */
         _cleanup_free_ char *self = strdup(argv[0] ? argv[0] : "");
         if (self && strncmp(basename(self), "oci-seccomp-learn-", 18) == 0) {
-                argv[0] = (char *) "runtime";
+                g.as_runtime = true;
                 return cmd_runtime(argc, argv, &g);
         }
 

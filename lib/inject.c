@@ -1,1 +1,220 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "inject.h"
+
+#include <string.h>
+
+#include "agent.h"
+#include "image.h"
+#include "learn_filter.h"
+#include "oci_config.h"
+#include "rundir.h"
+#include "store.h"
+
+static const char *const mode_names[] = {
+        [OSL_MODE_OFF] = "off",
+        [OSL_MODE_LEARN] = "learn",
+        [OSL_MODE_COMPLAIN] = "complain",
+        [OSL_MODE_ENFORCE] = "enforce",
+};
+
+int osl_mode_parse(const char *s, osl_mode *out)
+{
+        for (size_t i = 0; s && i < ELEMENTSOF(mode_names); i++)
+                if (strcmp(s, mode_names[i]) == 0) {
+                        *out = (osl_mode) i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *osl_mode_name(osl_mode m)
+{
+        return (unsigned) m < ELEMENTSOF(mode_names) ? mode_names[m] : "unknown";
+}
+
+static void warn(osl_inject_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(osl_inject_result *res, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(res->warning, sizeof(res->warning), fmt, ap);
+        va_end(ap);
+}
+
+static int resolve_mode(const jv *cfg, const osl_inject_options *opts, osl_mode *mode, osl_error *err)
+{
+        const char *from = "--mode";
+        const char *s = opts->mode;
+        if (!s) {
+                s = osl_config_annotation(cfg, OSL_ANNOTATION_MODE);
+                from = "annotation " OSL_ANNOTATION_MODE;
+        }
+        if (!s) {
+                s = opts->default_mode ? opts->default_mode : "off";
+                from = "the default mode";
+        }
+        if (osl_mode_parse(s, mode) < 0)
+                return osl_err(err, -EINVAL, "%s: unknown mode \"%.64s\" (expected learn, complain, enforce or off)",
+                               from, s);
+        return 0;
+}
+
+/* The hooks that register a container and merge what it was seen to do.
+ * The store and run dir are passed explicitly: runc runs hooks with its own
+ * environment, which need not be ours. */
+static int add_hooks(jv *cfg, const osl_inject_options *opts, osl_error *err)
+{
+        static const char *const stages[] = { "prestart", "poststop" };
+        const char *store = opts->store_root ? opts->store_root : getenv(OSL_STORE_ENV);
+        if (!store || !*store)
+                store = OSL_DEFAULT_STORE;
+        for (size_t i = 0; i < ELEMENTSOF(stages); i++) {
+                char *args[] = {
+                        (char *) "oci-seccomp-learn", (char *) "--store", (char *) store, (char *) "--run-dir",
+                        (char *) osl_rundir(opts->run_dir), (char *) stages[i], NULL,
+                };
+                int r = osl_config_add_hook(cfg, stages[i], opts->hook_binary, args, i == 0 ? 10 : 30, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int load_learned(const osl_inject_options *opts, const char *key, uint32_t version, osl_learned **out,
+                        osl_error *err)
+{
+        _cleanup_store_ osl_store *store = NULL;
+        *out = NULL;
+        int r = osl_store_open(opts->store_root, false, &store, err);
+        if (r < 0)
+                return r;
+        return osl_store_load(store, key, version, out, err);
+}
+
+static int inject_learn(jv *cfg, const osl_inject_options *opts, const osl_image *img, osl_inject_result *res,
+                        osl_error *err)
+{
+        _cleanup_seccomp_ osl_seccomp *base = NULL, *filter = NULL;
+        _cleanup_learned_ osl_learned *learned = NULL;
+        _cleanup_free_ char *socket = NULL, *metadata = NULL;
+        osl_error soft = {};
+        int r;
+
+        r = osl_config_get_seccomp(cfg, &base, err);
+        if (r < 0)
+                return r;
+        if (osl_agent_socket_path(opts->run_dir, &socket) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+
+        /* A notify filter nobody listens to makes runc hang forever. */
+        if (osl_agent_probe(socket, &soft) < 0) {
+                warn(res, "learning is off for this container: %s", soft.msg);
+                return 0;
+        }
+        r = load_learned(opts, img->key, 0, &learned, &soft);
+        if (r < 0 && r != -ENOENT) {
+                warn(res, "learning is off for this container: %s", soft.msg);
+                return 0;
+        }
+        if (learned)
+                res->version = learned->version;
+        r = osl_agent_metadata_format(img, "learn", &metadata, err);
+        if (r < 0)
+                return r;
+        osl_learn_filter_input in = {
+                .base = base,
+                .learned = learned,
+                .listener_path = socket,
+                .listener_metadata = metadata,
+        };
+        r = osl_learn_filter_build(&in, &filter, &res->notified, &soft);
+        if (r < 0) {
+                warn(res, "learning is off for this container: %s", soft.msg);
+                return 0;
+        }
+        r = osl_config_set_seccomp(cfg, filter, err);
+        if (r < 0)
+                return r;
+        res->learning = true;
+        res->changed = true;
+        return 0;
+}
+
+static int pinned_version(const jv *cfg, uint32_t *version, osl_error *err)
+{
+        const char *s = osl_config_annotation(cfg, OSL_ANNOTATION_VERSION);
+        char *end;
+        *version = 0;
+        if (!s)
+                return 0;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (errno || *end || end == s || v == 0 || v > UINT32_MAX || s[0] == '-' || s[0] == '+')
+                return osl_err(err, -EINVAL, "annotation %s: \"%.32s\" is not a version number", OSL_ANNOTATION_VERSION, s);
+        *version = (uint32_t) v;
+        return 0;
+}
+
+/* complain and enforce: the stored profile replaces the container's. */
+static int inject_profile(jv *cfg, const osl_inject_options *opts, const osl_image *img, osl_mode mode,
+                          osl_inject_result *res, osl_error *err)
+{
+        _cleanup_learned_ osl_learned *learned = NULL;
+        _cleanup_seccomp_ osl_seccomp *profile = NULL;
+        uint32_t version;
+        int r = pinned_version(cfg, &version, err);
+        if (r < 0)
+                return r;
+        r = load_learned(opts, img->key, version, &learned, err);
+        if (r < 0)
+                return osl_err_prefix(err, "%s mode", osl_mode_name(mode));
+        const char *action = mode == OSL_MODE_COMPLAIN ? "SCMP_ACT_LOG"
+                             : opts->enforce_default_action ? opts->enforce_default_action
+                                                            : "SCMP_ACT_ERRNO";
+        r = osl_learned_to_seccomp(learned, action, 1 /* EPERM */, &profile, err);
+        if (r < 0)
+                return r;
+        r = osl_config_set_seccomp(cfg, profile, err);
+        if (r < 0)
+                return r;
+        res->version = learned->version;
+        res->changed = true;
+        return 0;
+}
+
+int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, osl_error *err)
+{
+        osl_image img = {};
+        osl_error soft = {};
+        int r;
+
+        *res = (osl_inject_result){};
+        r = resolve_mode(cfg, opts, &res->mode, err);
+        if (r < 0)
+                return r;
+        if (res->mode == OSL_MODE_OFF)
+                return 0;
+
+        r = osl_image_resolve(jv_obj_get(cfg, "annotations"), opts->bundle, &img, &soft);
+        if (r < 0) {
+                if (res->mode == OSL_MODE_LEARN) {
+                        warn(res, "learning is off for this container: %s", soft.msg);
+                        return 0;
+                }
+                *err = soft;
+                return r;
+        }
+        snprintf(res->image_key, sizeof(res->image_key), "%s", img.key);
+
+        if (res->mode == OSL_MODE_LEARN)
+                r = inject_learn(cfg, opts, &img, res, err);
+        else
+                r = inject_profile(cfg, opts, &img, res->mode, res, err);
+        if (r >= 0 && opts->hook_binary && res->mode != OSL_MODE_ENFORCE &&
+            (res->learning || res->mode == OSL_MODE_COMPLAIN)) {
+                r = add_hooks(cfg, opts, err);
+                res->changed = true;
+        }
+        osl_image_clear(&img);
+        return r;
+}

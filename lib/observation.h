@@ -57,3 +57,9 @@ int osl_observation_from_jv(const jv *v, osl_observation **out, osl_error *err);
 int osl_observation_to_jv(const osl_observation *o, jv **out, osl_error *err);
 int osl_observation_load(const char *path, osl_observation **out, osl_error *err);
 int osl_observation_write(const osl_observation *o, const char *path, osl_error *err); /* atomic */
+
+/* Added with the store (lib/observation.c): the distinct syscall names in o
+ * that libseccomp does not know (osl_syscall_known), sorted. They are kept
+ * in observations and profiles (a newer kernel may have them); callers warn
+ * about them. NULL-terminated; free with strvfreep. -ENOMEM only. */
+int osl_observation_unknown_syscalls(const osl_observation *o, char ***names, size_t *n);

@@ -1,1 +1,194 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "oci_config.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rundir.h"
+
+int osl_config_parse(const char *buf, size_t len, const char *what, jv **out, osl_error *err)
+{
+        _cleanup_jv_ jv *cfg = NULL;
+        int r = jv_parse(buf, len, what, &cfg, err);
+        if (r < 0)
+                return r;
+        if (cfg->type != JV_OBJECT)
+                return osl_err(err, -EINVAL, "%s: an OCI config must be a JSON object, not %s", what,
+                               jv_type_name(cfg->type));
+        *out = TAKE_PTR(cfg);
+        return 0;
+}
+
+int osl_config_load(const char *path, jv **out, osl_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r = osl_read_file(path, OSL_CONFIG_MAX_BYTES, &buf, &len, err);
+        if (r < 0)
+                return r;
+        return osl_config_parse(buf, len, path, out, err);
+}
+
+int osl_config_save(const jv *cfg, const char *path, osl_error *err)
+{
+        struct stat st;
+        mode_t mode = 0644;
+        if (stat(path, &st) == 0)
+                mode = st.st_mode & 07777;
+        return jv_write_file_atomic(cfg, path, mode, err);
+}
+
+const char *osl_config_annotation(const jv *cfg, const char *key)
+{
+        return jv_str(jv_get_path(cfg, "annotations", key, NULL));
+}
+
+int osl_config_set_annotation(jv *cfg, const char *key, const char *value, osl_error *err)
+{
+        jv *ann = jv_obj_ensure_object(cfg, "annotations");
+        if (!ann)
+                return osl_err(err, -EINVAL, "config: \"annotations\" is not an object");
+        if (jv_obj_set(ann, key, jv_new_string(value)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+int osl_config_get_seccomp(const jv *cfg, osl_seccomp **out, osl_error *err)
+{
+        jv *linux_ = jv_obj_get(cfg, "linux");
+        jv *sec = jv_obj_get(linux_, "seccomp");
+        *out = NULL;
+        if (linux_ && linux_->type != JV_OBJECT)
+                return osl_err(err, -EINVAL, "config: \"linux\" must be an object, not %s", jv_type_name(linux_->type));
+        if (!sec || sec->type == JV_NULL)
+                return 0;
+        int r = osl_seccomp_from_jv(sec, out, err);
+        if (r < 0)
+                return osl_err_prefix(err, "config linux.seccomp");
+        return 0;
+}
+
+int osl_config_set_seccomp(jv *cfg, const osl_seccomp *s, osl_error *err)
+{
+        jv *linux_ = jv_obj_ensure_object(cfg, "linux");
+        if (!linux_)
+                return osl_err(err, -EINVAL, "config: \"linux\" is not an object");
+        if (!s) {
+                jv_obj_remove(linux_, "seccomp");
+                return 0;
+        }
+        jv *v = NULL;
+        int r = osl_seccomp_to_jv(s, OSL_SECCOMP_OCI, &v, err);
+        if (r < 0)
+                return r;
+        if (jv_obj_set(linux_, "seccomp", v) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+bool osl_config_no_new_privileges(const jv *cfg)
+{
+        bool nnp = false;
+        jv_get_bool(jv_get_path(cfg, "process", "noNewPrivileges", NULL), &nnp);
+        return nnp;
+}
+
+static bool hook_matches(const jv *hook, const char *path, char *const *args)
+{
+        const jv *hargs = jv_obj_get(hook, "args");
+        const char *hpath = jv_str(jv_obj_get(hook, "path"));
+        size_t n = osl_strv_length(args), hn = jv_arr_len(hargs);
+        if (!hpath || strcmp(hpath, path) != 0)
+                return false;
+        if (n == 0 || hn == 0)
+                return n == hn;
+        const char *last = jv_str(jv_arr_at(hargs, hn - 1));
+        return last && strcmp(last, args[n - 1]) == 0;
+}
+
+int osl_config_add_hook(jv *cfg, const char *stage, const char *path, char *const *args, int timeout_sec,
+                        osl_error *err)
+{
+        jv *hooks = jv_obj_ensure_object(cfg, "hooks");
+        if (!hooks)
+                return osl_err(err, -EINVAL, "config: \"hooks\" is not an object");
+        jv *list = jv_obj_get(hooks, stage);
+        if (!list) {
+                if (jv_obj_set(hooks, stage, jv_new_array()) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                list = jv_obj_get(hooks, stage);
+        }
+        if (list->type != JV_ARRAY)
+                return osl_err(err, -EINVAL, "config: hooks.%s is not an array", stage);
+        for (size_t i = 0; i < jv_arr_len(list); i++)
+                if (hook_matches(jv_arr_at(list, i), path, args))
+                        return 0;
+
+        _cleanup_jv_ jv *hook = jv_new_object();
+        _cleanup_jv_ jv *jargs = jv_new_array();
+        if (!hook || !jargs || jv_obj_set(hook, "path", jv_new_string(path)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (char *const *a = args; a && *a; a++)
+                if (jv_arr_append(jargs, jv_new_string(*a)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        if (jv_obj_set(hook, "args", TAKE_PTR(jargs)) < 0 ||
+            (timeout_sec > 0 && jv_obj_set(hook, "timeout", jv_new_int(timeout_sec)) < 0) ||
+            jv_arr_append(list, TAKE_PTR(hook)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+void osl_state_clear(osl_state *st)
+{
+        free(st->id);
+        free(st->status);
+        free(st->bundle);
+        jv_free(st->annotations);
+        *st = (osl_state){};
+}
+
+int osl_state_from_jv(const jv *v, osl_state *out, osl_error *err)
+{
+        const char *id = jv_str(jv_obj_get(v, "id"));
+        const jv *ann = jv_obj_get(v, "annotations");
+        int64_t pid = 0;
+
+        if (!jv_is(v, JV_OBJECT))
+                return osl_err(err, -EINVAL, "container state must be a JSON object");
+        if (!id)
+                return osl_err(err, -EINVAL, "container state has no string \"id\"");
+        if (!osl_container_id_valid(id))
+                return osl_err(err, -EINVAL, "container id \"%.64s\" is not a safe name", id);
+        if (jv_obj_get(v, "pid") && !jv_get_int64(jv_obj_get(v, "pid"), &pid))
+                return osl_err(err, -EINVAL, "container state: \"pid\" must be an integer");
+        if (ann && ann->type != JV_OBJECT)
+                return osl_err(err, -EINVAL, "container state: \"annotations\" must be an object");
+
+        osl_state st = {
+                .id = strdup(id),
+                .status = osl_strdup(jv_str(jv_obj_get(v, "status"))),
+                .pid = (int) pid,
+                .bundle = osl_strdup(jv_str(jv_obj_get(v, "bundle"))),
+                .annotations = ann ? jv_dup(ann) : NULL,
+        };
+        if (!st.id || (ann && !st.annotations)) {
+                osl_state_clear(&st);
+                return osl_err(err, -ENOMEM, "out of memory");
+        }
+        *out = st;
+        return 0;
+}
+
+int osl_state_read_fd(int fd, osl_state *out, osl_error *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_jv_ jv *v = NULL;
+        size_t len;
+        int r = osl_read_fd(fd, "the container state on stdin", 1024 * 1024, &buf, &len, err);
+        if (r < 0)
+                return r;
+        r = jv_parse(buf, len, "the container state on stdin", &v, err);
+        if (r < 0)
+                return r;
+        return osl_state_from_jv(v, out, err);
+}

@@ -75,3 +75,15 @@ int osl_seccomp_add_rule(osl_seccomp *s, char *const *names, size_t n_names, con
 osl_seccomp *osl_seccomp_dup(const osl_seccomp *s);
 
 bool osl_seccomp_action_valid(const char *action);
+
+/* Added by the profile helper. */
+
+/* osl_seccomp_resolve for a given architecture (OCI name) and kernel release
+ * ("6.1.0-18-amd64"); NULL means the native architecture / uname's release.
+ * includes/excludes "arches" use Docker's short names (amd64, arm64, x86, x32,
+ * arm, s390x, ...), minKernel is compared as major.minor.patch.
+ * Note: osl_seccomp_to_jv(OSL_SECCOMP_OCI) refuses rules that still carry
+ * includes/excludes conditions (they must be resolved first), and turns
+ * archMap into the native architecture's "architectures". */
+int osl_seccomp_resolve_for(const osl_seccomp *docker, char *const *caps, size_t n_caps, const char *oci_arch,
+                            const char *kernel_release, osl_seccomp **out, osl_error *err);

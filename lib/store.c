@@ -1,1 +1,1217 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* The versioned per-image profile store (store.h, doc/store.md).
+ *
+ * Everything below the root is reached through directory file descriptors
+ * opened with O_NOFOLLOW, so a symlink planted anywhere under the root is
+ * refused instead of followed. Writers hold flock(LOCK_EX) on the image's
+ * lock file; every file is replaced by rename of a fully written, fsynced
+ * temporary file, and versions/<N>.json is written before profile.json, so a
+ * crash at any moment leaves the old profile or the new one. */
+#include "store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "image.h"
+#include "store_internal.h"
+#include "syscalls.h"
+
+#define PROFILE_SCHEMA_VERSION 1
+#define PROFILE_MAX_BYTES (64u * 1024 * 1024)
+/* How many observation ids profile.json remembers to make re-merging the
+ * same observation a no-op. Older ids drop out first. */
+#define MERGED_MAX 4096
+#define IMAGES_DIR "images"
+#define VERSIONS_DIR "versions"
+#define PROFILE_FILE "profile.json"
+#define LOCK_FILE "lock"
+/* Temporary files start with this; any left under a held lock is stale. */
+#define TMP_PREFIX ".tmp-"
+#define LEARNED_DEFAULT_ACTION "SCMP_ACT_ERRNO"
+#define LEARNED_DEFAULT_ERRNO 1 /* EPERM, as Docker's default profile */
+
+struct osl_store {
+        char *root;
+        int root_fd; /* -1: the root does not exist (a reader's view of an empty store) */
+};
+
+/* One image's directory, opened without following symlinks. */
+typedef struct image_dir {
+        char *path; /* ROOT/images/<encoded key>, for messages */
+        int fd;
+        char *versions_path;
+        int versions_fd; /* -1 until opened */
+} image_dir;
+
+static void image_dir_clear(image_dir *d)
+{
+        free(d->path);
+        free(d->versions_path);
+        if (d->fd >= 0)
+                close(d->fd);
+        if (d->versions_fd >= 0)
+                close(d->versions_fd);
+        *d = (image_dir) { .fd = -1, .versions_fd = -1 };
+}
+
+/* ---- opening things without following symlinks ---- */
+
+static int refuse_reason(int dir_fd, const char *name, const char *path, int errno_value, osl_error *err)
+{
+        struct stat st;
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+                return osl_err(err, -ELOOP, "%s is a symbolic link; refusing to follow it", path);
+        errno = errno_value;
+        if (errno_value == ENOTDIR)
+                return osl_err(err, -ENOTDIR, "%s is not a directory", path);
+        return osl_err(err, -errno_value, "cannot open %s: %m", path);
+}
+
+/* Opens (creating when asked) the directory name under dir_fd. */
+static int open_dir_at(int dir_fd, const char *dir_path, const char *name, bool create, char **path_out,
+                       int *fd_out, osl_error *err)
+{
+        _cleanup_free_ char *path = NULL;
+
+        if (osl_asprintf(&path, "%s/%s", dir_path, name) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (create) {
+                if (mkdirat(dir_fd, name, 0755) == 0) {
+                        /* The new entry is durable once its directory is. */
+                        if (fsync(dir_fd) < 0)
+                                return osl_err(err, -errno, "cannot sync %s: %m", dir_path);
+                } else if (errno != EEXIST)
+                        return osl_err(err, -errno, "cannot create directory %s: %m", path);
+        }
+        int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return osl_err(err, -ENOENT, "%s does not exist", path);
+                return refuse_reason(dir_fd, name, path, errno, err);
+        }
+        *fd_out = fd;
+        if (path_out)
+                *path_out = TAKE_PTR(path);
+        return 0;
+}
+
+/* Reads a regular file under dir_fd, never through a symlink. */
+static int read_at(int dir_fd, const char *dir_path, const char *name, size_t max_bytes, char **path_out,
+                   char **buf, size_t *len, osl_error *err)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (osl_asprintf(&path, "%s/%s", dir_path, name) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        /* O_NONBLOCK: a FIFO planted here must not hang us; fstat refuses it below. */
+        fd = openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return osl_err(err, -ENOENT, "%s does not exist", path);
+                return refuse_reason(dir_fd, name, path, errno, err);
+        }
+        if (fstat(fd, &st) < 0)
+                return osl_err(err, -errno, "cannot stat %s: %m", path);
+        if (!S_ISREG(st.st_mode))
+                return osl_err(err, -EINVAL, "%s is not a regular file", path);
+        int r = osl_read_fd(fd, path, max_bytes, buf, len, err);
+        if (r < 0)
+                return r;
+        if (path_out)
+                *path_out = TAKE_PTR(path);
+        return 0;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+        while (len > 0) {
+                ssize_t w = write(fd, data, len);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                data += w;
+                len -= (size_t) w;
+        }
+        return 0;
+}
+
+/* Atomically puts data at dir_fd/name: a temporary file in the same
+ * directory, fsync, rename, fsync of the directory. no_replace: fail with
+ * -EEXIST rather than replace an existing name (versions are immutable).
+ * Only called with the image lock held, so the temporary name is ours. */
+static int write_at_atomic(int dir_fd, const char *dir_path, const char *name, const char *data, size_t len,
+                           bool no_replace, osl_error *err)
+{
+        char tmp[NAME_MAX + 1];
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if ((size_t) snprintf(tmp, sizeof(tmp), "%s%s", TMP_PREFIX, name) >= sizeof(tmp))
+                return osl_err(err, -ENAMETOOLONG, "%s/%s: name too long", dir_path, name);
+        for (int attempt = 0; fd < 0; attempt++) {
+                fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (fd >= 0)
+                        break;
+                if (errno != EEXIST || attempt > 0)
+                        return osl_err(err, -errno, "cannot create %s/%s: %m", dir_path, tmp);
+                /* Left by a writer that died; we hold the lock, so it is stale. */
+                (void) unlinkat(dir_fd, tmp, 0);
+        }
+        /* Profiles are not secret; the umask must not make them unreadable. */
+        if (fchmod(fd, 0644) < 0) {
+                r = osl_err(err, -errno, "cannot set the mode of %s/%s: %m", dir_path, tmp);
+                goto fail;
+        }
+        if ((r = write_all(fd, data, len)) < 0) {
+                errno = -r;
+                r = osl_err(err, r, "cannot write %s/%s: %m", dir_path, tmp);
+                goto fail;
+        }
+        if (fsync(fd) < 0) {
+                r = osl_err(err, -errno, "cannot sync %s/%s: %m", dir_path, tmp);
+                goto fail;
+        }
+        if (close(TAKE_FD(fd)) < 0) {
+                r = osl_err(err, -errno, "cannot write %s/%s: %m", dir_path, tmp);
+                goto fail;
+        }
+        if (no_replace) {
+                r = renameat2(dir_fd, tmp, dir_fd, name, RENAME_NOREPLACE);
+                if (r < 0 && (errno == EINVAL || errno == ENOSYS)) {
+                        /* File systems without RENAME_NOREPLACE: link() never replaces either. */
+                        r = linkat(dir_fd, tmp, dir_fd, name, 0);
+                        if (r == 0)
+                                (void) unlinkat(dir_fd, tmp, 0);
+                }
+        } else
+                r = renameat(dir_fd, tmp, dir_fd, name);
+        if (r < 0) {
+                if (errno == EEXIST)
+                        r = osl_err(err, -EEXIST, "%s/%s already exists and is never overwritten", dir_path, name);
+                else
+                        r = osl_err(err, -errno, "cannot rename %s/%s to %s: %m", dir_path, tmp, name);
+                goto fail;
+        }
+        if (fsync(dir_fd) < 0)
+                return osl_err(err, -errno, "cannot sync %s: %m", dir_path);
+        return 0;
+fail:
+        (void) unlinkat(dir_fd, tmp, 0);
+        return r;
+}
+
+/* Removes temporary files that a killed writer left. Call with the lock held. */
+static void remove_stale_tmp(int dir_fd)
+{
+        int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return;
+        }
+        for (struct dirent *de; (de = readdir(d));)
+                if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0)
+                        (void) unlinkat(dir_fd, de->d_name, 0);
+        closedir(d);
+}
+
+/* ---- the store ---- */
+
+int osl_store_open(const char *root, bool create, osl_store **out, osl_error *err)
+{
+        _cleanup_store_ osl_store *s = NULL;
+        int r;
+
+        if (!root) {
+                const char *env = getenv(OSL_STORE_ENV);
+                root = env && *env ? env : OSL_DEFAULT_STORE;
+        }
+        if (!*root)
+                return osl_err(err, -EINVAL, "the store directory name is empty");
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return osl_err(err, -ENOMEM, "out of memory");
+        s->root_fd = -1;
+        if (!(s->root = strdup(root)))
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (create && (r = osl_mkdir_p(root, 0755, err)) < 0)
+                return r;
+        /* The root itself is the administrator's choice and may be a
+         * symlink; below it nothing is followed. */
+        s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->root_fd < 0 && !(errno == ENOENT && !create))
+                return osl_err(err, -errno, "cannot open the store %s: %m", root);
+        *out = TAKE_PTR(s);
+        return 0;
+}
+
+void osl_store_close(osl_store *s)
+{
+        if (!s)
+                return;
+        if (s->root_fd >= 0)
+                close(s->root_fd);
+        free(s->root);
+        free(s);
+}
+
+const char *osl_store_root(const osl_store *s)
+{
+        return s->root;
+}
+
+static int open_image(osl_store *s, const char *image_key, bool create, image_dir *out, osl_error *err)
+{
+        _cleanup_free_ char *encoded = NULL, *images_path = NULL;
+        _cleanup_close_ int images_fd = -1;
+        image_dir d = { .fd = -1, .versions_fd = -1 };
+        int r;
+
+        if (!image_key || !*image_key)
+                return osl_err(err, -EINVAL, "the image key is empty");
+        if ((r = osl_key_encode(image_key, &encoded, err)) < 0)
+                return osl_err_prefix(err, "image %s", image_key);
+        if (s->root_fd < 0)
+                return osl_err(err, -ENOENT, "no profile is stored for %s (the store %s does not exist)", image_key,
+                               s->root);
+        r = open_dir_at(s->root_fd, s->root, IMAGES_DIR, create, &images_path, &images_fd, err);
+        if (r == -ENOENT)
+                return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
+        if (r < 0)
+                return r;
+        r = open_dir_at(images_fd, images_path, encoded, create, &d.path, &d.fd, err);
+        if (r == -ENOENT)
+                return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
+        if (r < 0)
+                return r;
+        *out = d;
+        return 0;
+}
+
+static int open_versions(image_dir *d, bool create, osl_error *err)
+{
+        if (d->versions_fd >= 0)
+                return 0;
+        return open_dir_at(d->fd, d->path, VERSIONS_DIR, create, &d->versions_path, &d->versions_fd, err);
+}
+
+/* ---- learned profiles in memory ---- */
+
+void osl_learned_free(osl_learned *l)
+{
+        if (!l)
+                return;
+        free(l->image_key);
+        for (size_t i = 0; i < l->n_syscalls; i++) {
+                free(l->syscalls[i].arch);
+                free(l->syscalls[i].name);
+                free(l->syscalls[i].first_seen);
+                free(l->syscalls[i].last_seen);
+        }
+        free(l->syscalls);
+        for (size_t i = 0; i < l->n_capabilities; i++) {
+                free(l->capabilities[i].name);
+                free(l->capabilities[i].evidence);
+        }
+        free(l->capabilities);
+        /* history points into doc. */
+        jv_free(l->doc);
+        free(l);
+}
+
+static int learned_syscall_cmp(const void *a, const void *b)
+{
+        const osl_learned_syscall *x = a, *y = b;
+        int r = strcmp(x->arch, y->arch);
+        return r ? r : strcmp(x->name, y->name);
+}
+
+static int learned_capability_cmp(const void *a, const void *b)
+{
+        const osl_learned_capability *x = a, *y = b;
+        return strcmp(x->name, y->name);
+}
+
+static osl_learned_syscall *find_syscall(const osl_learned *l, const char *arch, const char *name)
+{
+        osl_learned_syscall key = { .arch = (char *) arch, .name = (char *) name };
+        if (!l || l->n_syscalls == 0)
+                return NULL;
+        return bsearch(&key, l->syscalls, l->n_syscalls, sizeof(*l->syscalls), learned_syscall_cmp);
+}
+
+bool osl_learned_has_syscall(const osl_learned *l, const char *arch, const char *name)
+{
+        return arch && name && find_syscall(l, arch, name);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int osl_learned_to_seccomp(const osl_learned *l, const char *default_action, uint32_t default_errno,
+                           osl_seccomp **out, osl_error *err)
+{
+        _cleanup_seccomp_ osl_seccomp *sc = osl_seccomp_new();
+        _cleanup_strv_ char **names = NULL;
+        size_t n_names = 0;
+        int r;
+
+        if (!sc)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (!default_action || !osl_seccomp_action_valid(default_action))
+                return osl_err(err, -EINVAL, "\"%s\" is not a seccomp action", default_action ? default_action : "");
+        if (!(sc->default_action = strdup(default_action)))
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (strcmp(default_action, "SCMP_ACT_ERRNO") == 0 || strcmp(default_action, "SCMP_ACT_TRACE") == 0) {
+                sc->has_default_errno_ret = true;
+                sc->default_errno_ret = default_errno;
+        }
+        /* syscalls are sorted by arch, so each architecture is one run. */
+        for (size_t i = 0; i < l->n_syscalls; i++) {
+                const osl_learned_syscall *e = &l->syscalls[i];
+                if ((i == 0 || strcmp(l->syscalls[i - 1].arch, e->arch) != 0) &&
+                    !osl_strv_contains(sc->architectures, e->arch) &&
+                    osl_strv_push(&sc->architectures, &sc->n_architectures, e->arch) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                if (!osl_strv_contains(names, e->name) && osl_strv_push(&names, &n_names, e->name) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        if (n_names > 1)
+                qsort(names, n_names, sizeof(char *), str_cmp);
+        if (n_names > 0 && (r = osl_seccomp_add_rule(sc, names, n_names, "SCMP_ACT_ALLOW", err)) < 0)
+                return r;
+        *out = TAKE_PTR(sc);
+        return 0;
+}
+
+/* ---- reading and checking profile.json / versions/<N>.json ---- */
+
+static int field_error(osl_error *err, const char *path, const char *key, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static int field_error(osl_error *err, const char *path, const char *key, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (!*path && !key)
+                return osl_err(err, -EINVAL, "%s", msg);
+        return osl_err(err, -EINVAL, "%s%s%s: %s", path, *path && key ? "." : "", key ? key : "", msg);
+}
+
+static const char *describe(const jv *v)
+{
+        return v->type == JV_NUMBER ? v->u.number : jv_type_name(v->type);
+}
+
+static int get_field(const jv *obj, const char *path, const char *key, jv_type type, const jv **out,
+                     osl_error *err)
+{
+        const jv *v = jv_obj_get(obj, key);
+        if (!v)
+                return field_error(err, path, key, "missing");
+        if (v->type != type)
+                return field_error(err, path, key, "expected %s %s, got %.40s",
+                                   type == JV_ARRAY || type == JV_OBJECT ? "an" : "a", jv_type_name(type), describe(v));
+        *out = v;
+        return 0;
+}
+
+static int get_u64(const jv *obj, const char *path, const char *key, uint64_t max, uint64_t *out, osl_error *err)
+{
+        const jv *v = jv_obj_get(obj, key);
+        if (!v)
+                return field_error(err, path, key, "missing");
+        if (!jv_get_uint64(v, out) || *out > max)
+                return field_error(err, path, key, "expected an integer from 0 to %" PRIu64 ", got %.40s", max,
+                                   describe(v));
+        return 0;
+}
+
+/* A non-empty string without NUL bytes. null is accepted when nullable (*out = NULL). */
+static int get_string(const jv *obj, const char *path, const char *key, bool nullable, const char **out,
+                      osl_error *err)
+{
+        const jv *v = jv_obj_get(obj, key);
+        if (!v)
+                return field_error(err, path, key, "missing");
+        if (nullable && v->type == JV_NULL) {
+                *out = NULL;
+                return 0;
+        }
+        const char *s = jv_str(v);
+        if (!s || !*s)
+                return field_error(err, path, key, "expected a non-empty string%s, got %.40s",
+                                   nullable ? " or null" : "",
+                                   s                       ? "\"\""
+                                   : v->type == JV_STRING ? "a string with a NUL byte"
+                                                          : describe(v));
+        *out = s;
+        return 0;
+}
+
+static int get_time(const jv *obj, const char *path, const char *key, const char **out, osl_error *err)
+{
+        int64_t sec;
+        uint32_t nsec;
+        int r = get_string(obj, path, key, false, out, err);
+        if (r < 0)
+                return r;
+        if (!osl_rfc3339_parse(*out, &sec, &nsec))
+                return field_error(err, path, key, "\"%.60s\" is not an RFC 3339 time", *out);
+        return 0;
+}
+
+static int check_fields(const jv *obj, const char *path, const char *const *allowed, size_t n, osl_error *err)
+{
+        for (size_t i = 0; i < obj->u.object.len; i++) {
+                const char *k = obj->u.object.keys[i];
+                bool ok = false;
+                for (size_t j = 0; j < n && !ok; j++)
+                        ok = strcmp(k, allowed[j]) == 0;
+                if (!ok)
+                        return field_error(err, path, NULL, "unknown field \"%.60s\"", k);
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(k, obj->u.object.keys[j]) == 0)
+                                return field_error(err, path, NULL, "field \"%.60s\" appears twice", k);
+        }
+        return 0;
+}
+
+static int check_arch(const char *arch, const char *path, const char *key, osl_error *err)
+{
+        uint32_t token;
+        osl_error inner = {};
+        if (osl_arch_from_oci(arch, &token, &inner) < 0)
+                return field_error(err, path, key, "unknown architecture \"%.60s\"", arch);
+        return 0;
+}
+
+static int parse_syscall_entry(const jv *e, const char *path, uint32_t version, osl_learned_syscall *out,
+                               osl_error *err)
+{
+        static const char *const fields[] = {
+                "arch", "name", "origins", "count", "containers", "firstSeen", "lastSeen", "addedIn",
+        };
+        const char *arch, *name, *first, *last;
+        const jv *origins;
+        uint64_t added_in;
+        int r;
+
+        if (!jv_is(e, JV_OBJECT))
+                return field_error(err, path, NULL, "expected an object, got %.40s", describe(e));
+        if ((r = check_fields(e, path, fields, ELEMENTSOF(fields), err)) < 0 ||
+            (r = get_string(e, path, "arch", false, &arch, err)) < 0 || (r = check_arch(arch, path, "arch", err)) < 0 ||
+            (r = get_string(e, path, "name", false, &name, err)) < 0)
+                return r;
+        if (!osl_syscall_name_valid(name))
+                return field_error(err, path, "name", "\"%.60s\" is not a syscall name", name);
+        if ((r = get_field(e, path, "origins", JV_ARRAY, &origins, err)) < 0)
+                return r;
+        if (jv_arr_len(origins) == 0)
+                return field_error(err, path, "origins", "must not be empty");
+        for (size_t i = 0; i < jv_arr_len(origins); i++) {
+                const char *o = jv_str(jv_arr_at(origins, i));
+                bool found = false;
+                for (unsigned k = 0; k < _OSL_ORIGIN_MAX && o; k++)
+                        if (strcmp(o, osl_origin_name((osl_origin) k)) == 0) {
+                                if (out->origin[k])
+                                        return field_error(err, path, "origins", "\"%s\" appears twice", o);
+                                out->origin[k] = found = true;
+                        }
+                if (!found)
+                        return field_error(err, path, "origins", "item %zu is not \"runtime\" or \"application\"", i);
+        }
+        if ((r = get_u64(e, path, "count", UINT64_MAX, &out->count, err)) < 0 ||
+            (r = get_u64(e, path, "containers", UINT64_MAX, &out->containers, err)) < 0 ||
+            (r = get_time(e, path, "firstSeen", &first, err)) < 0 || (r = get_time(e, path, "lastSeen", &last, err)) < 0 ||
+            (r = get_u64(e, path, "addedIn", version, &added_in, err)) < 0)
+                return r;
+        if (added_in == 0)
+                return field_error(err, path, "addedIn", "must be at least 1");
+        out->added_in = (uint32_t) added_in;
+        out->arch = strdup(arch);
+        out->name = strdup(name);
+        out->first_seen = strdup(first);
+        out->last_seen = strdup(last);
+        if (!out->arch || !out->name || !out->first_seen || !out->last_seen)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+static int parse_capability_entry(const jv *e, const char *path, uint32_t version, osl_learned_capability *out,
+                                  osl_error *err)
+{
+        static const char *const fields[] = { "name", "evidence", "count", "addedIn" };
+        const char *name, *evidence = NULL;
+        uint64_t added_in;
+        int r;
+
+        if (!jv_is(e, JV_OBJECT))
+                return field_error(err, path, NULL, "expected an object, got %.40s", describe(e));
+        if ((r = check_fields(e, path, fields, ELEMENTSOF(fields), err)) < 0 ||
+            (r = get_string(e, path, "name", false, &name, err)) < 0)
+                return r;
+        if (!osl_capability_name_valid(name))
+                return field_error(err, path, "name", "\"%.60s\" is not a capability name", name);
+        if (jv_obj_get(e, "evidence") && (r = get_string(e, path, "evidence", true, &evidence, err)) < 0)
+                return r;
+        if ((r = get_u64(e, path, "count", UINT64_MAX, &out->count, err)) < 0 ||
+            (r = get_u64(e, path, "addedIn", version, &added_in, err)) < 0)
+                return r;
+        if (added_in == 0)
+                return field_error(err, path, "addedIn", "must be at least 1");
+        out->added_in = (uint32_t) added_in;
+        out->name = strdup(name);
+        out->evidence = osl_strdup(evidence);
+        if (!out->name || (evidence && !out->evidence))
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+static int check_history_entry(const jv *e, const char *path, uint32_t want_version, osl_error *err)
+{
+        static const char *const fields[] = {
+                "version", "time", "containerId", "imageTag", "imageDigest", "addedSyscalls", "addedCapabilities",
+        };
+        const char *s;
+        const jv *added;
+        uint64_t version;
+        int r;
+
+        if (!jv_is(e, JV_OBJECT))
+                return field_error(err, path, NULL, "expected an object, got %.40s", describe(e));
+        if ((r = check_fields(e, path, fields, ELEMENTSOF(fields), err)) < 0 ||
+            (r = get_u64(e, path, "version", UINT32_MAX, &version, err)) < 0)
+                return r;
+        if (version != want_version)
+                return field_error(err, path, "version", "is %" PRIu64 ", expected %" PRIu32 " (versions count up by one)",
+                                   version, want_version);
+        if ((r = get_time(e, path, "time", &s, err)) < 0 || (r = get_string(e, path, "containerId", false, &s, err)) < 0 ||
+            (r = get_string(e, path, "imageTag", true, &s, err)) < 0 ||
+            (r = get_string(e, path, "imageDigest", true, &s, err)) < 0 ||
+            (r = get_field(e, path, "addedSyscalls", JV_ARRAY, &added, err)) < 0)
+                return r;
+        for (size_t i = 0; i < jv_arr_len(added); i++) {
+                const jv *a = jv_arr_at(added, i);
+                static const char *const afields[] = { "arch", "name" };
+                char apath[256];
+                snprintf(apath, sizeof(apath), "%s.addedSyscalls[%zu]", path, i);
+                if (!jv_is(a, JV_OBJECT))
+                        return field_error(err, apath, NULL, "expected an object, got %.40s", describe(a));
+                if ((r = check_fields(a, apath, afields, ELEMENTSOF(afields), err)) < 0 ||
+                    (r = get_string(a, apath, "arch", false, &s, err)) < 0 || (r = check_arch(s, apath, "arch", err)) < 0 ||
+                    (r = get_string(a, apath, "name", false, &s, err)) < 0)
+                        return r;
+                if (!osl_syscall_name_valid(s))
+                        return field_error(err, apath, "name", "\"%.60s\" is not a syscall name", s);
+        }
+        if ((r = get_field(e, path, "addedCapabilities", JV_ARRAY, &added, err)) < 0)
+                return r;
+        for (size_t i = 0; i < jv_arr_len(added); i++) {
+                const char *cap = jv_str(jv_arr_at(added, i));
+                if (!osl_capability_name_valid(cap))
+                        return field_error(err, path, "addedCapabilities", "item %zu is not a capability name", i);
+        }
+        return 0;
+}
+
+/* Checks a whole stored document and fills an osl_learned from it (taking
+ * doc). want_version 0: any. Messages name the JSON field; the caller puts
+ * the file name in front. */
+static int learned_from_doc(jv *doc_in, const char *image_key, uint32_t want_version, osl_learned **out,
+                            osl_error *err)
+{
+        static const char *const fields[] = {
+                "schemaVersion", "image", "version", "updated", "seccomp", "syscalls", "capabilities", "history", "merged",
+        };
+        _cleanup_jv_ jv *doc = doc_in;
+        _cleanup_learned_ osl_learned *l = calloc(1, sizeof(*l));
+        const jv *syscalls, *caps, *history, *merged, *seccomp;
+        const char *image, *updated;
+        uint64_t schema_version, version;
+        int r;
+
+        if (!l)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (!jv_is(doc, JV_OBJECT))
+                return osl_err(err, -EINVAL, "expected a JSON object, got %s", describe(doc));
+        if ((r = get_u64(doc, "", "schemaVersion", UINT32_MAX, &schema_version, err)) < 0)
+                return r;
+        if (schema_version != PROFILE_SCHEMA_VERSION)
+                return osl_err(err, -EINVAL, "schemaVersion: %" PRIu64 " is not supported (this oci-seccomp-learn reads %d)",
+                               schema_version, PROFILE_SCHEMA_VERSION);
+        if ((r = check_fields(doc, "", fields, ELEMENTSOF(fields), err)) < 0 ||
+            (r = get_string(doc, "", "image", false, &image, err)) < 0)
+                return r;
+        if (strcmp(image, image_key) != 0)
+                return osl_err(err, -EINVAL, "image: is \"%.200s\", expected \"%.200s\"", image, image_key);
+        if ((r = get_u64(doc, "", "version", UINT32_MAX, &version, err)) < 0)
+                return r;
+        if (version == 0)
+                return osl_err(err, -EINVAL, "version: must be at least 1");
+        if (want_version && version != want_version)
+                return osl_err(err, -EINVAL, "version: is %" PRIu64 ", expected %" PRIu32, version, want_version);
+        l->version = (uint32_t) version;
+        if ((r = get_time(doc, "", "updated", &updated, err)) < 0 ||
+            (r = get_field(doc, "", "seccomp", JV_OBJECT, &seccomp, err)) < 0)
+                return r;
+        {
+                _cleanup_seccomp_ osl_seccomp *sc = NULL;
+                if ((r = osl_seccomp_from_jv(seccomp, &sc, err)) < 0)
+                        return osl_err_prefix(err, "seccomp");
+        }
+
+        if ((r = get_field(doc, "", "syscalls", JV_ARRAY, &syscalls, err)) < 0)
+                return r;
+        l->syscalls = calloc(jv_arr_len(syscalls) + 1, sizeof(*l->syscalls));
+        if (!l->syscalls)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < jv_arr_len(syscalls); i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "syscalls[%zu]", i);
+                l->n_syscalls++; /* counted first, so that free() sees what was filled */
+                if ((r = parse_syscall_entry(jv_arr_at(syscalls, i), path, l->version, &l->syscalls[i], err)) < 0)
+                        return r;
+        }
+        if (l->n_syscalls > 1)
+                qsort(l->syscalls, l->n_syscalls, sizeof(*l->syscalls), learned_syscall_cmp);
+        for (size_t i = 1; i < l->n_syscalls; i++)
+                if (learned_syscall_cmp(&l->syscalls[i - 1], &l->syscalls[i]) == 0)
+                        return osl_err(err, -EINVAL, "syscalls: %s %s appears twice", l->syscalls[i].arch,
+                                       l->syscalls[i].name);
+
+        if ((r = get_field(doc, "", "capabilities", JV_ARRAY, &caps, err)) < 0)
+                return r;
+        l->capabilities = calloc(jv_arr_len(caps) + 1, sizeof(*l->capabilities));
+        if (!l->capabilities)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < jv_arr_len(caps); i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "capabilities[%zu]", i);
+                l->n_capabilities++;
+                if ((r = parse_capability_entry(jv_arr_at(caps, i), path, l->version, &l->capabilities[i], err)) < 0)
+                        return r;
+        }
+        if (l->n_capabilities > 1)
+                qsort(l->capabilities, l->n_capabilities, sizeof(*l->capabilities), learned_capability_cmp);
+        for (size_t i = 1; i < l->n_capabilities; i++)
+                if (learned_capability_cmp(&l->capabilities[i - 1], &l->capabilities[i]) == 0)
+                        return osl_err(err, -EINVAL, "capabilities: %s appears twice", l->capabilities[i].name);
+
+        if ((r = get_field(doc, "", "history", JV_ARRAY, &history, err)) < 0)
+                return r;
+        if (jv_arr_len(history) != l->version)
+                return osl_err(err, -EINVAL, "history: has %zu entries, expected one per version (%" PRIu32 ")",
+                               jv_arr_len(history), l->version);
+        for (size_t i = 0; i < jv_arr_len(history); i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "history[%zu]", i);
+                if ((r = check_history_entry(jv_arr_at(history, i), path, (uint32_t) i + 1, err)) < 0)
+                        return r;
+        }
+
+        if ((r = get_field(doc, "", "merged", JV_ARRAY, &merged, err)) < 0)
+                return r;
+        if (jv_arr_len(merged) > MERGED_MAX)
+                return osl_err(err, -EINVAL, "merged: more than %d entries", MERGED_MAX);
+        for (size_t i = 0; i < jv_arr_len(merged); i++)
+                if (!jv_str(jv_arr_at(merged, i)))
+                        return osl_err(err, -EINVAL, "merged[%zu]: expected a string, got %s", i,
+                                       describe(jv_arr_at(merged, i)));
+
+        if (!(l->image_key = strdup(image_key)))
+                return osl_err(err, -ENOMEM, "out of memory");
+        l->history = (jv *) history;
+        l->doc = TAKE_PTR(doc);
+        *out = TAKE_PTR(l);
+        return 0;
+}
+
+/* Reads dir_fd/name (a profile or a version file) and checks it. */
+static int load_file(int dir_fd, const char *dir_path, const char *name, const char *image_key, uint32_t want_version,
+                     osl_learned **out, char **text_out, size_t *text_len, osl_error *err)
+{
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        _cleanup_jv_ jv *doc = NULL;
+        size_t len;
+        int r;
+
+        if ((r = read_at(dir_fd, dir_path, name, PROFILE_MAX_BYTES, &path, &text, &len, err)) < 0)
+                return r;
+        if ((r = jv_parse(text, len, path, &doc, err)) < 0)
+                return r;
+        if ((r = learned_from_doc(TAKE_PTR(doc), image_key, want_version, out, err)) < 0)
+                return osl_err_prefix(err, "%s", path);
+        if (text_out) {
+                *text_out = TAKE_PTR(text);
+                *text_len = len;
+        }
+        return 0;
+}
+
+static void version_name(uint32_t version, char buf[static 32])
+{
+        snprintf(buf, 32, "%" PRIu32 ".json", version);
+}
+
+int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_learned **out, osl_error *err)
+{
+        _cleanup_(image_dir_clear) image_dir d = { .fd = -1, .versions_fd = -1 };
+        _cleanup_learned_ osl_learned *current = NULL;
+        char name[32];
+        int r;
+
+        if ((r = open_image(s, image_key, false, &d, err)) < 0)
+                return r;
+        r = load_file(d.fd, d.path, PROFILE_FILE, image_key, 0, &current, NULL, NULL, err);
+        if (r == -ENOENT)
+                return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
+        if (r < 0)
+                return r;
+        if (version == 0 || version == current->version) {
+                *out = TAKE_PTR(current);
+                return 0;
+        }
+        /* A version file beyond the current one is left by a merge that
+         * died before publishing it; it does not exist yet. */
+        if (version > current->version)
+                return osl_err(err, -ENOENT, "version %" PRIu32 " of %s is not stored (the newest is %" PRIu32 ")",
+                               version, image_key, current->version);
+        if ((r = open_versions(&d, false, err)) < 0)
+                return r;
+        version_name(version, name);
+        r = load_file(d.versions_fd, d.versions_path, name, image_key, version, out, NULL, NULL, err);
+        if (r == -ENOENT)
+                return osl_err_prefix(err, "version %" PRIu32 " of %s is missing", version, image_key);
+        return r;
+}
+
+int osl_store_list(osl_store *s, char ***keys, size_t *n, osl_error *err)
+{
+        _cleanup_strv_ char **found = NULL;
+        size_t n_found = 0;
+        int images_fd = -1, r;
+
+        if (s->root_fd >= 0) {
+                r = open_dir_at(s->root_fd, s->root, IMAGES_DIR, false, NULL, &images_fd, err);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        if (images_fd >= 0) {
+                DIR *dir = fdopendir(images_fd);
+                if (!dir) {
+                        r = osl_err(err, -errno, "cannot read %s/%s: %m", s->root, IMAGES_DIR);
+                        close(images_fd);
+                        return r;
+                }
+                for (struct dirent *de; (errno = 0, de = readdir(dir));) {
+                        struct stat st;
+                        _cleanup_free_ char *profile = NULL, *key = NULL;
+                        osl_error ignored = {};
+
+                        if (de->d_name[0] == '.')
+                                continue;
+                        /* Only directories that hold a profile, never through a symlink. */
+                        if (fstatat(images_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                                continue;
+                        if (osl_asprintf(&profile, "%s/%s", de->d_name, PROFILE_FILE) < 0) {
+                                closedir(dir);
+                                return osl_err(err, -ENOMEM, "out of memory");
+                        }
+                        if (fstatat(images_fd, profile, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                                continue;
+                        if (osl_key_decode(de->d_name, &key, &ignored) < 0)
+                                continue; /* not a name we made */
+                        if (osl_strv_push(&found, &n_found, key) < 0) {
+                                closedir(dir);
+                                return osl_err(err, -ENOMEM, "out of memory");
+                        }
+                }
+                r = errno;
+                closedir(dir);
+                if (r != 0) {
+                        errno = r;
+                        return osl_err(err, -r, "cannot read %s/%s: %m", s->root, IMAGES_DIR);
+                }
+        }
+        if (n_found > 1)
+                qsort(found, n_found, sizeof(char *), str_cmp);
+        if (!found && !(found = calloc(1, sizeof(char *))))
+                return osl_err(err, -ENOMEM, "out of memory");
+        *keys = TAKE_PTR(found);
+        if (n)
+                *n = n_found;
+        return 0;
+}
+
+/* ---- writing ---- */
+
+static jv *string_or_null(const char *s)
+{
+        return s ? jv_new_string(s) : jv_new_null();
+}
+
+/* The stored document: everything in l, plus the history and merged
+ * arrays given, plus the seccomp profile built from l. */
+static int learned_to_doc(const osl_learned *l, jv *history, jv *merged, const char *updated, jv **out,
+                          osl_error *err)
+{
+        _cleanup_jv_ jv *doc = jv_new_object(), *syscalls = jv_new_array(), *caps = jv_new_array(), *sc_jv = NULL;
+        _cleanup_jv_ jv *history_owned = history, *merged_owned = merged;
+        _cleanup_seccomp_ osl_seccomp *sc = NULL;
+        int r;
+
+        if (!doc || !syscalls || !caps || !history || !merged)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if ((r = osl_learned_to_seccomp(l, LEARNED_DEFAULT_ACTION, LEARNED_DEFAULT_ERRNO, &sc, err)) < 0 ||
+            (r = osl_seccomp_to_jv(sc, OSL_SECCOMP_OCI, &sc_jv, err)) < 0)
+                return r;
+        for (size_t i = 0; i < l->n_syscalls; i++) {
+                const osl_learned_syscall *e = &l->syscalls[i];
+                jv *entry = jv_new_object(), *origins = NULL;
+                if (jv_arr_append(syscalls, entry) < 0 || jv_obj_set(entry, "arch", jv_new_string(e->arch)) < 0 ||
+                    jv_obj_set(entry, "name", jv_new_string(e->name)) < 0 ||
+                    jv_obj_set(entry, "origins", jv_new_array()) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                origins = jv_obj_get(entry, "origins");
+                for (unsigned k = 0; k < _OSL_ORIGIN_MAX; k++)
+                        if (e->origin[k] && jv_arr_append(origins, jv_new_string(osl_origin_name((osl_origin) k))) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                if (                    jv_obj_set(entry, "count", jv_new_uint(e->count)) < 0 ||
+                    jv_obj_set(entry, "containers", jv_new_uint(e->containers)) < 0 ||
+                    jv_obj_set(entry, "firstSeen", jv_new_string(e->first_seen)) < 0 ||
+                    jv_obj_set(entry, "lastSeen", jv_new_string(e->last_seen)) < 0 ||
+                    jv_obj_set(entry, "addedIn", jv_new_uint(e->added_in)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < l->n_capabilities; i++) {
+                const osl_learned_capability *c = &l->capabilities[i];
+                jv *entry = jv_new_object();
+                if (jv_arr_append(caps, entry) < 0 || jv_obj_set(entry, "name", jv_new_string(c->name)) < 0 ||
+                    (c->evidence && jv_obj_set(entry, "evidence", jv_new_string(c->evidence)) < 0) ||
+                    jv_obj_set(entry, "count", jv_new_uint(c->count)) < 0 ||
+                    jv_obj_set(entry, "addedIn", jv_new_uint(c->added_in)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        if (jv_obj_set(doc, "schemaVersion", jv_new_int(PROFILE_SCHEMA_VERSION)) < 0 ||
+            jv_obj_set(doc, "image", jv_new_string(l->image_key)) < 0 ||
+            jv_obj_set(doc, "version", jv_new_uint(l->version)) < 0 ||
+            jv_obj_set(doc, "updated", jv_new_string(updated)) < 0 || jv_obj_set(doc, "seccomp", TAKE_PTR(sc_jv)) < 0 ||
+            jv_obj_set(doc, "syscalls", TAKE_PTR(syscalls)) < 0 || jv_obj_set(doc, "capabilities", TAKE_PTR(caps)) < 0 ||
+            jv_obj_set(doc, "history", TAKE_PTR(history_owned)) < 0 ||
+            jv_obj_set(doc, "merged", TAKE_PTR(merged_owned)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        *out = TAKE_PTR(doc);
+        return 0;
+}
+
+static int check_observation(const osl_observation *obs, osl_error *err)
+{
+        int64_t sec;
+        uint32_t nsec;
+
+        if (!obs->container_id || !*obs->container_id)
+                return osl_err(err, -EINVAL, "the observation has no container id");
+        if (!osl_rfc3339_parse(obs->start_time, &sec, &nsec))
+                return osl_err(err, -EINVAL, "the observation's start time \"%s\" is not an RFC 3339 time",
+                               obs->start_time ? obs->start_time : "");
+        if (obs->end_time && !osl_rfc3339_parse(obs->end_time, &sec, &nsec))
+                return osl_err(err, -EINVAL, "the observation's end time \"%s\" is not an RFC 3339 time", obs->end_time);
+        for (size_t i = 0; i < obs->n_syscalls; i++) {
+                const osl_obs_syscall *e = &obs->syscalls[i];
+                uint32_t token;
+                if (!e->arch || osl_arch_from_oci(e->arch, &token, err) < 0)
+                        return osl_err(err, -EINVAL, "the observation names an unknown architecture \"%s\"",
+                                       e->arch ? e->arch : "");
+                if (!osl_syscall_name_valid(e->name) || (unsigned) e->origin >= _OSL_ORIGIN_MAX)
+                        return osl_err(err, -EINVAL, "the observation holds an invalid syscall entry \"%s\"",
+                                       e->name ? e->name : "");
+        }
+        for (size_t i = 0; i < obs->n_capabilities; i++)
+                if (!osl_capability_name_valid(obs->capabilities[i].name))
+                        return osl_err(err, -EINVAL, "the observation holds an invalid capability name \"%s\"",
+                                       obs->capabilities[i].name ? obs->capabilities[i].name : "");
+        return 0;
+}
+
+static uint64_t add_saturating(uint64_t a, uint64_t b)
+{
+        return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* Puts t into *slot when the slot is empty or t is earlier (want_sign < 0)
+ * or later (want_sign > 0) than what it holds. */
+static int set_time_if(char **slot, const char *t, int want_sign)
+{
+        if (*slot) {
+                int c = osl_rfc3339_compare(t, *slot);
+                if (c == 0 || (c < 0) != (want_sign < 0))
+                        return 0;
+        }
+        char *copy = strdup(t);
+        if (!copy)
+                return -ENOMEM;
+        free(*slot);
+        *slot = copy;
+        return 0;
+}
+
+/* Unions obs into l (whose version is the current one). New entries get
+ * added_in = l->version + 1 and are listed in added_syscalls/added_caps
+ * (JSON arrays for the history record). */
+static int union_observation(osl_learned *l, const osl_observation *obs, jv *added_syscalls, jv *added_caps,
+                             osl_error *err)
+{
+        const char *first = obs->start_time, *last = obs->end_time ? obs->end_time : obs->start_time;
+        uint32_t next = l->version + 1;
+        size_t n_before = l->n_syscalls;
+        _cleanup_free_ bool *counted = NULL; /* per entry: containers already counted for obs */
+
+        /* At most one new entry per observed syscall. */
+        osl_learned_syscall *grown = realloc(l->syscalls, (l->n_syscalls + obs->n_syscalls + 1) * sizeof(*grown));
+        if (!grown)
+                return osl_err(err, -ENOMEM, "out of memory");
+        l->syscalls = grown;
+        counted = calloc(l->n_syscalls + obs->n_syscalls + 1, sizeof(bool));
+        if (!counted)
+                return osl_err(err, -ENOMEM, "out of memory");
+
+        for (size_t i = 0; i < obs->n_syscalls; i++) {
+                const osl_obs_syscall *o = &obs->syscalls[i];
+                osl_learned_syscall key = { .arch = o->arch, .name = o->name };
+                osl_learned_syscall *e = n_before ? bsearch(&key, l->syscalls, n_before, sizeof(*e), learned_syscall_cmp)
+                                                  : NULL;
+                for (size_t j = n_before; !e && j < l->n_syscalls; j++)
+                        if (learned_syscall_cmp(&key, &l->syscalls[j]) == 0)
+                                e = &l->syscalls[j];
+                if (!e) {
+                        e = &l->syscalls[l->n_syscalls];
+                        *e = (osl_learned_syscall) { .added_in = next };
+                        l->n_syscalls++;
+                        if (!(e->arch = strdup(o->arch)) || !(e->name = strdup(o->name)))
+                                return osl_err(err, -ENOMEM, "out of memory");
+                        jv *a = jv_new_object();
+                        if (!a || jv_arr_append(added_syscalls, a) < 0 || jv_obj_set(a, "arch", jv_new_string(o->arch)) < 0 ||
+                            jv_obj_set(a, "name", jv_new_string(o->name)) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                }
+                e->origin[o->origin] = true;
+                e->count = add_saturating(e->count, o->count);
+                size_t idx = (size_t) (e - l->syscalls);
+                if (!counted[idx]) {
+                        counted[idx] = true;
+                        e->containers = add_saturating(e->containers, 1);
+                }
+                if (set_time_if(&e->first_seen, first, -1) < 0 || set_time_if(&e->last_seen, last, 1) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        if (l->n_syscalls > 1)
+                qsort(l->syscalls, l->n_syscalls, sizeof(*l->syscalls), learned_syscall_cmp);
+
+        for (size_t i = 0; i < obs->n_capabilities; i++) {
+                const osl_obs_capability *o = &obs->capabilities[i];
+                osl_learned_capability *c = NULL;
+                for (size_t j = 0; j < l->n_capabilities && !c; j++)
+                        if (strcmp(l->capabilities[j].name, o->name) == 0)
+                                c = &l->capabilities[j];
+                if (!c) {
+                        osl_learned_capability *g = realloc(l->capabilities, (l->n_capabilities + 1) * sizeof(*g));
+                        if (!g)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                        l->capabilities = g;
+                        c = &l->capabilities[l->n_capabilities++];
+                        *c = (osl_learned_capability) { .added_in = next };
+                        if (!(c->name = strdup(o->name)) || jv_arr_append(added_caps, jv_new_string(o->name)) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                }
+                if (!c->evidence && o->evidence && !(c->evidence = strdup(o->evidence)))
+                        return osl_err(err, -ENOMEM, "out of memory");
+                c->count = add_saturating(c->count, o->count);
+        }
+        if (l->n_capabilities > 1)
+                qsort(l->capabilities, l->n_capabilities, sizeof(*l->capabilities), learned_capability_cmp);
+        return 0;
+}
+
+/* Publishes a version file that a merge wrote before dying, before the
+ * profile.json that names it: it holds that merge's complete result. */
+static int roll_forward(image_dir *d, const char *image_key, osl_learned **current, osl_error *err)
+{
+        for (;;) {
+                _cleanup_learned_ osl_learned *next = NULL;
+                _cleanup_free_ char *text = NULL;
+                size_t len;
+                char name[32];
+                uint32_t v = *current ? (*current)->version + 1 : 1;
+                int r;
+
+                version_name(v, name);
+                r = load_file(d->versions_fd, d->versions_path, name, image_key, v, &next, &text, &len, err);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return osl_err_prefix(err, "cannot complete an interrupted merge");
+                if ((r = write_at_atomic(d->fd, d->path, PROFILE_FILE, text, len, false, err)) < 0)
+                        return r;
+                osl_learned_free(*current);
+                *current = TAKE_PTR(next);
+        }
+}
+
+static bool merged_contains(const osl_learned *l, const char *id)
+{
+        const jv *merged = l ? jv_obj_get(l->doc, "merged") : NULL;
+        for (size_t i = 0; i < jv_arr_len(merged); i++) {
+                const char *s = jv_str(jv_arr_at(merged, i));
+                if (s && strcmp(s, id) == 0)
+                        return true;
+        }
+        return false;
+}
+
+static void unlockp(int *fd)
+{
+        if (*fd >= 0) {
+                (void) flock(*fd, LOCK_UN);
+                close(*fd);
+        }
+}
+
+static int lock_image(image_dir *d, int *fd_out, osl_error *err)
+{
+        int fd = openat(d->fd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
+        struct stat st;
+
+        if (fd < 0) {
+                _cleanup_free_ char *path = NULL;
+                int e = errno;
+                if (osl_asprintf(&path, "%s/%s", d->path, LOCK_FILE) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                return refuse_reason(d->fd, LOCK_FILE, path, e, err);
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return osl_err(err, -EINVAL, "%s/%s is not a regular file", d->path, LOCK_FILE);
+        }
+        while (flock(fd, LOCK_EX) < 0) {
+                if (errno == EINTR)
+                        continue;
+                int r = osl_err(err, -errno, "cannot lock %s/%s: %m", d->path, LOCK_FILE);
+                close(fd);
+                return r;
+        }
+        *fd_out = fd;
+        return 0;
+}
+
+int osl_store_merge(osl_store *s, const char *image_key, const osl_observation *obs, osl_merge_result *res,
+                    osl_error *err)
+{
+        _cleanup_(image_dir_clear) image_dir d = { .fd = -1, .versions_fd = -1 };
+        _cleanup_(unlockp) int lock_fd = -1;
+        _cleanup_learned_ osl_learned *l = NULL;
+        _cleanup_jv_ jv *added_syscalls = jv_new_array(), *added_caps = jv_new_array(), *history = NULL,
+                        *merged = NULL, *doc = NULL;
+        _cleanup_free_ char *id = NULL, *text = NULL;
+        char now[32], name[32];
+        size_t len;
+        int r;
+
+        *res = (osl_merge_result) {};
+        if (!added_syscalls || !added_caps)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if ((r = check_observation(obs, err)) < 0)
+                return r;
+        if (osl_asprintf(&id, "%s@%s", obs->container_id, obs->start_time) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (s->root_fd < 0)
+                return osl_err(err, -ENOENT, "the store %s does not exist (open it for writing)", s->root);
+
+        if ((r = open_image(s, image_key, true, &d, err)) < 0 || (r = lock_image(&d, &lock_fd, err)) < 0)
+                return r;
+        remove_stale_tmp(d.fd);
+        if ((r = open_versions(&d, true, err)) < 0)
+                return r;
+        remove_stale_tmp(d.versions_fd);
+
+        r = load_file(d.fd, d.path, PROFILE_FILE, image_key, 0, &l, NULL, NULL, err);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if ((r = roll_forward(&d, image_key, &l, err)) < 0)
+                return r;
+
+        if (merged_contains(l, id)) {
+                res->version = l->version;
+                res->duplicate = true;
+                return 0;
+        }
+
+        if (!l) {
+                if (!(l = calloc(1, sizeof(*l))) || !(l->image_key = strdup(image_key)))
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        if ((r = union_observation(l, obs, added_syscalls, added_caps, err)) < 0)
+                return r;
+        res->added_syscalls = jv_arr_len(added_syscalls);
+        res->added_capabilities = jv_arr_len(added_caps);
+        res->new_version = res->added_syscalls > 0 || res->added_capabilities > 0;
+
+        /* Nothing stored and nothing learned: there is no version 0 to write. */
+        if (l->version == 0 && !res->new_version)
+                return 0;
+
+        osl_now_rfc3339(now);
+        history = l->history ? jv_dup(l->history) : jv_new_array();
+        merged = jv_new_array();
+        if (!history || !merged)
+                return osl_err(err, -ENOMEM, "out of memory");
+        const jv *old_merged = l->doc ? jv_obj_get(l->doc, "merged") : NULL;
+        size_t n_old = jv_arr_len(old_merged), skip = n_old + 1 > MERGED_MAX ? n_old + 1 - MERGED_MAX : 0;
+        for (size_t i = skip; i < n_old; i++)
+                if (jv_arr_append(merged, jv_dup(jv_arr_at(old_merged, i))) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        if (jv_arr_append(merged, jv_new_string(id)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+
+        if (res->new_version) {
+                jv *record = jv_new_object();
+                l->version++;
+                if (!record || jv_arr_append(history, record) < 0 ||
+                    jv_obj_set(record, "version", jv_new_uint(l->version)) < 0 ||
+                    jv_obj_set(record, "time", jv_new_string(now)) < 0 ||
+                    jv_obj_set(record, "containerId", jv_new_string(obs->container_id)) < 0 ||
+                    jv_obj_set(record, "imageTag", string_or_null(obs->image_tag)) < 0 ||
+                    jv_obj_set(record, "imageDigest", string_or_null(obs->image_digest)) < 0 ||
+                    jv_obj_set(record, "addedSyscalls", TAKE_PTR(added_syscalls)) < 0 ||
+                    jv_obj_set(record, "addedCapabilities", TAKE_PTR(added_caps)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        res->version = l->version;
+
+        if ((r = learned_to_doc(l, TAKE_PTR(history), TAKE_PTR(merged), now, &doc, err)) < 0 ||
+            (r = jv_serialize(doc, true, &text, &len, err)) < 0)
+                return r;
+        /* The version file first: once profile.json names a version, its file exists. */
+        if (res->new_version) {
+                version_name(l->version, name);
+                if ((r = write_at_atomic(d.versions_fd, d.versions_path, name, text, len, true, err)) < 0)
+                        return r;
+        }
+        return write_at_atomic(d.fd, d.path, PROFILE_FILE, text, len, false, err);
+}

@@ -26,3 +26,13 @@ bool osl_syscall_known(const char *name);
  * given OCI architectures. NULL-terminated; free with strvfreep. */
 int osl_syscall_all_names(char *const *oci_arches, size_t n_arches, char ***names, size_t *n_names,
                           osl_error *err);
+
+/* Added by the profile helper. */
+
+/* The native architecture's OCI name (static), NULL when it has none. */
+const char *osl_arch_native(void);
+
+/* The architecture a notified call belongs to. The kernel reports x32 calls
+ * with the x86_64 audit arch and __X32_SYSCALL_BIT set in the number; this
+ * returns the x32 token for those, and arch_token for everything else. */
+uint32_t osl_arch_of_call(uint32_t arch_token, int nr);

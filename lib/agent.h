@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The seccomp-notify learning agent (doc/agent.md).
+ *
+ * runc and crun hand the notify fd of a container's seccomp filter to the
+ * process listening on linux.seccomp.listenerPath: one message per process
+ * that gets the filter, JSON container-process state plus the fd by
+ * SCM_RIGHTS. The agent answers every notification with "continue" at once
+ * and writes what it saw to RUNDIR/observations/<id>.json when the filter
+ * has no users left. One thread, one epoll loop, many containers. */
+#pragma once
+
+#include "image.h"
+
+/* ---- listenerMetadata -------------------------------------------------
+ * The inject code puts this string into linux.seccomp.listenerMetadata; the
+ * runtime passes it through to the agent unchanged. Format (version 1):
+ *
+ *     v1;mode=learn;key=<pct>[;name=<pct>][;tag=<pct>][;digest=<pct>]
+ *
+ * Fields after "v1" are key=value, separated by ';', in any order, each at
+ * most once. <pct> is the value with '%', ';', '=', and bytes outside
+ * 0x21..0x7e written as %XX (upper-case hex); every other byte stands for
+ * itself. key (the image key, osl_image.key) is required and non-empty;
+ * mode is required. Unknown fields are ignored so that a newer inject and
+ * an older agent still work together; an unknown first field ("v2") is an
+ * error. Example:
+ *     v1;mode=learn;key=docker.io/library/redis;name=redis:7;tag=7 */
+#define OSL_AGENT_METADATA_V1 "v1"
+#define OSL_AGENT_MODE_LEARN "learn"
+#define OSL_AGENT_METADATA_MAX 8192 /* bytes; longer strings are refused */
+
+/* Uses img->key (required), name, tag, digest (each may be NULL) and mode
+ * ("learn"). *out is malloc'd. -EINVAL when the key is missing or a value
+ * is empty; -E2BIG when the result exceeds OSL_AGENT_METADATA_MAX. */
+int osl_agent_metadata_format(const osl_image *img, const char *mode, char **out, osl_error *err);
+/* Fills img (key, name, tag, digest; source = "listenerMetadata") and *mode
+ * (malloc'd; may be NULL when the caller does not want it). On failure img
+ * is left cleared and the message says what is wrong with which field. */
+int osl_agent_metadata_parse(const char *s, osl_image *img, char **mode, osl_error *err);
+
+/* ---- the agent loop ------------------------------------------------- */
+
+/* Levels are syslog's: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG.
+ * msg is one line without a trailing newline. */
+typedef void (*osl_agent_log_fn)(int level, const char *msg, void *userdata);
+
+#define OSL_AGENT_MAX_CONTAINERS_DEFAULT 1024
+#define OSL_AGENT_MESSAGE_TIMEOUT_MS_DEFAULT 5000
+#define OSL_AGENT_MAX_PENDING 64     /* accepted connections still waiting for their message */
+#define OSL_AGENT_MESSAGE_MAX (1 << 20) /* bytes of one runtime message */
+
+typedef struct osl_agent_options {
+        const char *run_dir;     /* NULL: osl_rundir(NULL) */
+        const char *socket_path; /* NULL: osl_agent_socket_path(run_dir); ignored when listen_fd >= 0 */
+        int listen_fd;           /* >= 0: an already listening AF_UNIX stream socket (socket
+                                  * activation); the agent takes it over and closes it */
+        int stop_fd;             /* >= 0: when this fd becomes readable (a signalfd, say), the
+                                  * agent writes the observations of the containers it still
+                                  * serves (partial) and returns 0. The agent does not read it. */
+        unsigned max_containers; /* filters served at once; 0: the default */
+        unsigned message_timeout_ms; /* from accept until the message; 0: the default */
+        osl_agent_log_fn log;    /* NULL: no logging */
+        int log_level;           /* most verbose level passed to log; 0: LOG_INFO */
+        void *log_userdata;
+} osl_agent_options;
+
+/* Runs until opts->stop_fd is readable (returns 0) or a fatal error
+ * (socket cannot be created, epoll fails: returns -errno with a message).
+ * Problems with one container or one connection are logged, never fatal. */
+int osl_agent_run(const osl_agent_options *opts, osl_error *err);
+
+/* Creates the listening socket: parent directory 0700 (created when
+ * missing), socket 0600. A leftover socket nobody listens on is replaced;
+ * -EADDRINUSE when an agent listens there already; -EEXIST when path is not
+ * a socket (it is left alone). The fd is non-blocking and close-on-exec. */
+int osl_agent_listen(const char *socket_path, int *fd, osl_error *err);
+
+/* systemd socket activation without libsystemd: when LISTEN_PID is our pid
+ * and LISTEN_FDS is 1, *fd = 3 (checked to be a listening AF_UNIX stream
+ * socket, made non-blocking and close-on-exec) and the LISTEN_* variables
+ * are removed from the environment. *fd = -1 and 0 when not activated;
+ * -EINVAL when the passed fds are not what the agent can use. */
+int osl_agent_socket_from_systemd(int *fd, osl_error *err);
+
+/* 0 when something accepts connections on socket_path (the connection is
+ * closed at once; the agent takes such a connection for a probe and logs it
+ * at debug level only). -ENOENT, -ECONNREFUSED, -EACCES, ... with a message
+ * otherwise. Inject calls this so that no container gets a notify filter
+ * while no agent listens: runc would hang forever. */
+int osl_agent_probe(const char *socket_path, osl_error *err);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The one code path that puts a mode's filter into a container's config,
+ * shared by `inject` (a bundle on disk), `precreate` (podman's precreate
+ * hook stage) and `runtime` (the OCI runtime wrapper). */
+#pragma once
+
+#include "json.h"
+
+typedef enum osl_mode {
+        OSL_MODE_OFF,
+        OSL_MODE_LEARN,
+        OSL_MODE_COMPLAIN,
+        OSL_MODE_ENFORCE,
+} osl_mode;
+
+int osl_mode_parse(const char *s, osl_mode *out);
+const char *osl_mode_name(osl_mode m);
+
+typedef struct osl_inject_options {
+        const char *store_root;   /* NULL: $OCI_SECCOMP_LEARN_STORE or the default */
+        const char *run_dir;      /* NULL: $OCI_SECCOMP_LEARN_RUNDIR or the default */
+        const char *mode;         /* forced mode (--mode); NULL: the annotation, else default_mode */
+        const char *default_mode; /* when the config has no mode annotation; NULL: "off" */
+        const char *bundle;       /* the bundle directory, when known (podman storage lookup) */
+        /* When set, our prestart and poststop hooks (this binary) are added to
+         * the config in learn and complain mode: runc has no hooks.d. */
+        const char *hook_binary;
+        /* enforce: the action for calls outside the profile ("SCMP_ACT_ERRNO"
+         * with errno EPERM, or "SCMP_ACT_KILL_PROCESS"). NULL: ERRNO. */
+        const char *enforce_default_action;
+} osl_inject_options;
+
+typedef struct osl_inject_result {
+        osl_mode mode;
+        bool changed;          /* the config was modified */
+        bool learning;         /* a learning filter was put in */
+        size_t notified;       /* syscall names the learning filter notifies */
+        uint32_t version;      /* the stored version used (learn: converging from; enforce: enforced) */
+        char image_key[512];   /* empty when unknown */
+        /* Why learning was skipped (the container still runs), for the
+         * caller to report; empty when nothing to say. */
+        char warning[1024];
+} osl_inject_result;
+
+/* Applies the mode to cfg in memory. Returns 0 also when learning had to be
+ * skipped (see result->warning): a learn-mode container always runs.
+ * Returns < 0 for a config that cannot be handled, a bad mode, and in
+ * enforce and complain mode when there is no profile to enforce. */
+int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *result, osl_error *err);

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The learning filter: the container's own seccomp profile (or none), with
+ * every syscall that it allows and that the image's stored profile does not
+ * hold yet turned into SCMP_ACT_NOTIFY, so the agent sees it once and lets
+ * it continue. See doc/learning.md for the rules and why. */
+#pragma once
+
+#include "seccomp_profile.h"
+#include "store.h"
+
+typedef struct osl_learn_filter_input {
+        const osl_seccomp *base;      /* the container's linux.seccomp; NULL: none */
+        const osl_learned *learned;   /* the image's stored profile; NULL: none yet */
+        const char *listener_path;    /* the agent's socket */
+        const char *listener_metadata;
+} osl_learn_filter_input;
+
+/* *n_notified: how many syscall names the filter notifies. -EEXIST when the
+ * base already hands notifications to another agent. */
+int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, size_t *n_notified,
+                           osl_error *err);
+
+/* The syscalls whose notification marks the application's start; they stay
+ * notified even when learned. */
+bool osl_syscall_is_exec(const char *name);
+
+/* Syscalls the learning filter never notifies, and why (doc/learning.md):
+ *  - write: runc refuses SCMP_ACT_NOTIFY on it;
+ *  - the runtime floor: calls that runc's Go runtime makes at any moment
+ *    (signal returns, futex, sleeps, memory) and so also between loading the
+ *    filter and handing its fd to the runtime's parent process. Notified
+ *    there, they would wait forever for an agent that has no fd yet.
+ * The agent records them as implied: write for the application once it has
+ * started, the floor for the runtime, so enforce allows them. */
+bool osl_syscall_never_notified(const char *name);
+bool osl_syscall_in_runtime_floor(const char *name);
+/* NULL-terminated list of the runtime floor, for the agent and the docs. */
+extern const char *const osl_runtime_floor[];

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The prestart hook's record of a container, RUNDIR/containers/<id>.json,
+ * read and removed by the poststop hook. */
+#pragma once
+
+#include "util.h"
+
+typedef struct osl_registration {
+        const char *container_id;
+        const char *image_key; /* NULL when unknown */
+        const char *mode;      /* "learn", ... */
+        int pid;
+        const char *bundle;
+        bool learning;         /* the config has our learning filter */
+        const char *start_time; /* filled by write when NULL */
+} osl_registration;
+
+int osl_registration_write(const char *run_dir, const osl_registration *reg, osl_error *err);
+
+/* A registration as read back: every string owned. */
+typedef struct osl_registration_owned {
+        char *container_id, *image_key, *mode, *bundle, *start_time;
+        int pid;
+        bool learning;
+} osl_registration_owned;
+void osl_registration_clear(osl_registration_owned *reg);
+/* -ENOENT when the container was never registered. */
+int osl_registration_load(const char *run_dir, const char *container_id, osl_registration_owned *out,
+                          osl_error *err);
+int osl_registration_remove(const char *run_dir, const char *container_id);

@@ -1,0 +1,544 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Tests of `oci-seccomp-learn agent` against fake-runtime, which plays
+runc's and crun's side of the seccomp agent protocol with real seccomp
+filters. Usage: test_agent.py CASE. Environment: OSL_BIN (the executable),
+FAKE_RUNTIME, OSL_SCHEMA (schema/observation.schema.json).
+
+Every agent started here dies with this script (PR_SET_PDEATHSIG) and is
+killed on exit; every wait is bounded."""
+
+import ctypes
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+OSL_BIN = os.environ["OSL_BIN"]
+FAKE = os.environ["FAKE_RUNTIME"]
+SCHEMA = os.environ["OSL_SCHEMA"]
+
+NATIVE_ARCH = {
+    "x86_64": "SCMP_ARCH_X86_64",
+    "aarch64": "SCMP_ARCH_AARCH64",
+    "ppc64le": "SCMP_ARCH_PPC64LE",
+    "s390x": "SCMP_ARCH_S390X",
+    "riscv64": "SCMP_ARCH_RISCV64",
+}.get(platform.machine())
+
+KEY = "docker.io/library/redis"
+METADATA = "v1;mode=learn;key=docker.io/library/redis;name=docker.io/library/redis:7;tag=7"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_parent():
+    _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def wait_for(pred, what, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = pred()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise Failure("timed out waiting for " + what)
+
+
+class Agent:
+    """One agent process with its own run dir."""
+
+    def __init__(self, tmp, name="agent", run_dir=None, args=(), env=None, popen_extra=None, wait_ready=True):
+        self.run_dir = run_dir or os.path.join(tmp, "run")
+        self.socket = os.path.join(self.run_dir, "agent.sock")
+        self.log_path = os.path.join(tmp, name + ".log")
+        self.log_file = open(self.log_path, "w+")
+        cmd = [OSL_BIN, "--run-dir", self.run_dir, "agent", "--verbose"] + list(args)
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file,
+            preexec_fn=_die_with_parent, env=env, **(popen_extra or {}))
+        if wait_ready:
+            wait_for(lambda: "listening on" in self.log() or self.proc.poll() is not None, "the agent to listen")
+            check(self.proc.poll() is None, "agent exited at start:\n" + self.log())
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise Failure("agent did not stop within %d s after signal %d" % (timeout, sig))
+
+    def finish(self):
+        """Stops the agent as systemd would and checks it exited cleanly
+        (under ASan this is where leaks are reported)."""
+        check(self.alive(), "agent died:\n" + self.log())
+        rc = self.stop()
+        log = self.log()
+        check("AddressSanitizer" not in log and "runtime error" not in log and "LeakSanitizer" not in log,
+              "sanitizer report:\n" + log)
+        check(rc == 0, "agent exit status %d after SIGTERM:\n%s" % (rc, log))
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.log_file.close()
+
+    def observation_path(self, cid):
+        return os.path.join(self.run_dir, "observations", cid + ".json")
+
+    def wait_observation(self, cid, timeout=30):
+        path = self.observation_path(cid)
+        wait_for(lambda: os.path.exists(path), "observation " + path, timeout)
+        with open(path) as f:
+            return json.load(f)
+
+
+def run_container(agent, cid, *args, check_rc=True, timeout=60, user=None):
+    """Runs fake-runtime against agent (an Agent, or a socket path)."""
+    sock = agent if isinstance(agent, str) else agent.socket
+    cmd = [FAKE, "run", "--socket", sock, "--id", cid] + list(args)
+    if user:
+        cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+    p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    if check_rc:
+        check(p.returncode == 0, "fake-runtime %s exited %d: %s" % (cid, p.returncode, p.stderr))
+    return p
+
+
+def start_container(agent, cid, *args):
+    return subprocess.Popen([FAKE, "run", "--socket", agent.socket, "--id", cid] + list(args),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=_die_with_parent)
+
+
+def validate_schema(doc):
+    import jsonschema
+    check(os.path.exists(SCHEMA), "schema %s is missing" % SCHEMA)
+    with open(SCHEMA) as f:
+        schema = json.load(f)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    errors = sorted(cls(schema).iter_errors(doc), key=lambda e: list(e.path))
+    check(not errors, "observation does not match the schema: " + "; ".join(
+        "%s: %s" % ("/".join(map(str, e.path)), e.message) for e in errors))
+
+
+def check_observation(doc, cid, app_getppid=5, application=True, key=KEY):
+    """What fake-runtime's container does, as the agent must record it."""
+    validate_schema(doc)
+    check(doc["containerId"] == cid, "containerId %r" % doc["containerId"])
+    check(doc["image"]["key"] == key, "image key %r, expected %r" % (doc["image"]["key"], key))
+    check(doc["method"] == "notify", "method %r" % doc["method"])
+    check(doc.get("startTime") and doc.get("endTime"), "start and end time")
+    arches = list(doc["syscalls"])
+    check(len(arches) == 1, "one architecture expected, got %r" % arches)
+    arch = arches[0]
+    if NATIVE_ARCH:
+        check(arch == NATIVE_ARCH, "arch %s, expected %s" % (arch, NATIVE_ARCH))
+    seen = doc["syscalls"][arch]
+
+    runtime = seen.get("runtime", {})
+    check(runtime.get("getppid") == 3, "runtime getppid %r, expected 3: %r" % (runtime.get("getppid"), runtime))
+    check(runtime.get("uname") == 1, "runtime uname %r, expected 1" % runtime.get("uname"))
+    check(runtime.get("openat", 0) >= 1, "runtime openat missing: %r" % runtime)
+    for name in ("execve", "getcwd", "write"):
+        check(name not in runtime, "%s must not be a runtime syscall: %r" % (name, runtime))
+
+    total = sum(runtime.values())
+    if application:
+        app = seen.get("application", {})
+        check(app.get("execve") == 1, "application execve %r, expected 1: %r" % (app.get("execve"), app))
+        check(app.get("getppid") == app_getppid,
+              "application getppid %r, expected %d" % (app.get("getppid"), app_getppid))
+        check(app.get("uname") == 2, "application uname %r, expected 2" % app.get("uname"))
+        check(app.get("getcwd") == 1, "application getcwd %r, expected 1" % app.get("getcwd"))
+        check(app.get("openat", 0) >= 1, "the dynamic loader's openat missing: %r" % app)
+        check("write" in app, "write missing from the application: %r" % app)
+        check(doc["implied"] == {arch: {"application": ["write"]}},
+              "implied must be exactly the application's write: %r" % doc["implied"])
+        total += sum(v for k, v in app.items() if k != "write")
+    else:
+        check("application" not in seen, "no application expected without execve: %r" % seen)
+        check(doc["implied"] == {}, "nothing implied without an application: %r" % doc["implied"])
+    check(doc["notifications"] == total, "notifications %r, sum of counts %r" % (doc["notifications"], total))
+    return doc
+
+
+def probe(sock):
+    return subprocess.run([FAKE, "probe", "--socket", sock], capture_output=True, text=True, timeout=30)
+
+
+# ---- cases ------------------------------------------------------------------
+
+def case_help(tmp):
+    p = subprocess.run([OSL_BIN, "agent", "--help"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 0, "--help exit %d" % p.returncode)
+    check("Usage: oci-seccomp-learn" in p.stdout and "--socket PATH" in p.stdout, "help text: " + p.stdout)
+    p = subprocess.run([OSL_BIN, "agent", "--bogus"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2, "unknown option exit %d" % p.returncode)
+    p = subprocess.run([OSL_BIN, "agent", "extra"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 2 and "unexpected argument" in p.stderr, "extra argument: %r" % p.stderr)
+
+
+def case_runc(tmp):
+    agent = Agent(tmp)
+    try:
+        run_container(agent, "runc1", "--format", "runc", "--metadata", METADATA)
+        doc = check_observation(agent.wait_observation("runc1"), "runc1")
+        check(doc["image"].get("tag") == "7" and doc["image"].get("name") == "docker.io/library/redis:7",
+              "image from listenerMetadata: %r" % doc["image"])
+        # "seccompFd" is not the first fd of the message.
+        run_container(agent, "runc2", "--format", "runc", "--metadata", METADATA, "--extra-fd")
+        check_observation(agent.wait_observation("runc2"), "runc2")
+        st = os.stat(agent.socket)
+        check(st.st_mode & 0o777 == 0o600, "socket mode %o" % (st.st_mode & 0o777))
+        check(os.stat(agent.run_dir).st_mode & 0o777 == 0o700, "run dir mode")
+        agent.finish()
+        check(not os.path.exists(agent.socket), "the agent must remove its socket on exit")
+    finally:
+        agent.kill()
+
+
+def case_crun(tmp):
+    agent = Agent(tmp)
+    try:
+        # Pretty-printed, sent 30 ms after connecting, like crun.
+        run_container(agent, "crun1", "--format", "crun", "--delay-ms", "30", "--metadata", METADATA)
+        check_observation(agent.wait_observation("crun1"), "crun1")
+        # The message arrives in two parts, the fd with the first.
+        run_container(agent, "split1", "--format", "split", "--delay-ms", "50", "--metadata", METADATA)
+        check_observation(agent.wait_observation("split1"), "split1")
+        agent.finish()
+    finally:
+        agent.kill()
+
+
+def case_annotation(tmp):
+    agent = Agent(tmp)
+    try:
+        run_container(agent, "ann1", "--image-annotation", "docker.io/library/busybox:1.36")
+        doc = check_observation(agent.wait_observation("ann1"), "ann1", key="docker.io/library/busybox")
+        check(doc["image"].get("tag") == "1.36", "tag from the annotation: %r" % doc["image"])
+        # Unusable metadata: the agent says so and uses the annotation.
+        run_container(agent, "ann2", "--metadata", "v9;key=x", "--image-annotation", "quay.io/org/app:2")
+        check_observation(agent.wait_observation("ann2"), "ann2", key="quay.io/org/app")
+        check("ann2: listenerMetadata" in agent.log(), "warning about the metadata:\n" + agent.log())
+        agent.finish()
+    finally:
+        agent.kill()
+
+
+def case_runtime_only(tmp):
+    agent = Agent(tmp)
+    try:
+        run_container(agent, "rt1", "--no-exec", "--metadata", METADATA)
+        check_observation(agent.wait_observation("rt1"), "rt1", application=False)
+        agent.finish()
+    finally:
+        agent.kill()
+
+
+def case_many(tmp):
+    agent = Agent(tmp)
+    try:
+        storm = 20000
+        procs = {}
+        for i in range(16):
+            cid = "many%02d" % i
+            args = ["--metadata", METADATA, "--format", "crun" if i % 2 else "runc"]
+            if i == 0:
+                args += ["--getppid", str(storm)]
+            procs[cid] = start_container(agent, cid, *args)
+        for cid, p in procs.items():
+            try:
+                out, err = p.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                raise Failure("container %s did not finish" % cid)
+            check(p.returncode == 0, "container %s exited %d: %s" % (cid, p.returncode, err))
+        for cid in procs:
+            check_observation(agent.wait_observation(cid), cid, app_getppid=storm if cid == "many00" else 5)
+        agent.finish()
+    finally:
+        agent.kill()
+
+
+def case_nonroot(tmp):
+    if os.geteuid() != 0:
+        print("SKIP: needs root to switch to uid 65534")
+        sys.exit(77)
+    agent = Agent(tmp)
+    try:
+        # Let the unprivileged client reach the socket, so that the check
+        # of the peer's credentials (not the file mode) is what refuses it.
+        os.chmod(tmp, 0o755)
+        os.chmod(agent.run_dir, 0o755)
+        os.chmod(agent.socket, 0o666)
+        run_container(agent, "nobody1", "--metadata", METADATA, check_rc=False, user=65534)
+        wait_for(lambda: "refused a connection" in agent.log(), "the refusal in the log")
+        check("uid 65534: not root" in agent.log(), "refusal names the uid:\n" + agent.log())
+        check(not os.path.exists(agent.observation_path("nobody1")), "no observation for a refused client")
+        check(agent.alive(), "agent died")
+        run_container(agent, "root1", "--metadata", METADATA)
+        check_observation(agent.wait_observation("root1"), "root1")
+        agent.finish()
+    finally:
+        agent.kill()
+
+
+def case_robust(tmp):
+    agent = Agent(tmp)
+    try:
+        # A probe: connects and closes. Logged at debug level only.
+        check(probe(agent.socket).returncode == 0, "probe of a running agent")
+        wait_for(lambda: "closed without a message" in agent.log(), "the probe in the debug log")
+        # Not JSON.
+        subprocess.run([FAKE, "connect", "--socket", agent.socket, "--send", "this is not json}"],
+                       check=True, timeout=30)
+        wait_for(lambda: "ignored" in agent.log(), "the bad message warning")
+        # JSON, but not a runtime's message, and without an fd.
+        subprocess.run([FAKE, "connect", "--socket", agent.socket, "--send",
+                        '{"fds":["seccompFd"],"state":{"id":"nofd"}}'], check=True, timeout=30)
+        wait_for(lambda: "0 fds came" in agent.log(), "the missing fd warning")
+        # "seccompFd" names an fd that is not a notify fd.
+        run_container(agent, "wrongfd", "--metadata", METADATA, "--wrong-fd", check_rc=False)
+        wait_for(lambda: "wrongfd: \"seccompFd\" is not a seccomp notify fd" in agent.log(), "the wrong fd warning")
+        # No "seccompFd" at all.
+        subprocess.run([FAKE, "connect", "--socket", agent.socket, "--send",
+                        '{"fds":["pidFd"],"state":{"id":"nofds"}}'], check=True, timeout=30)
+        wait_for(lambda: 'nofds: "fds" names no "seccompFd"' in agent.log(), "the missing seccompFd warning")
+        # A container id that is not a safe file name.
+        run_container(agent, "../escape", "--metadata", METADATA, check_rc=False)
+        wait_for(lambda: "not a safe file name" in agent.log(), "the bad id warning")
+        check(not os.path.exists(os.path.join(agent.run_dir, "escape.json")), "nothing written outside")
+        # No image anywhere: the container runs, nothing is written.
+        run_container(agent, "noimage", "--no-exec")
+        wait_for(lambda: "noimage: no observation written: its image is unknown" in agent.log(),
+                 "the unknown image error")
+        # The agent still serves containers after all this.
+        check(agent.alive(), "agent died:\n" + agent.log())
+        run_container(agent, "after1", "--metadata", METADATA)
+        check_observation(agent.wait_observation("after1"), "after1")
+        files = sorted(os.listdir(os.path.join(agent.run_dir, "observations")))
+        check(files == ["after1.json"], "observations: %r" % files)
+        agent.finish()
+    finally:
+        agent.kill()
+
+
+def case_exec(tmp):
+    """`runc exec` hands over a second filter of the same container."""
+    agent = Agent(tmp)
+    go = os.path.join(tmp, "go")
+    first = None
+    try:
+        first = start_container(agent, "ex1", "--metadata", METADATA, "--wait-file", go)
+        first_pid = first.stdout.readline().strip()  # printed once the fd is sent
+        wait_for(lambda: "ex1: pid %s execs" % first_pid in agent.log(), "the first process's execve")
+        run_container(agent, "ex1", "--metadata", METADATA, "--getppid", "7")
+        wait_for(lambda: "ex1: a filter has no users left; 1 remain" in agent.log(), "the exec'd filter's end")
+        check(not os.path.exists(agent.observation_path("ex1")), "written while a filter is in use")
+        open(go, "w").close()
+        out, err = first.communicate(timeout=60)
+        check(first.returncode == 0, "first process exited %d: %s" % (first.returncode, err))
+        doc = agent.wait_observation("ex1")
+        validate_schema(doc)
+        seen = doc["syscalls"][list(doc["syscalls"])[0]]
+        check(seen["runtime"].get("getppid") == 6 and seen["runtime"].get("uname") == 2,
+              "both filters' runtime calls: %r" % seen["runtime"])
+        app = seen["application"]
+        check(app.get("getppid") == 12 and app.get("execve") == 2 and app.get("getcwd") == 2,
+              "both filters' application calls: %r" % app)
+        check("another process" in agent.log(), "second filter logged as another process")
+        agent.finish()
+    finally:
+        open(go, "w").close()
+        if first and first.poll() is None:
+            first.kill()
+            first.wait()
+        agent.kill()
+
+
+def case_timeout(tmp):
+    agent = Agent(tmp)
+    try:
+        # A client that connects and sends nothing must not hold the others up.
+        slow = subprocess.Popen([FAKE, "connect", "--socket", agent.socket, "--hold-ms", "30000"],
+                                stdout=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
+        run_container(agent, "quick1", "--metadata", METADATA)
+        check_observation(agent.wait_observation("quick1"), "quick1")
+        out, _ = slow.communicate(timeout=60)
+        check("closed by the agent" in out, "the agent must close a silent connection")
+        check("sent no complete message in time" in agent.log(), "timeout logged:\n" + agent.log())
+        agent.finish()
+    finally:
+        agent.kill()
+
+
+def case_sigterm(tmp):
+    agent = Agent(tmp)
+    go = os.path.join(tmp, "go")
+    container = None
+    try:
+        container = start_container(agent, "term1", "--metadata", METADATA, "--wait-file", go)
+        wait_for(lambda: "execs: the application starts" in agent.log(), "the container's execve")
+        wait_for(lambda: "new application syscall openat" in agent.log(), "the application's first openat")
+        agent.finish()
+        doc = agent.wait_observation("term1", timeout=1)
+        validate_schema(doc)
+        runtime = doc["syscalls"][list(doc["syscalls"])[0]]["runtime"]
+        check(runtime.get("getppid") == 3, "partial observation keeps the runtime calls: %r" % runtime)
+        check("partial" in agent.log(), "partial observation logged:\n" + agent.log())
+        check(not os.path.exists(agent.socket), "socket removed on exit")
+    finally:
+        open(go, "w").close()
+        if container:
+            try:
+                container.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                container.kill()
+        agent.kill()
+
+
+def case_listen(tmp):
+    run_dir = os.path.join(tmp, "run")
+    os.makedirs(run_dir)
+    sock_path = os.path.join(run_dir, "agent.sock")
+
+    # Not a socket: refused and left alone.
+    with open(sock_path, "w") as f:
+        f.write("precious")
+    p = subprocess.run([OSL_BIN, "--run-dir", run_dir, "agent"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 1 and "is not a socket" in p.stderr, "regular file: %d %r" % (p.returncode, p.stderr))
+    with open(sock_path) as f:
+        check(f.read() == "precious", "the file must be left alone")
+    os.unlink(sock_path)
+
+    # A leftover socket nobody listens on: replaced.
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(sock_path)
+    s.close()
+    check(probe(sock_path).returncode == 4, "probe of a stale socket gives ECONNREFUSED")
+    agent = Agent(tmp, run_dir=run_dir)
+    try:
+        # A second agent on the same socket refuses to start.
+        p = subprocess.run([OSL_BIN, "--run-dir", run_dir, "agent"], capture_output=True, text=True, timeout=30)
+        check(p.returncode == 1 and "already listens" in p.stderr, "second agent: %d %r" % (p.returncode, p.stderr))
+        run_container(agent, "listen1", "--metadata", METADATA)
+        check_observation(agent.wait_observation("listen1"), "listen1")
+        agent.finish()
+    finally:
+        agent.kill()
+
+
+def case_probe(tmp):
+    sock_path = os.path.join(tmp, "run", "agent.sock")
+    p = probe(sock_path)
+    check(p.returncode == 3 and sock_path in p.stderr, "probe without socket: %d %r" % (p.returncode, p.stderr))
+    agent = Agent(tmp)
+    try:
+        check(probe(sock_path).returncode == 0, "probe of a running agent")
+        agent.finish()
+        check(probe(sock_path).returncode == 3, "probe after the agent stopped")
+    finally:
+        agent.kill()
+
+
+def case_socket_activation(tmp):
+    run_dir = os.path.join(tmp, "run")
+    os.makedirs(run_dir, mode=0o700)
+    sock_path = os.path.join(run_dir, "agent.sock")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(sock_path)
+    listener.listen(16)
+    fd = listener.fileno()
+
+    def child_setup():
+        _die_with_parent()
+        os.dup2(fd, 3)
+        os.set_inheritable(3, True)
+
+    env = dict(os.environ, LISTEN_FDS="1")
+    env.pop("LISTEN_PID", None)
+    # sh puts its own pid into LISTEN_PID and execs the agent, which keeps it.
+    log_path = os.path.join(tmp, "agent.log")
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(["sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"', OSL_BIN, "--run-dir", run_dir,
+                                 "agent", "--verbose", "--socket", os.path.join(tmp, "ignored.sock")],
+                                stdout=log, stderr=log, env=env, preexec_fn=child_setup, pass_fds=(3,))
+    listener.close()
+    try:
+        read_log = lambda: open(log_path).read()
+        wait_for(lambda: "listening on the socket systemd passed" in read_log() or proc.poll() is not None,
+                 "the agent to start")
+        check(proc.poll() is None, "agent exited:\n" + read_log())
+        run_container(sock_path, "sd1", "--metadata", METADATA)
+        path = os.path.join(run_dir, "observations", "sd1.json")
+        wait_for(lambda: os.path.exists(path), "the observation")
+        with open(path) as f:
+            check_observation(json.load(f), "sd1")
+        check(not os.path.exists(os.path.join(tmp, "ignored.sock")), "--socket is ignored under activation")
+        proc.send_signal(signal.SIGTERM)
+        check(proc.wait(timeout=30) == 0, "exit status:\n" + read_log())
+        check("Sanitizer" not in read_log() and "runtime error" not in read_log(), "sanitizer:\n" + read_log())
+        check(os.path.exists(sock_path), "systemd's socket must stay")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+    # Two sockets: refused with a message.
+    p = subprocess.run(["sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"', OSL_BIN, "--run-dir", run_dir, "agent"],
+                       env=dict(os.environ, LISTEN_FDS="2"), capture_output=True, text=True, timeout=30)
+    check(p.returncode == 1 and "exactly one socket" in p.stderr, "LISTEN_FDS=2: %d %r" % (p.returncode, p.stderr))
+
+
+CASES = {name[len("case_"):].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("case_")}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        print("usage: test_agent.py " + "|".join(sorted(CASES)), file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="osl-agent-") as tmp:
+        try:
+            CASES[sys.argv[1]](tmp)
+        except Failure as e:
+            print("FAIL: %s" % e, file=sys.stderr)
+            for name in sorted(os.listdir(tmp)):
+                if name.endswith(".log"):
+                    with open(os.path.join(tmp, name)) as f:
+                        print("---- %s ----\n%s" % (name, f.read()), file=sys.stderr)
+            return 1
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

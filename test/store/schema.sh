@@ -1,0 +1,37 @@
+#!/bin/bash
+# Every JSON file the store writes validates against its schema:
+# observations (osl_observation_write), profile.json and versions/<N>.json.
+. "$(dirname "$0")/lib.sh"
+
+IMG=docker.io/library/postgres
+obs "$WORK/a.json" a1 image:$IMG tag:16 digest:sha256:4f53cda18c2baa0c0354bb5f9a3ecbe5ed12ab4d8e11ba873c2f11161202b945 \
+        end:2026-11-28T11:05:00.250+01:00 sys:SCMP_ARCH_X86_64:runtime:futex:3 sys:SCMP_ARCH_X86_64:application:read:12 \
+        implied:SCMP_ARCH_X86_64:application:write sys:SCMP_ARCH_X86:application:socketcall:1 \
+        "cap:CAP_NET_BIND_SERVICE:bind(port 80)" cap:CAP_CHOWN
+obs "$WORK/b.json" b1 sys:SCMP_ARCH_X86_64:application:read:1 sys:SCMP_ARCH_X86_64:application:frobnicate9:1
+obs "$WORK/c.json" c1 sys:SCMP_ARCH_X86_64:application:read:1
+obs "$WORK/d.json" d1 cap:CAP_SETUID
+obs "$WORK/empty.json" e1
+
+validate observation.schema.json "$WORK"/*.json || fail "observations do not validate"
+
+run osl profile merge $IMG "$WORK/a.json" "$WORK/b.json" "$WORK/c.json" "$WORK/d.json" "$WORK/empty.json"
+expect_rc 0 "merge"
+DIR=$(image_dir $IMG)
+[ -f "$DIR/versions/3.json" ] && [ ! -e "$DIR/versions/4.json" ] || fail "expected versions 1 to 3: $(ls "$DIR/versions")"
+validate profile.schema.json "$DIR/profile.json" "$DIR"/versions/*.json || fail "stored profiles do not validate"
+run osl profile show $IMG --json
+validate profile.schema.json "$WORK/.out" || fail "show --json does not validate"
+
+# The check itself can fail: a broken copy must not validate.
+"$PY" - "$DIR/profile.json" "$WORK/broken.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["syscalls"][0]["origins"] = ["kernel"]
+json.dump(p, open(sys.argv[2], "w"))
+PY
+if validate profile.schema.json "$WORK/broken.json" 2>/dev/null; then
+        fail "a broken profile validated"
+fi
+
+finish

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Test helper for the store's shell tests, so that they use our own code to
+ * make inputs:
+ *   store-test-helper obs PATH CONTAINER_ID START_TIME [SPEC...]
+ *       writes an observation with osl_observation_write; SPEC is one of
+ *       sys:ARCH:ORIGIN:NAME:COUNT  implied:ARCH:ORIGIN:NAME
+ *       cap:NAME:EVIDENCE  image:KEY  tag:TAG  digest:DIGEST  end:TIME
+ *   store-test-helper names
+ *       prints "ARCH NAME" for every syscall libseccomp knows on the native
+ *       architectures, native architecture first. */
+#include <string.h>
+
+#include "observation.h"
+#include "syscalls.h"
+
+static int parse_origin(const char *s, osl_origin *out)
+{
+        for (unsigned i = 0; i < _OSL_ORIGIN_MAX; i++)
+                if (strcmp(s, osl_origin_name((osl_origin) i)) == 0) {
+                        *out = (osl_origin) i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+static int write_observation(int argc, char **argv)
+{
+        _cleanup_observation_ osl_observation *o = osl_observation_new();
+        osl_error err = {};
+
+        if (argc < 5 || !o)
+                return 2;
+        o->container_id = strdup(argv[3]);
+        o->start_time = strdup(argv[4]);
+        o->method = strdup("manual");
+        o->notifications = 0;
+        for (int i = 5; i < argc; i++) {
+                _cleanup_free_ char *spec = strdup(argv[i]);
+                char *fields[6] = {}, *save = NULL;
+                int n = 0, r = -EINVAL;
+                osl_origin origin;
+
+                for (char *t = strtok_r(spec, ":", &save); t && n < 6; t = strtok_r(NULL, ":", &save))
+                        fields[n++] = t;
+                if (n == 0)
+                        goto bad;
+                if (strcmp(fields[0], "sys") == 0 && n == 5 && parse_origin(fields[2], &origin) == 0)
+                        r = osl_observation_add(o, fields[1], fields[3], origin, strtoull(fields[4], NULL, 10), false);
+                else if (strcmp(fields[0], "implied") == 0 && n == 4 && parse_origin(fields[2], &origin) == 0)
+                        r = osl_observation_add(o, fields[1], fields[3], origin, 0, true);
+                else if (strcmp(fields[0], "cap") == 0 && n >= 2)
+                        r = osl_observation_add_capability(o, fields[1], n > 2 ? strchr(argv[i] + 4, ':') + 1 : NULL);
+                else if (n >= 2 && strcmp(fields[0], "image") == 0)
+                        r = (o->image_key = strdup(argv[i] + 6)) ? 0 : -ENOMEM;
+                else if (n >= 2 && strcmp(fields[0], "tag") == 0)
+                        r = (o->image_tag = strdup(argv[i] + 4)) ? 0 : -ENOMEM;
+                else if (n >= 2 && strcmp(fields[0], "digest") == 0)
+                        r = (o->image_digest = strdup(argv[i] + 7)) ? 0 : -ENOMEM;
+                else if (n >= 2 && strcmp(fields[0], "end") == 0)
+                        r = (o->end_time = strdup(argv[i] + 4)) ? 0 : -ENOMEM;
+                if (r == 0)
+                        continue;
+        bad:
+                fprintf(stderr, "store-test-helper: bad spec '%s'\n", argv[i]);
+                return 2;
+        }
+        if (osl_observation_write(o, argv[2], &err) < 0) {
+                fprintf(stderr, "store-test-helper: %s\n", err.msg);
+                return 1;
+        }
+        return 0;
+}
+
+static int print_names(void)
+{
+        _cleanup_strv_ char **arches = NULL;
+        size_t n_arches = 0;
+        osl_error err = {};
+
+        if (osl_arch_native_set(&arches, &n_arches, &err) < 0) {
+                fprintf(stderr, "store-test-helper: %s\n", err.msg);
+                return 1;
+        }
+        for (size_t a = 0; a < n_arches; a++) {
+                _cleanup_strv_ char **names = NULL;
+                size_t n = 0;
+                if (osl_syscall_all_names(&arches[a], 1, &names, &n, &err) < 0) {
+                        fprintf(stderr, "store-test-helper: %s\n", err.msg);
+                        return 1;
+                }
+                for (size_t i = 0; i < n; i++)
+                        printf("%s %s\n", arches[a], names[i]);
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc >= 2 && strcmp(argv[1], "obs") == 0)
+                return write_observation(argc, argv);
+        if (argc == 2 && strcmp(argv[1], "names") == 0)
+                return print_names();
+        fprintf(stderr, "usage: store-test-helper obs PATH ID START [SPEC...] | names\n");
+        return 2;
+}

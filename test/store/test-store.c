@@ -1,0 +1,779 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Unit tests of observations and the profile store (lib/observation.c,
+ * lib/store.c): round trips, merge semantics, versions, bad files, symlinks. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "image.h"
+#include "store.h"
+
+static int failures;
+
+#define CHECK_MSG(cond, ...)                                                                          \
+        do {                                                                                          \
+                if (!(cond)) {                                                                        \
+                        fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);      \
+                        fprintf(stderr, __VA_ARGS__);                                                 \
+                        fputc('\n', stderr);                                                          \
+                        failures++;                                                                   \
+                }                                                                                     \
+        } while (0)
+#define CHECK(cond) CHECK_MSG(cond, "%s", "")
+#define CHECK_OK(expr, err)                                                                           \
+        do {                                                                                          \
+                int _r = (expr);                                                                      \
+                CHECK_MSG(_r >= 0, "returned %d: %s", _r, (err)->msg);                                \
+        } while (0)
+#define CHECK_STREQ(a, b)                                                                             \
+        do {                                                                                          \
+                const char *_a = (a), *_b = (b);                                                      \
+                CHECK_MSG(_a && _b && strcmp(_a, _b) == 0, "\"%s\" != \"%s\"", _a ? _a : "(null)",    \
+                          _b ? _b : "(null)");                                                        \
+        } while (0)
+#define CHECK_CONTAINS(haystack, needle)                                                              \
+        do {                                                                                          \
+                const char *_h = (haystack), *_n = (needle);                                          \
+                CHECK_MSG(_h && strstr(_h, _n), "\"%s\" does not contain \"%s\"", _h ? _h : "(null)", _n); \
+        } while (0)
+
+static char tmp_root[] = "/tmp/osl-test-store.XXXXXX";
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+        return remove(path);
+}
+
+static char *path_join(const char *a, const char *b)
+{
+        char *p = NULL;
+        if (osl_asprintf(&p, "%s/%s", a, b) < 0)
+                abort();
+        return p;
+}
+
+/* ROOT/images/<encoded key>, where the store keeps key. */
+static char *image_path(const char *root, const char *key)
+{
+        _cleanup_free_ char *enc = NULL, *images = path_join(root, "images");
+        osl_error err = {};
+        if (osl_key_encode(key, &enc, &err) < 0)
+                abort();
+        return path_join(images, enc);
+}
+
+static char *read_text(const char *path)
+{
+        char *text = NULL;
+        osl_error err = {};
+        if (osl_read_file(path, 64 << 20, &text, NULL, &err) < 0)
+                return NULL;
+        return text;
+}
+
+static void write_text(const char *path, const char *text)
+{
+        osl_error err = {};
+        if (osl_write_file_atomic(path, text, strlen(text), 0644, &err) < 0) {
+                fprintf(stderr, "%s\n", err.msg);
+                abort();
+        }
+}
+
+static bool exists(const char *path)
+{
+        struct stat st;
+        return lstat(path, &st) == 0;
+}
+
+static osl_observation *make_obs(const char *id, const char *start, const char *end)
+{
+        osl_observation *o = osl_observation_new();
+        if (!o)
+                abort();
+        o->container_id = strdup(id);
+        o->start_time = strdup(start);
+        o->end_time = osl_strdup(end);
+        o->method = strdup("notify");
+        o->image_key = strdup("docker.io/library/redis");
+        o->image_tag = strdup("7");
+        return o;
+}
+
+static void add(osl_observation *o, const char *arch, const char *name, osl_origin origin, uint64_t count)
+{
+        if (osl_observation_add(o, arch, name, origin, count, false) < 0)
+                abort();
+}
+
+#define X86_64 "SCMP_ARCH_X86_64"
+#define APP OSL_ORIGIN_APPLICATION
+#define RUNTIME OSL_ORIGIN_RUNTIME
+
+static const osl_learned_syscall *find(const osl_learned *l, const char *arch, const char *name)
+{
+        for (size_t i = 0; i < l->n_syscalls; i++)
+                if (strcmp(l->syscalls[i].arch, arch) == 0 && strcmp(l->syscalls[i].name, name) == 0)
+                        return &l->syscalls[i];
+        return NULL;
+}
+
+/* ---- observations ---- */
+
+static void test_observation_round_trip(void)
+{
+        _cleanup_observation_ osl_observation *o = make_obs("c1", "2026-11-28T16:00:00.000Z", "2026-11-28T16:05:00.5Z");
+        _cleanup_observation_ osl_observation *back = NULL;
+        _cleanup_jv_ jv *v1 = NULL, *v2 = NULL;
+        _cleanup_free_ char *path = path_join(tmp_root, "obs.json");
+        _cleanup_strv_ char **unknown = NULL;
+        osl_error err = {};
+        size_t n_unknown = 0;
+
+        o->image_name = strdup("redis:7@sha256:0123");
+        o->image_digest = strdup("sha256:0123");
+        o->notifications = 42;
+        add(o, X86_64, "futex", RUNTIME, 3);
+        add(o, X86_64, "read", APP, 12);
+        add(o, X86_64, "read", APP, 3);
+        add(o, "SCMP_ARCH_X86", "socketcall", APP, 2);
+        add(o, X86_64, "frobnicate_v2", APP, 1);
+        CHECK(osl_observation_add(o, X86_64, "write", APP, 0, true) == 0);
+        CHECK(osl_observation_add(o, X86_64, "close", APP, 0, true) == 0);
+        CHECK(osl_observation_add(o, X86_64, "close", APP, 4, false) == 0); /* seen for real: not implied */
+        CHECK(osl_observation_add_capability(o, "CAP_NET_BIND_SERVICE", "bind(port 80)") == 0);
+        CHECK(osl_observation_add_capability(o, "CAP_NET_BIND_SERVICE", "bind(port 443)") == 0);
+        CHECK(osl_observation_add_capability(o, "CAP_CHOWN", NULL) == 0);
+        /* Bad input to add is refused, not stored. */
+        CHECK(osl_observation_add(o, "SCMP_ARCH_NOPE", "read", APP, 1, false) == -EINVAL);
+        CHECK(osl_observation_add(o, X86_64, "no/slash", APP, 1, false) == -EINVAL);
+        CHECK(osl_observation_add_capability(o, "NET_ADMIN", NULL) == -EINVAL);
+        CHECK(o->n_syscalls == 6);
+        CHECK(o->n_capabilities == 2);
+
+        CHECK_OK(osl_observation_write(o, path, &err), &err);
+        CHECK_OK(osl_observation_load(path, &back, &err), &err);
+        if (!back)
+                return;
+        CHECK_OK(osl_observation_to_jv(o, &v1, &err), &err);
+        CHECK_OK(osl_observation_to_jv(back, &v2, &err), &err);
+        CHECK(jv_equal(v1, v2));
+        CHECK_STREQ(back->container_id, "c1");
+        CHECK_STREQ(back->image_key, "docker.io/library/redis");
+        CHECK_STREQ(back->image_tag, "7");
+        CHECK_STREQ(back->image_digest, "sha256:0123");
+        CHECK_STREQ(back->end_time, "2026-11-28T16:05:00.5Z");
+        CHECK_STREQ(back->method, "notify");
+        CHECK(back->notifications == 42);
+        CHECK(back->n_syscalls == 6);
+        for (size_t i = 0; i < back->n_syscalls; i++) {
+                const osl_obs_syscall *e = &back->syscalls[i];
+                if (strcmp(e->name, "read") == 0)
+                        CHECK(e->count == 15 && e->origin == APP && !e->implied);
+                if (strcmp(e->name, "write") == 0)
+                        CHECK(e->implied && e->count == 0);
+                if (strcmp(e->name, "close") == 0)
+                        CHECK(!e->implied && e->count == 4);
+                if (strcmp(e->name, "socketcall") == 0)
+                        CHECK_STREQ(e->arch, "SCMP_ARCH_X86");
+        }
+        for (size_t i = 0; i < back->n_capabilities; i++)
+                if (strcmp(back->capabilities[i].name, "CAP_NET_BIND_SERVICE") == 0) {
+                        CHECK(back->capabilities[i].count == 2);
+                        CHECK_STREQ(back->capabilities[i].evidence, "bind(port 80)");
+                }
+        CHECK(osl_observation_unknown_syscalls(back, &unknown, &n_unknown) == 0);
+        CHECK(n_unknown == 1 && unknown && unknown[0] && strcmp(unknown[0], "frobnicate_v2") == 0 && !unknown[1]);
+
+        /* The image may be unknown to the agent: only the key's absence. */
+        _cleanup_observation_ osl_observation *anon = make_obs("c2", "2026-11-28T16:00:00Z", NULL), *anon_back = NULL;
+        _cleanup_jv_ jv *anon_v = NULL;
+        free(anon->image_key);
+        anon->image_key = NULL;
+        CHECK_OK(osl_observation_to_jv(anon, &anon_v, &err), &err);
+        CHECK_OK(osl_observation_from_jv(anon_v, &anon_back, &err), &err);
+        CHECK(anon_back && !anon_back->image_key && !anon_back->end_time);
+}
+
+static void test_observation_errors(void)
+{
+        static const struct {
+                const char *json;
+                const char *message;
+        } cases[] = {
+                { "[]", "expected a JSON object, got array" },
+                { "{\"schemaVersion\":1,\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{}}",
+                  "containerId: missing" },
+                { "{\"schemaVersion\":1,\"containerId\":5,\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{}}",
+                  "containerId: expected a string, got number" },
+                { "{\"schemaVersion\":2,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{}}",
+                  "schemaVersion: 2 is not supported" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{\"SCMP_ARCH_FOO\":{}}}",
+                  "unknown architecture \"SCMP_ARCH_FOO\"" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":\"3\"}}}}",
+                  "syscalls.SCMP_ARCH_X86_64.application.read: expected a non-negative integer, got string" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":-1}}}}",
+                  "application.read: expected a non-negative integer, got -1" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":1.5}}}}",
+                  "got 1.5" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{\"SCMP_ARCH_X86_64\":{\"kernel\":{}}}}",
+                  "syscalls.SCMP_ARCH_X86_64: unknown field \"kernel\"" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"foo bar\":1}}}}",
+                  "\"foo bar\" is not a syscall name" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":1,\"read\":2}}}}",
+                  "\"read\" appears twice" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{},\"implied\":{\"SCMP_ARCH_X86_64\":{\"application\":[\"write\"]}}}",
+                  "implied.SCMP_ARCH_X86_64.application[0]: \"write\" is not listed" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"yesterday\",\"method\":\"notify\",\"syscalls\":{}}",
+                  "startTime: \"yesterday\" is not an RFC 3339 time" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-02-30T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{}}",
+                  "startTime" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"endTime\":\"2026-11-28T15:00:00Z\",\"method\":\"notify\",\"syscalls\":{}}",
+                  "endTime: 2026-11-28T15:00:00Z is before startTime" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"strace\",\"syscalls\":{}}",
+                  "method: \"strace\" is not one of notify, log, manual" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"sycalls\":{}}",
+                  "unknown field \"sycalls\"" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{\"key\":7},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{}}",
+                  "image.key: expected a string, got number" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{},\"capabilities\":[{\"name\":\"NET_ADMIN\"}]}",
+                  "capabilities[0].name: \"NET_ADMIN\" is not a capability name" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{},\"capabilities\":[{\"name\":\"CAP_CHOWN\",\"count\":true}]}",
+                  "capabilities[0].count: expected a non-negative integer, got boolean" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":[]}",
+                  "syscalls: expected an object, got array" },
+                { "{\"schemaVersion\":1,\"containerId\":\"c\\u0001\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{}}",
+                  "containerId: contains a control character" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_jv_ jv *v = NULL;
+                _cleanup_observation_ osl_observation *o = NULL;
+                osl_error err = {};
+                int r = jv_parse(cases[i].json, strlen(cases[i].json), "case", &v, &err);
+                CHECK_MSG(r == 0, "case %zu: %s", i, err.msg);
+                if (r < 0)
+                        continue;
+                r = osl_observation_from_jv(v, &o, &err);
+                CHECK_MSG(r < 0 && !o, "case %zu was accepted", i);
+                CHECK_MSG(strstr(err.msg, cases[i].message), "case %zu: \"%s\" lacks \"%s\"", i, err.msg,
+                          cases[i].message);
+        }
+
+        /* load names the file. */
+        _cleanup_free_ char *path = path_join(tmp_root, "bad-obs.json");
+        _cleanup_observation_ osl_observation *o = NULL;
+        osl_error err = {};
+        write_text(path, "{\"schemaVersion\":1,");
+        CHECK(osl_observation_load(path, &o, &err) < 0 && !o);
+        CHECK_CONTAINS(err.msg, path);
+        CHECK_CONTAINS(err.msg, "invalid JSON");
+        write_text(path, "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\","
+                         "\"method\":\"notify\",\"syscalls\":{\"SCMP_ARCH_PDP11\":{}}}");
+        CHECK(osl_observation_load(path, &o, &err) < 0 && !o);
+        CHECK_CONTAINS(err.msg, path);
+        CHECK_CONTAINS(err.msg, "SCMP_ARCH_PDP11");
+}
+
+/* ---- the store ---- */
+
+static int merge(osl_store *s, const char *key, const osl_observation *o, osl_merge_result *res)
+{
+        osl_error err = {};
+        int r = osl_store_merge(s, key, o, res, &err);
+        CHECK_MSG(r >= 0, "merge into %s returned %d: %s", key, r, err.msg);
+        return r;
+}
+
+static void test_merge_union_idempotent_evidence(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "union");
+        _cleanup_store_ osl_store *s = NULL;
+        _cleanup_learned_ osl_learned *l = NULL;
+        _cleanup_observation_ osl_observation *a = make_obs("ca", "2026-11-28T10:00:00Z", "2026-11-28T10:10:00Z");
+        _cleanup_observation_ osl_observation *b = make_obs("cb", "2026-11-28T11:00:00Z", "2026-11-28T11:10:00Z");
+        _cleanup_observation_ osl_observation *c = make_obs("cc", "2026-11-28T09:00:00+02:00", "2026-11-28T12:00:00Z");
+        const char *key = "docker.io/library/redis";
+        osl_merge_result res;
+        osl_error err = {};
+
+        add(a, X86_64, "read", APP, 5);
+        add(a, X86_64, "write", APP, 7);
+        add(a, X86_64, "futex", RUNTIME, 1);
+        add(b, X86_64, "write", APP, 1);
+        add(b, X86_64, "write", RUNTIME, 2);
+        add(b, X86_64, "openat", APP, 3);
+        CHECK(osl_observation_add_capability(b, "CAP_NET_BIND_SERVICE", "bind(port 80)") == 0);
+        add(c, X86_64, "read", APP, 1);
+
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s)
+                return;
+        if (merge(s, key, a, &res) < 0)
+                return;
+        CHECK(res.new_version && res.version == 1 && res.added_syscalls == 3 && res.added_capabilities == 0 &&
+              !res.duplicate);
+        if (merge(s, key, b, &res) < 0)
+                return;
+        CHECK(res.new_version && res.version == 2 && res.added_syscalls == 1 && res.added_capabilities == 1);
+
+        CHECK_OK(osl_store_load(s, key, 0, &l, &err), &err);
+        if (!l)
+                return;
+        CHECK(l->version == 2);
+        CHECK(l->n_syscalls == 4);
+        CHECK(l->n_capabilities == 1 && l->capabilities[0].added_in == 2 && l->capabilities[0].count == 1);
+        CHECK(osl_learned_has_syscall(l, X86_64, "openat") && osl_learned_has_syscall(l, X86_64, "futex"));
+        CHECK(!osl_learned_has_syscall(l, "SCMP_ARCH_X86", "read"));
+        const osl_learned_syscall *w = find(l, X86_64, "write");
+        CHECK(w && w->count == 10 && w->containers == 2 && w->added_in == 1);
+        CHECK(w && w->origin[RUNTIME] && w->origin[APP]);
+        CHECK(w && strcmp(w->first_seen, "2026-11-28T10:00:00Z") == 0 && strcmp(w->last_seen, "2026-11-28T11:10:00Z") == 0);
+        const osl_learned_syscall *op = find(l, X86_64, "openat");
+        CHECK(op && op->added_in == 2 && op->containers == 1 && !op->origin[RUNTIME]);
+        CHECK(jv_arr_len(l->history) == 2);
+        const jv *h2 = jv_arr_at(l->history, 1);
+        CHECK_STREQ(jv_str(jv_obj_get(h2, "containerId")), "cb");
+        CHECK_STREQ(jv_str(jv_obj_get(h2, "imageTag")), "7");
+        CHECK(jv_arr_len(jv_obj_get(h2, "addedSyscalls")) == 1);
+        CHECK_STREQ(jv_str(jv_obj_get(jv_arr_at(jv_obj_get(h2, "addedSyscalls"), 0), "name")), "openat");
+        CHECK_STREQ(jv_str(jv_arr_at(jv_obj_get(h2, "addedCapabilities"), 0)), "CAP_NET_BIND_SERVICE");
+        /* The stored seccomp profile allows exactly what was learned. */
+        const jv *names = jv_get_path(l->doc, "seccomp", NULL);
+        _cleanup_seccomp_ osl_seccomp *sc = NULL;
+        CHECK_OK(osl_seccomp_from_jv(names, &sc, &err), &err);
+        CHECK(sc && sc->n_rules == 1 && sc->rules[0].n_names == 4 && strcmp(sc->rules[0].action, "SCMP_ACT_ALLOW") == 0);
+        CHECK(sc && strcmp(sc->default_action, "SCMP_ACT_ERRNO") == 0 && sc->has_default_errno_ret &&
+              sc->default_errno_ret == 1);
+
+        /* Re-merging the same observation changes nothing, to the byte. */
+        _cleanup_free_ char *dir = image_path(root, key), *profile = path_join(dir, "profile.json");
+        _cleanup_free_ char *v2_path = path_join(dir, "versions/2.json"), *v3_path = path_join(dir, "versions/3.json");
+        _cleanup_free_ char *before = read_text(profile), *v2_before = read_text(v2_path);
+        CHECK(before && v2_before);
+        if (merge(s, key, b, &res) < 0)
+                return;
+        CHECK(res.duplicate && !res.new_version && res.version == 2 && res.added_syscalls == 0);
+        _cleanup_free_ char *after = read_text(profile);
+        CHECK(before && after && strcmp(before, after) == 0);
+        CHECK(!exists(v3_path));
+
+        /* A new observation with nothing new: evidence changes, the version does not. */
+        if (merge(s, key, c, &res) < 0)
+                return;
+        CHECK(!res.duplicate && !res.new_version && res.version == 2);
+        _cleanup_free_ char *after_c = read_text(profile), *v2_after = read_text(v2_path);
+        CHECK(after_c && before && strcmp(before, after_c) != 0);
+        CHECK(v2_before && v2_after && strcmp(v2_before, v2_after) == 0);
+        CHECK(!exists(v3_path));
+        _cleanup_learned_ osl_learned *l2 = NULL, *old = NULL;
+        CHECK_OK(osl_store_load(s, key, 0, &l2, &err), &err);
+        const osl_learned_syscall *rd = l2 ? find(l2, X86_64, "read") : NULL;
+        CHECK(rd && rd->count == 6 && rd->containers == 2);
+        /* 09:00+02:00 is 07:00Z: earlier than what was first seen. */
+        CHECK(rd && strcmp(rd->first_seen, "2026-11-28T09:00:00+02:00") == 0);
+        CHECK(rd && strcmp(rd->last_seen, "2026-11-28T12:00:00Z") == 0);
+        CHECK(l2 && jv_arr_len(jv_obj_get(l2->doc, "merged")) == 3);
+        /* Version 1 is still what it was. */
+        CHECK_OK(osl_store_load(s, key, 1, &old, &err), &err);
+        CHECK(old && old->version == 1 && old->n_syscalls == 3 && old->n_capabilities == 0);
+}
+
+static void test_versions_increment(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "versions");
+        _cleanup_store_ osl_store *s = NULL;
+        static const char *const names[] = { "read", "write", "openat", "close", "mmap" };
+        const char *key = "quay.io/example/app";
+        osl_error err = {};
+
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char id[32];
+                osl_merge_result res;
+                snprintf(id, sizeof(id), "c%zu", i);
+                _cleanup_observation_ osl_observation *o = make_obs(id, "2026-11-28T10:00:00Z", NULL);
+                add(o, X86_64, names[i], APP, 1);
+                if (merge(s, key, o, &res) < 0)
+                        return;
+                CHECK_MSG(res.new_version && res.version == i + 1, "merge %zu made version %u", i, res.version);
+        }
+        for (uint32_t v = 1; v <= ELEMENTSOF(names); v++) {
+                _cleanup_learned_ osl_learned *l = NULL;
+                CHECK_OK(osl_store_load(s, key, v, &l, &err), &err);
+                CHECK(l && l->version == v && l->n_syscalls == v && jv_arr_len(l->history) == v);
+                CHECK(l && osl_learned_has_syscall(l, X86_64, names[v - 1]));
+                CHECK(l && (v == ELEMENTSOF(names) || !osl_learned_has_syscall(l, X86_64, names[v])));
+        }
+        _cleanup_learned_ osl_learned *none = NULL;
+        CHECK(osl_store_load(s, key, ELEMENTSOF(names) + 1, &none, &err) == -ENOENT && !none);
+        CHECK_CONTAINS(err.msg, "version 6 of quay.io/example/app is not stored");
+        CHECK(osl_store_load(s, "quay.io/example/other", 0, &none, &err) == -ENOENT && !none);
+        CHECK_CONTAINS(err.msg, "quay.io/example/other");
+
+        _cleanup_strv_ char **keys = NULL;
+        size_t n = 0;
+        CHECK_OK(osl_store_list(s, &keys, &n, &err), &err);
+        CHECK(n == 1 && keys && strcmp(keys[0], key) == 0);
+}
+
+/* A merge that died after writing versions/N.json but before profile.json:
+ * the next merge publishes that version first, so nothing is lost or repeated. */
+static void test_roll_forward(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "rollforward");
+        _cleanup_store_ osl_store *s = NULL;
+        const char *key = "docker.io/library/nginx";
+        _cleanup_free_ char *dir = image_path(root, key), *profile = path_join(dir, "profile.json");
+        _cleanup_free_ char *v1_text = NULL;
+        _cleanup_observation_ osl_observation *a = make_obs("a", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *b = make_obs("b", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *c = make_obs("c", "2026-11-28T10:00:00Z", NULL);
+        osl_merge_result res;
+        osl_error err = {};
+
+        add(a, X86_64, "read", APP, 1);
+        add(b, X86_64, "write", APP, 1);
+        add(c, X86_64, "close", APP, 1);
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s || merge(s, key, a, &res) < 0)
+                return;
+        v1_text = read_text(profile);
+        if (merge(s, key, b, &res) < 0)
+                return;
+        write_text(profile, v1_text); /* as if the merge of b died before its last rename */
+
+        _cleanup_learned_ osl_learned *cur = NULL, *v2 = NULL;
+        CHECK_OK(osl_store_load(s, key, 0, &cur, &err), &err);
+        CHECK(cur && cur->version == 1);
+        CHECK(osl_store_load(s, key, 2, &v2, &err) == -ENOENT); /* not published */
+
+        if (merge(s, key, c, &res) < 0)
+                return;
+        CHECK(res.new_version && res.version == 3 && res.added_syscalls == 1);
+        _cleanup_learned_ osl_learned *l = NULL;
+        CHECK_OK(osl_store_load(s, key, 0, &l, &err), &err);
+        CHECK(l && l->version == 3 && l->n_syscalls == 3 && osl_learned_has_syscall(l, X86_64, "write"));
+        /* b counts as merged: merging it again is a no-op. */
+        if (merge(s, key, b, &res) < 0)
+                return;
+        CHECK(res.duplicate && res.version == 3);
+}
+
+static void test_bad_profiles(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "bad");
+        _cleanup_store_ osl_store *s = NULL;
+        const char *key = "example.com/bad";
+        _cleanup_free_ char *dir = image_path(root, key), *profile = path_join(dir, "profile.json");
+        _cleanup_free_ char *good = NULL;
+        _cleanup_observation_ osl_observation *a = make_obs("a", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *b = make_obs("b", "2026-11-28T10:00:00Z", NULL);
+        osl_merge_result res;
+        osl_error err = {};
+
+        add(a, X86_64, "read", APP, 1);
+        add(b, X86_64, "write", APP, 1);
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s || merge(s, key, a, &res) < 0 || !(good = read_text(profile)))
+                return;
+
+        /* Each: a path in the document, a new value (JSON), the message part. */
+        static const struct {
+                const char *field, *value, *message;
+        } edits[] = {
+                { "version", "\"1\"", "version: expected an integer from 0 to 4294967295, got string" },
+                { "version", "0", "version: must be at least 1" },
+                { "schemaVersion", "2", "schemaVersion: 2 is not supported" },
+                { "image", "\"example.com/other\"", "image: is \"example.com/other\"" },
+                { "updated", "42", "updated: expected a non-empty string, got 42" },
+                { "syscalls", "{}", "syscalls: expected an array, got object" },
+                { "syscalls", "[{\"arch\":\"SCMP_ARCH_X86_64\",\"name\":\"read\",\"origins\":[\"application\"],\"count\":\"x\","
+                              "\"containers\":1,\"firstSeen\":\"2026-11-28T10:00:00Z\",\"lastSeen\":\"2026-11-28T10:00:00Z\",\"addedIn\":1}]",
+                  "syscalls[0].count: expected an integer" },
+                { "syscalls", "[{\"arch\":\"SCMP_ARCH_VAX\",\"name\":\"read\",\"origins\":[\"application\"],\"count\":1,"
+                              "\"containers\":1,\"firstSeen\":\"2026-11-28T10:00:00Z\",\"lastSeen\":\"2026-11-28T10:00:00Z\",\"addedIn\":1}]",
+                  "syscalls[0].arch: unknown architecture \"SCMP_ARCH_VAX\"" },
+                { "syscalls", "[{\"arch\":\"SCMP_ARCH_X86_64\",\"name\":\"read\",\"origins\":[\"kernel\"],\"count\":1,"
+                              "\"containers\":1,\"firstSeen\":\"2026-11-28T10:00:00Z\",\"lastSeen\":\"2026-11-28T10:00:00Z\",\"addedIn\":1}]",
+                  "syscalls[0].origins: item 0 is not" },
+                { "syscalls", "[{\"arch\":\"SCMP_ARCH_X86_64\",\"name\":\"read\",\"origins\":[\"application\"],\"count\":1,"
+                              "\"containers\":1,\"firstSeen\":\"2026-11-28T10:00:00Z\",\"lastSeen\":\"2026-11-28T10:00:00Z\",\"addedIn\":9}]",
+                  "syscalls[0].addedIn: expected an integer from 0 to 1, got 9" },
+                { "syscalls", "[1]", "syscalls[0]: expected an object, got 1" },
+                { "capabilities", "[{\"name\":\"CAP_CHOWN\",\"count\":1}]", "capabilities[0].addedIn: missing" },
+                { "history", "[]", "history: has 0 entries, expected one per version (1)" },
+                { "history", "[{\"version\":2}]", "history[0].version: is 2, expected 1" },
+                { "merged", "[1]", "merged[0]: expected a string, got 1" },
+                { "merged", NULL, "merged: missing" },
+                { "seccomp", "[]", "seccomp: expected an object, got array" },
+                { "extra", "1", "unknown field \"extra\"" },
+        };
+        static const struct {
+                const char *text, *message;
+        } texts[] = {
+                { "", "invalid JSON" },
+                { "{", "invalid JSON" },
+                { "[1,2]", "expected a JSON object, got array" },
+                { "null", "expected a JSON object, got null" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(edits) + ELEMENTSOF(texts) + 1; i++) {
+                _cleanup_free_ char *bad = NULL;
+                _cleanup_learned_ osl_learned *l = NULL;
+                const char *want;
+                if (i < ELEMENTSOF(edits)) {
+                        _cleanup_jv_ jv *doc = NULL, *value = NULL;
+                        if (jv_parse(good, strlen(good), "good", &doc, &err) < 0)
+                                abort();
+                        if (edits[i].value) {
+                                if (jv_parse(edits[i].value, strlen(edits[i].value), "value", &value, &err) < 0)
+                                        abort();
+                                jv_obj_set(doc, edits[i].field, TAKE_PTR(value));
+                        } else
+                                jv_obj_remove(doc, edits[i].field);
+                        if (jv_serialize(doc, true, &bad, NULL, &err) < 0)
+                                abort();
+                        want = edits[i].message;
+                } else if (i < ELEMENTSOF(edits) + ELEMENTSOF(texts)) {
+                        bad = strdup(texts[i - ELEMENTSOF(edits)].text);
+                        want = texts[i - ELEMENTSOF(edits)].message;
+                } else {
+                        bad = strndup(good, strlen(good) / 2); /* truncated */
+                        want = "invalid JSON";
+                }
+                write_text(profile, bad);
+                err = (osl_error) {};
+                CHECK_MSG(osl_store_load(s, key, 0, &l, &err) < 0 && !l, "edit %zu was accepted", i);
+                CHECK_MSG(strstr(err.msg, want) && strstr(err.msg, profile), "edit %zu: \"%s\" lacks \"%s\" or the path",
+                          i, err.msg, want);
+                /* A merge refuses too, and leaves the file alone. */
+                err = (osl_error) {};
+                CHECK_MSG(osl_store_merge(s, key, b, &res, &err) < 0, "edit %zu: merge accepted it", i);
+                CHECK_MSG(strstr(err.msg, want), "edit %zu: merge said \"%s\"", i, err.msg);
+                _cleanup_free_ char *after = read_text(profile);
+                CHECK_MSG(after && strcmp(after, bad) == 0, "edit %zu: the bad file was changed", i);
+        }
+
+        /* Not a regular file: refused, and a FIFO does not hang the reader. */
+        CHECK(unlink(profile) == 0 && mkfifo(profile, 0644) == 0);
+        _cleanup_learned_ osl_learned *l = NULL;
+        CHECK(osl_store_load(s, key, 0, &l, &err) < 0);
+        CHECK_CONTAINS(err.msg, "is not a regular file");
+        unlink(profile);
+        write_text(profile, good);
+}
+
+static void test_symlinks(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "symlinks"), *elsewhere = path_join(tmp_root, "elsewhere");
+        const char *key = "docker.io/library/busybox";
+        _cleanup_free_ char *images = path_join(root, "images"), *dir = image_path(root, key);
+        _cleanup_free_ char *profile = path_join(dir, "profile.json"), *versions = path_join(dir, "versions");
+        _cleanup_free_ char *lock = path_join(dir, "lock"), *v2 = path_join(versions, "2.json");
+        _cleanup_free_ char *moved = path_join(tmp_root, "moved");
+        _cleanup_store_ osl_store *s = NULL;
+        _cleanup_observation_ osl_observation *a = make_obs("a", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *b = make_obs("b", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *c = make_obs("c", "2026-11-28T10:00:00Z", NULL);
+        osl_merge_result res;
+        osl_error err = {};
+
+        add(a, X86_64, "read", APP, 1);
+        add(b, X86_64, "write", APP, 1);
+        add(c, X86_64, "close", APP, 1);
+        CHECK(mkdir(elsewhere, 0755) == 0);
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s || merge(s, key, a, &res) < 0 || merge(s, key, b, &res) < 0)
+                return;
+
+        struct {
+                const char *what;
+                const char *path; /* replaced by a symlink to elsewhere */
+                bool breaks_current_load;
+        } cases[] = {
+                { "images", images, true },
+                { "the image directory", dir, true },
+                { "versions", versions, false },
+                { "profile.json", profile, true },
+                { "lock", lock, false },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_learned_ osl_learned *l = NULL, *l1 = NULL;
+                CHECK(rename(cases[i].path, moved) == 0);
+                CHECK(symlink(elsewhere, cases[i].path) == 0);
+
+                int r = osl_store_load(s, key, 0, &l, &err);
+                if (cases[i].breaks_current_load) {
+                        CHECK_MSG(r == -ELOOP, "%s: load returned %d: %s", cases[i].what, r, err.msg);
+                        CHECK_CONTAINS(err.msg, "is a symbolic link; refusing to follow it");
+                        CHECK_CONTAINS(err.msg, cases[i].path);
+                } else
+                        CHECK_MSG(r == 0, "%s: load returned %d: %s", cases[i].what, r, err.msg);
+                if (strcmp(cases[i].what, "versions") == 0) {
+                        CHECK(osl_store_load(s, key, 1, &l1, &err) == -ELOOP);
+                        CHECK_CONTAINS(err.msg, versions);
+                }
+                err = (osl_error) {};
+                r = osl_store_merge(s, key, c, &res, &err);
+                CHECK_MSG(r == -ELOOP, "%s: merge returned %d: %s", cases[i].what, r, err.msg);
+                CHECK_CONTAINS(err.msg, "symbolic link");
+
+                /* Nothing was written through the link. */
+                DIR *d = opendir(elsewhere);
+                size_t entries = 0;
+                for (struct dirent *de; d && (de = readdir(d));)
+                        entries += de->d_name[0] != '.';
+                if (d)
+                        closedir(d);
+                CHECK_MSG(entries == 0, "%s: %zu files appeared in the link's target", cases[i].what, entries);
+
+                CHECK(unlink(cases[i].path) == 0);
+                CHECK(rename(moved, cases[i].path) == 0);
+        }
+
+        /* A planted versions/<next>.json link is never followed either. */
+        CHECK(exists(v2));
+        _cleanup_free_ char *v3 = path_join(versions, "3.json");
+        CHECK(symlink(profile, v3) == 0);
+        err = (osl_error) {};
+        CHECK(osl_store_merge(s, key, c, &res, &err) == -ELOOP);
+        CHECK_CONTAINS(err.msg, v3);
+        unlink(v3);
+
+        /* Untouched by all of that: still version 2, and c merges now. */
+        if (merge(s, key, c, &res) < 0)
+                return;
+        CHECK(res.version == 3 && res.new_version);
+}
+
+static void test_seccomp_and_list(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "list");
+        _cleanup_store_ osl_store *s = NULL, *env_store = NULL, *missing = NULL;
+        _cleanup_observation_ osl_observation *a = make_obs("a", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *empty = make_obs("e", "2026-11-28T10:00:00Z", NULL);
+        static const char *const keys[] = { "localhost/zeta", "docker.io/library/alpine", "example.com:5000/a/b_c" };
+        osl_merge_result res;
+        osl_error err = {};
+
+        add(a, X86_64, "read", APP, 1);
+        add(a, "SCMP_ARCH_X86", "read", APP, 1);
+        add(a, "SCMP_ARCH_X86", "socketcall", APP, 1);
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s)
+                return;
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++)
+                if (merge(s, keys[i], a, &res) < 0)
+                        return;
+        /* An observation with nothing in it makes no profile at all. */
+        if (merge(s, "docker.io/library/empty", empty, &res) < 0)
+                return;
+        CHECK(!res.new_version && res.version == 0 && !res.duplicate);
+
+        _cleanup_strv_ char **list = NULL;
+        size_t n = 0;
+        CHECK_OK(osl_store_list(s, &list, &n, &err), &err);
+        CHECK(n == 3 && list && strcmp(list[0], "docker.io/library/alpine") == 0 &&
+              strcmp(list[1], "example.com:5000/a/b_c") == 0 && strcmp(list[2], "localhost/zeta") == 0);
+
+        _cleanup_learned_ osl_learned *l = NULL;
+        _cleanup_seccomp_ osl_seccomp *sc = NULL, *back = NULL;
+        _cleanup_jv_ jv *docker = NULL;
+        CHECK_OK(osl_store_load(s, keys[0], 0, &l, &err), &err);
+        if (!l)
+                return;
+        CHECK_OK(osl_learned_to_seccomp(l, "SCMP_ACT_LOG", 0, &sc, &err), &err);
+        CHECK(sc && strcmp(sc->default_action, "SCMP_ACT_LOG") == 0 && !sc->has_default_errno_ret);
+        CHECK(sc && sc->n_architectures == 2 && strcmp(sc->architectures[0], "SCMP_ARCH_X86") == 0 &&
+              strcmp(sc->architectures[1], "SCMP_ARCH_X86_64") == 0);
+        CHECK(sc && sc->n_rules == 1 && sc->rules[0].n_names == 2 && strcmp(sc->rules[0].names[0], "read") == 0 &&
+              strcmp(sc->rules[0].names[1], "socketcall") == 0);
+        CHECK_OK(osl_seccomp_to_jv(sc, OSL_SECCOMP_DOCKER, &docker, &err), &err);
+        CHECK_OK(osl_seccomp_from_jv(docker, &back, &err), &err);
+
+        /* Where the store is when no root is given. */
+        CHECK(setenv(OSL_STORE_ENV, root, 1) == 0);
+        CHECK_OK(osl_store_open(NULL, false, &env_store, &err), &err);
+        CHECK(env_store && strcmp(osl_store_root(env_store), root) == 0);
+        osl_store_close(TAKE_PTR(env_store));
+        CHECK(unsetenv(OSL_STORE_ENV) == 0);
+        CHECK_OK(osl_store_open(NULL, false, &env_store, &err), &err);
+        CHECK(env_store && strcmp(osl_store_root(env_store), OSL_DEFAULT_STORE) == 0);
+
+        /* A store that does not exist is empty to readers. */
+        _cleanup_free_ char *nowhere = path_join(tmp_root, "nowhere");
+        _cleanup_strv_ char **none = NULL;
+        _cleanup_learned_ osl_learned *nl = NULL;
+        CHECK_OK(osl_store_open(nowhere, false, &missing, &err), &err);
+        CHECK(missing && osl_store_list(missing, &none, &n, &err) == 0 && n == 0 && none && !none[0]);
+        CHECK(missing && osl_store_load(missing, keys[0], 0, &nl, &err) == -ENOENT);
+        CHECK(!exists(nowhere));
+}
+
+/* Only the newest MERGED_MAX (4096) observation ids are remembered. */
+static void test_merged_cap(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "cap");
+        const char *key = "docker.io/library/cap";
+        _cleanup_free_ char *dir = image_path(root, key), *profile = path_join(dir, "profile.json");
+        _cleanup_store_ osl_store *s = NULL;
+        _cleanup_observation_ osl_observation *a = make_obs("a", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *b = make_obs("b", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_free_ char *text = NULL, *filled = NULL;
+        _cleanup_jv_ jv *doc = NULL, *merged = jv_new_array();
+        _cleanup_learned_ osl_learned *l = NULL;
+        osl_merge_result res;
+        osl_error err = {};
+
+        add(a, X86_64, "read", APP, 1);
+        add(b, X86_64, "read", APP, 1);
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s || merge(s, key, a, &res) < 0 || !(text = read_text(profile)))
+                return;
+        if (jv_parse(text, strlen(text), profile, &doc, &err) < 0)
+                abort();
+        for (int i = 0; i < 4096; i++) {
+                char id[64];
+                snprintf(id, sizeof(id), "old%d@2026-11-28T10:00:00Z", i);
+                jv_arr_append(merged, jv_new_string(id));
+        }
+        jv_obj_set(doc, "merged", TAKE_PTR(merged));
+        if (jv_serialize(doc, true, &filled, NULL, &err) < 0)
+                abort();
+        write_text(profile, filled);
+        if (merge(s, key, b, &res) < 0)
+                return;
+        CHECK_OK(osl_store_load(s, key, 0, &l, &err), &err);
+        const jv *m = l ? jv_obj_get(l->doc, "merged") : NULL;
+        CHECK(jv_arr_len(m) == 4096);
+        CHECK_STREQ(jv_str(jv_arr_at(m, 0)), "old1@2026-11-28T10:00:00Z");
+        CHECK_STREQ(jv_str(jv_arr_at(m, 4095)), "b@2026-11-28T10:00:00Z");
+}
+
+int main(void)
+{
+        if (!mkdtemp(tmp_root)) {
+                perror("mkdtemp");
+                return 1;
+        }
+        test_observation_round_trip();
+        test_observation_errors();
+        test_merge_union_idempotent_evidence();
+        test_versions_increment();
+        test_roll_forward();
+        test_bad_profiles();
+        test_symlinks();
+        test_seccomp_and_list();
+        test_merged_cap();
+        nftw(tmp_root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+        if (failures)
+                fprintf(stderr, "%d checks failed\n", failures);
+        else
+                printf("all store checks passed\n");
+        return failures ? 1 : 0;
+}
