@@ -7,6 +7,7 @@
 #define OSL_ANNOTATION_IMAGE "io.seccomp-learn.image"
 #define OSL_ANNOTATION_MODE "io.seccomp-learn.mode"
 #define OSL_ANNOTATION_VERSION "io.seccomp-learn.version"
+#define OSL_ANNOTATION_KEEP_CAPS "io.seccomp-learn.keep-capabilities"
 
 typedef struct osl_image {
         char *key;    /* repository without tag or digest: "docker.io/library/redis" */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "caps.h"
 #include "image.h"
 #include "learn_filter.h"
 #include "oci_config.h"
@@ -155,6 +156,84 @@ static int pinned_version(const jv *cfg, uint32_t *version, osl_error *err)
         return 0;
 }
 
+/* The capabilities enforce keeps: the learned ones, and those named in the
+ * annotation io.seccomp-learn.keep-capabilities (comma-separated), for what
+ * no syscall argument shows (doc/capabilities.md). */
+static int kept_capabilities(const jv *cfg, const osl_learned *learned, int **out, size_t *n, osl_error *err)
+{
+        const char *extra = osl_config_annotation(cfg, OSL_ANNOTATION_KEEP_CAPS);
+        _cleanup_free_ int *caps = calloc(learned->n_capabilities + (extra ? strlen(extra) : 0) + 1, sizeof(int));
+        _cleanup_free_ char *copy = osl_strdup(extra);
+        size_t count = 0;
+
+        if (!caps || (extra && !copy))
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < learned->n_capabilities; i++)
+                if (osl_cap_from_name(learned->capabilities[i].name, &caps[count]) == 0)
+                        count++;
+        char *save = NULL;
+        for (char *tok = copy ? strtok_r(copy, ", ", &save) : NULL; tok; tok = strtok_r(NULL, ", ", &save)) {
+                if (osl_cap_from_name(tok, &caps[count]) < 0)
+                        return osl_err(err, -EINVAL, "annotation %s: \"%.64s\" is not a capability",
+                                       OSL_ANNOTATION_KEEP_CAPS, tok);
+                count++;
+        }
+        *out = TAKE_PTR(caps);
+        *n = count;
+        return 0;
+}
+
+static int restrict_capabilities(jv *cfg, const osl_learned *learned, osl_inject_result *res, osl_error *err)
+{
+        _cleanup_free_ int *keep = NULL;
+        _cleanup_strv_ char **removed = NULL;
+        size_t n_keep = 0;
+        int r = kept_capabilities(cfg, learned, &keep, &n_keep, err);
+        if (r < 0)
+                return r;
+        r = osl_config_restrict_capabilities(cfg, keep, n_keep, &removed, err);
+        if (r < 0)
+                return r;
+        res->capabilities_removed = osl_strv_length(removed);
+        return 0;
+}
+
+/* complain: the stored profile, with every call outside it notified to the
+ * agent (allowed and recorded), or logged by the kernel when no agent
+ * listens. */
+static int inject_complain(jv *cfg, const osl_inject_options *opts, const osl_image *img,
+                           const osl_learned *learned, osl_inject_result *res, osl_error *err)
+{
+        _cleanup_seccomp_ osl_seccomp *filter = NULL;
+        _cleanup_free_ char *socket = NULL, *metadata = NULL;
+        osl_error soft = {};
+        int r;
+
+        if (osl_agent_socket_path(opts->run_dir, &socket) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (osl_agent_probe(socket, &soft) == 0) {
+                r = osl_agent_metadata_format(img, "complain", &metadata, err);
+                if (r < 0)
+                        return r;
+                osl_learn_filter_input in = {
+                        .learned = learned,
+                        .listener_path = socket,
+                        .listener_metadata = metadata,
+                };
+                r = osl_learn_filter_build(&in, &filter, &res->notified, &soft);
+                if (r >= 0)
+                        res->learning = true;
+        } else
+                warn(res, "complain mode without the agent: calls outside the profile are only logged by the kernel (%s)",
+                     soft.msg);
+        if (!filter) {
+                r = osl_learned_to_seccomp(learned, "SCMP_ACT_LOG", 0, &filter, err);
+                if (r < 0)
+                        return r;
+        }
+        return osl_config_set_seccomp(cfg, filter, err);
+}
+
 /* complain and enforce: the stored profile replaces the container's. */
 static int inject_profile(jv *cfg, const osl_inject_options *opts, const osl_image *img, osl_mode mode,
                           osl_inject_result *res, osl_error *err)
@@ -168,18 +247,19 @@ static int inject_profile(jv *cfg, const osl_inject_options *opts, const osl_ima
         r = load_learned(opts, img->key, version, &learned, err);
         if (r < 0)
                 return osl_err_prefix(err, "%s mode", osl_mode_name(mode));
-        const char *action = mode == OSL_MODE_COMPLAIN ? "SCMP_ACT_LOG"
-                             : opts->enforce_default_action ? opts->enforce_default_action
-                                                            : "SCMP_ACT_ERRNO";
+        res->version = learned->version;
+        res->changed = true;
+        if (mode == OSL_MODE_COMPLAIN)
+                return inject_complain(cfg, opts, img, learned, res, err);
+
+        const char *action = opts->enforce_default_action ? opts->enforce_default_action : "SCMP_ACT_ERRNO";
         r = osl_learned_to_seccomp(learned, action, 1 /* EPERM */, &profile, err);
         if (r < 0)
                 return r;
         r = osl_config_set_seccomp(cfg, profile, err);
         if (r < 0)
                 return r;
-        res->version = learned->version;
-        res->changed = true;
-        return 0;
+        return restrict_capabilities(cfg, learned, res, err);
 }
 
 int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, osl_error *err)

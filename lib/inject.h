@@ -36,6 +36,7 @@ typedef struct osl_inject_result {
         bool learning;         /* a learning filter was put in */
         size_t notified;       /* syscall names the learning filter notifies */
         uint32_t version;      /* the stored version used (learn: converging from; enforce: enforced) */
+        size_t capabilities_removed; /* enforce: capabilities taken away */
         char image_key[512];   /* empty when unknown */
         /* Why learning was skipped (the container still runs), for the
          * caller to report; empty when nothing to say. */

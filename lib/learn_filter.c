@@ -4,6 +4,7 @@
 #include <seccomp.h>
 #include <string.h>
 
+#include "caps.h"
 #include "syscalls.h"
 
 #define ACT_ALLOW "SCMP_ACT_ALLOW"
@@ -47,7 +48,8 @@ static bool wants_notify(const char *name, const osl_learned *learned, const cha
 {
         if (!can_notify(name))
                 return false;
-        if (osl_syscall_is_exec(name))
+        /* A new use of a capability must still be seen. */
+        if (osl_syscall_is_exec(name) || osl_caps_syscall_relevant(name))
                 return true;
         return !(learned && native_arch && osl_learned_has_syscall(learned, native_arch, name));
 }

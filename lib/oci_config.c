@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "caps.h"
 #include "rundir.h"
 
 int osl_config_parse(const char *buf, size_t len, const char *what, jv **out, osl_error *err)
@@ -191,4 +192,49 @@ int osl_state_read_fd(int fd, osl_state *out, osl_error *err)
         if (r < 0)
                 return r;
         return osl_state_from_jv(v, out, err);
+}
+
+static bool cap_kept(const char *name, const int *keep, size_t n_keep)
+{
+        int cap;
+        if (!name || osl_cap_from_name(name, &cap) < 0)
+                return false;
+        for (size_t i = 0; i < n_keep; i++)
+                if (keep[i] == cap)
+                        return true;
+        return false;
+}
+
+int osl_config_restrict_capabilities(jv *cfg, const int *keep, size_t n_keep, char ***removed, osl_error *err)
+{
+        static const char *const sets[] = { "bounding", "effective", "permitted", "inheritable", "ambient" };
+        _cleanup_strv_ char **gone = NULL;
+        size_t n_gone = 0;
+        jv *caps = jv_get_path(cfg, "process", "capabilities", NULL);
+
+        if (caps && caps->type != JV_OBJECT)
+                return osl_err(err, -EINVAL, "config: process.capabilities must be an object");
+        for (size_t s = 0; caps && s < ELEMENTSOF(sets); s++) {
+                jv *list = jv_obj_get(caps, sets[s]);
+                if (!list || list->type == JV_NULL)
+                        continue;
+                if (list->type != JV_ARRAY)
+                        return osl_err(err, -EINVAL, "config: process.capabilities.%s must be an array", sets[s]);
+                size_t j = 0;
+                for (size_t i = 0; i < list->u.array.len; i++) {
+                        jv *item = list->u.array.items[i];
+                        const char *name = jv_str(item);
+                        if (cap_kept(name, keep, n_keep)) {
+                                list->u.array.items[j++] = item;
+                                continue;
+                        }
+                        if (name && !osl_strv_contains(gone, name) && osl_strv_push(&gone, &n_gone, name) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                        jv_free(item);
+                }
+                list->u.array.len = j;
+        }
+        if (removed)
+                *removed = TAKE_PTR(gone);
+        return 0;
 }

@@ -46,3 +46,10 @@ typedef struct osl_state {
 void osl_state_clear(osl_state *st);
 int osl_state_from_jv(const jv *v, osl_state *out, osl_error *err);
 int osl_state_read_fd(int fd, osl_state *out, osl_error *err);
+
+/* Removes from all five sets of process.capabilities (bounding, effective,
+ * permitted, inheritable, ambient) every capability not in keep (CAP_*
+ * numbers). Never adds one. Names go through libcap; a name libcap does not
+ * know is removed too. *removed (may be NULL) gets the distinct names
+ * removed, NULL-terminated. */
+int osl_config_restrict_capabilities(jv *cfg, const int *keep, size_t n_keep, char ***removed, osl_error *err);

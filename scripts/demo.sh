@@ -34,7 +34,7 @@ set_config() { # mode, command
                 .process.terminal = false
                 | .process.args = ["/bin/sh", "-c", $cmd]
                 | .root.readonly = false
-                | .annotations["io.seccomp-learn.image"] = "local/demo"
+                | .annotations["io.seccomp-learn.image"] = "localhost/demo"
                 | .annotations["io.seccomp-learn.mode"] = $mode
         ' "$W/config.spec" >"$W/bundle/config.json"
 }
@@ -42,7 +42,9 @@ set_config() { # mode, command
 # A busybox-static rootfs: no image is pulled.
 mkdir -p "$W/bundle/rootfs/bin" "$W/bundle/rootfs/tmp"
 cp /bin/busybox "$W/bundle/rootfs/bin/"
-for applet in $(/bin/busybox --list); do ln -sf busybox "$W/bundle/rootfs/bin/$applet"; done
+for applet in $(/bin/busybox --list); do
+        [ -e "$W/bundle/rootfs/bin/$applet" ] || ln -s busybox "$W/bundle/rootfs/bin/$applet"
+done
 (cd "$W/bundle" && runc spec && mv config.json "$W/config.spec")
 
 WORKLOAD='echo "hello from the container"; ls / >/dev/null; grep Seccomp: /proc/self/status'
@@ -56,7 +58,7 @@ say "1. Learn: run the workload with mode=learn"
 set_config learn "$WORKLOAD"
 osl inject "$W/bundle"
 run_container demo-learn-1
-osl profile show local/demo
+osl profile show localhost/demo
 
 say "2. Learn again: the same workload converges (no new version)"
 set_config learn "$WORKLOAD"

@@ -59,7 +59,7 @@ wrapper() { "$T/oci-seccomp-learn-runc" "$@"; }
 }
 
 @test "runtime wrapper: --runtime names the real runtime; a missing one is a clear error" {
-        run "$OSL_BIN" runtime --runtime /nonexistent/runc --version
+        run -127 "$OSL_BIN" runtime --runtime /nonexistent/runc --version
         [ "$status" -eq 127 ]
         [[ "$output" == *"cannot run /nonexistent/runc"* ]]
 }
