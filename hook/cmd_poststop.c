@@ -38,7 +38,10 @@ static bool wait_for_file(const char *path, double timeout_sec)
         }
 }
 
-static void merge_observation(const osl_global *g, const char *id, const char *obs_path, const char *fallback_key)
+/* learn: merge into the profile. complain: record what the container used
+ * outside the version it ran under; never a new version. */
+static void take_observation(const osl_global *g, const char *id, const char *obs_path, const char *fallback_key,
+                             osl_mode mode, uint32_t version)
 {
         _cleanup_observation_ osl_observation *obs = NULL;
         _cleanup_store_ osl_store *store = NULL;
@@ -56,7 +59,26 @@ static void merge_observation(const osl_global *g, const char *id, const char *o
                              id, OSL_ANNOTATION_IMAGE);
                 return;
         }
-        if (osl_store_open(g->store, true, &store, &err) < 0 || osl_store_merge(store, key, obs, &res, &err) < 0) {
+        int r = osl_store_open(g->store, true, &store, &err);
+        if (r >= 0 && mode == OSL_MODE_COMPLAIN) {
+                osl_drift_result drift = {};
+                r = osl_store_record_drift(store, key, version, obs, &drift, &err);
+                if (r >= 0) {
+                        if (drift.added_syscalls || drift.added_capabilities)
+                                osl_hook_log(g->run_dir, LOG_WARNING,
+                                             "poststop: container %s: image %s: drift from version %u: %zu syscalls and "
+                                             "%zu capabilities outside the profile (see 'oci-seccomp-learn profile drift %s')",
+                                             id, key, version, drift.added_syscalls, drift.added_capabilities, key);
+                        else
+                                osl_hook_log(g->run_dir, LOG_INFO,
+                                             "poststop: container %s: image %s: stayed within version %u", id, key,
+                                             version);
+                        unlink(obs_path);
+                        return;
+                }
+        } else if (r >= 0)
+                r = osl_store_merge(store, key, obs, &res, &err);
+        if (r < 0) {
                 /* The observation stays in the run dir, so nothing is lost. */
                 osl_hook_log(g->run_dir, LOG_ERR, "poststop: container %s: %s (observation kept in %s)", id, err.msg,
                              obs_path);
@@ -118,12 +140,13 @@ int cmd_poststop(int argc, char **argv, const osl_global *g)
         if (mode_name)
                 (void) osl_mode_parse(mode_name, &mode);
 
-        if (mode == OSL_MODE_LEARN && osl_rundir_path(g->run_dir, "observations", st.id, &obs_path, &err) >= 0) {
+        if ((mode == OSL_MODE_LEARN || mode == OSL_MODE_COMPLAIN) &&
+            osl_rundir_path(g->run_dir, "observations", st.id, &obs_path, &err) >= 0) {
                 /* Without a registration we cannot know whether a filter was
                  * in place, so wait as if it were. */
-                bool expected = reg.container_id ? reg.learning : true;
+                bool expected = reg.container_id ? reg.learning : mode == OSL_MODE_LEARN;
                 if (expected && wait_for_file(obs_path, timeout_sec))
-                        merge_observation(g, st.id, obs_path, reg.image_key);
+                        take_observation(g, st.id, obs_path, reg.image_key, mode, reg.version);
                 else if (expected)
                         osl_hook_log(g->run_dir, LOG_WARNING,
                                      "poststop: container %s: no observation from the agent after %.1f s; "

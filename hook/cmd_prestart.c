@@ -71,9 +71,14 @@ int cmd_prestart(int argc, char **argv, const osl_global *g)
 
         r = osl_image_resolve(st.annotations, st.bundle, &img, &err);
         if (r < 0 && cfg)
-                r = osl_image_resolve(jv_obj_get(cfg, "annotations"), st.bundle, &img, &err);
+                r = osl_image_resolve_config(cfg, st.bundle, &img, &err);
 
+        uint32_t version = 0;
+        const char *applied = osl_config_annotation(cfg, OSL_ANNOTATION_APPLIED_VERSION);
+        if (applied)
+                version = (uint32_t) strtoul(applied, NULL, 10);
         reg = (osl_registration){
+                .version = version,
                 .container_id = st.id,
                 .image_key = r >= 0 ? img.key : NULL,
                 .mode = osl_mode_name(mode),

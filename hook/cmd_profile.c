@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* profile list | show | diff | export | merge: the stored profiles, for
- * people and scripts (doc/store.md). Each subcommand parses its options and
+/* profile list | show | diff | export | install | merge | drift | accept:
+ * the stored profiles, for people, scripts and other tools (doc/store.md,
+ * doc/exports.md). Each subcommand parses its options and
  * asks lib/store for the work. */
 #include <getopt.h>
 #include <inttypes.h>
@@ -27,14 +28,21 @@ static const char profile_help[] =
         "  show IMAGE [--version N]    what a version holds: syscalls, capabilities, history\n"
         "  diff IMAGE [A [B]]          what changed from version A to B (default: the\n"
         "                              previous version to the current one)\n"
-        "  export IMAGE [--version N] [--format oci|docker]\n"
-        "                              the seccomp profile, as JSON on stdout\n"
+        "  export IMAGE [--version N] [--format FORMAT]\n"
+        "                              the profile for a container engine or orchestrator:\n"
+        "                              oci, docker, spo, podman-label, docker-caps, kubernetes\n"
+        "  install IMAGE [--version N] [--kubelet-dir DIR]\n"
+        "                              put the profile where kubelet finds Localhost profiles\n"
+        "                              and print the securityContext that uses it\n"
         "  merge IMAGE OBSERVATION.json...\n"
         "                              union observations into the image's profile\n"
+        "  drift IMAGE                 what containers in complain mode used outside the\n"
+        "                              version they ran under, not accepted yet\n"
+        "  accept IMAGE                merge the pending drift as one new version\n"
         "\n"
         "IMAGE is an image reference (\"docker.io/library/redis:7\"); the tag and digest\n"
         "are ignored, profiles are kept per repository.\n"
-        "--json gives machine-readable output for list, show, diff and merge.\n"
+        "--json gives machine-readable output for list, show, diff, merge, drift and accept.\n"
         "'oci-seccomp-learn profile SUBCOMMAND --help' describes a subcommand.\n"
         "\n"
         "Exit codes: 0 success, 1 failure, 2 bad usage, 3 image or version not stored.\n";
@@ -75,16 +83,64 @@ static const char diff_help[] =
         "Exit code 3 when IMAGE or a version is not stored.\n";
 
 static const char export_help[] =
-        "Usage: oci-seccomp-learn profile export IMAGE [--version N] [--format oci|docker]\n"
+        "Usage: oci-seccomp-learn profile export IMAGE [--version N] [--format FORMAT]\n"
         "\n"
-        "Prints the seccomp profile of IMAGE (default: the current version) on stdout:\n"
-        "every learned syscall allowed, everything else fails with EPERM.\n"
+        "Prints IMAGE's profile (default: the current version) on stdout, in the form\n"
+        "one container engine or orchestrator reads (doc/exports.md): every learned\n"
+        "syscall allowed, everything else fails with EPERM; only the learned\n"
+        "capabilities kept.\n"
         "\n"
-        "  --version N      version N instead of the current one\n"
-        "  --format oci     linux.seccomp of an OCI config.json (the default)\n"
-        "  --format docker  for docker/podman run --security-opt seccomp=FILE\n"
+        "  --version N            version N instead of the current one\n"
+        "  --format oci           seccomp JSON: linux.seccomp of an OCI config.json; also\n"
+        "                         loaded by docker/podman --security-opt seccomp=FILE,\n"
+        "                         containerd and kubelet (the default)\n"
+        "  --format docker        the same JSON, for --security-opt seccomp=FILE\n"
+        "  --format spo           a SeccompProfile resource of the security-profiles-operator\n"
+        "                         (YAML, for kubectl apply -n NAMESPACE -f -)\n"
+        "  --format podman-label  one line of JSON: the value of the image label\n"
+        "                         io.containers.seccomp.profile (podman run --seccomp-policy=image)\n"
+        "  --format docker-caps   --cap-drop=ALL --cap-add=... for docker or podman run\n"
+        "  --format kubernetes    a container securityContext (YAML) with the installed\n"
+        "                         Localhost profile and the capabilities\n"
         "\n"
         "Exit code 3 when IMAGE or version N is not stored.\n";
+
+static const char install_help[] =
+        "Usage: oci-seccomp-learn profile install IMAGE [--version N] [--kubelet-dir DIR]\n"
+        "\n"
+        "Writes IMAGE's seccomp profile (default: the current version) atomically to\n"
+        "DIR/seccomp/" OSL_KUBELET_SUBDIR "/NAME-vN.json, where kubelet reads Localhost\n"
+        "profiles, and prints the container securityContext (YAML) whose\n"
+        "seccompProfile.localhostProfile names it. Run it on every node.\n"
+        "\n"
+        "  --version N        version N instead of the current one\n"
+        "  --kubelet-dir DIR  kubelet's root directory (default " OSL_KUBELET_ROOT ")\n"
+        "\n"
+        "Exit code 3 when IMAGE or version N is not stored.\n";
+
+static const char drift_help[] =
+        "Usage: oci-seccomp-learn profile drift IMAGE [--json]\n"
+        "\n"
+        "Lists the pending drift of IMAGE: for each container that ran in complain mode\n"
+        "and used syscalls or capabilities outside the profile version it ran under,\n"
+        "when it was recorded, the container, that VERSION, and the SYSCALLS and CAPS\n"
+        "outside it. 'profile accept IMAGE' merges it into the profile.\n"
+        "\n"
+        "  --json   the pending records (schema/drift.schema.json)\n"
+        "\n"
+        "Exit code 3 when IMAGE is not stored.\n";
+
+static const char accept_help[] =
+        "Usage: oci-seccomp-learn profile accept IMAGE [--json]\n"
+        "\n"
+        "Merges all pending drift of IMAGE into its profile as one new version (its\n"
+        "history names the containers), then clears the drift. When the current\n"
+        "version already holds all of it, only the evidence is updated. Nothing\n"
+        "pending: says so and changes nothing.\n"
+        "\n"
+        "  --json   {image, version, newVersion, records, addedSyscalls, addedCapabilities}\n"
+        "\n"
+        "Exit code 3 when IMAGE is not stored.\n";
 
 static const char merge_help[] =
         "Usage: oci-seccomp-learn profile merge IMAGE OBSERVATION.json... [--json]\n"
@@ -222,13 +278,14 @@ static void table_print(const table *t)
 
 /* ---- getopt ---- */
 
-enum { OPT_JSON = 0x100, OPT_VERSION, OPT_FORMAT };
+enum { OPT_JSON = 0x100, OPT_VERSION, OPT_FORMAT, OPT_KUBELET_DIR };
 
 typedef struct options {
         bool json;
         bool has_version;
         uint32_t version;
-        const char *format;
+        osl_export_format format;
+        const char *kubelet_dir;
         char **args; /* positional arguments */
         int n_args;
 } options;
@@ -253,9 +310,16 @@ static int parse_options(const char *sub, int argc, char **argv, const struct op
                         o->has_version = true;
                         break;
                 case OPT_FORMAT:
-                        if (strcmp(optarg, "oci") != 0 && strcmp(optarg, "docker") != 0)
-                                return usage_error(sub, "--format is oci or docker, not '%s'", optarg);
-                        o->format = optarg;
+                        if (osl_export_format_parse(optarg, &o->format) < 0)
+                                return usage_error(sub,
+                                                   "--format is oci, docker, spo, podman-label, docker-caps or "
+                                                   "kubernetes, not '%s'",
+                                                   optarg);
+                        break;
+                case OPT_KUBELET_DIR:
+                        if (!*optarg)
+                                return usage_error(sub, "--kubelet-dir wants a directory");
+                        o->kubelet_dir = optarg;
                         break;
                 case ':':
                         return usage_error(sub, "option '%s' needs a value", argv[optind - 1]);
@@ -387,11 +451,16 @@ static int print_show(const osl_learned *l)
                 const char *tag = jv_str(jv_obj_get(h, "imageTag")), *digest = jv_str(jv_obj_get(h, "imageDigest"));
                 size_t n_sys = jv_arr_len(jv_obj_get(h, "addedSyscalls"));
                 size_t n_caps = jv_arr_len(jv_obj_get(h, "addedCapabilities"));
+                size_t n_drift = jv_arr_len(jv_obj_get(h, "acceptedDrift"));
+                char drift_note[64] = "";
+                if (n_drift > 0)
+                        snprintf(drift_note, sizeof(drift_note), " (accepted drift of %zu container%s)", n_drift,
+                                 n_drift == 1 ? "" : "s");
                 r |= table_add(&hist, "%zu", i + 1) | table_add(&hist, "%s", jv_str(jv_obj_get(h, "time"))) |
                      table_add(&hist, "%.12s", jv_str(jv_obj_get(h, "containerId"))) |
                      table_add(&hist, "%s", tag ? tag : "-") | table_add(&hist, "%.19s", digest ? digest : "-") |
-                     table_add(&hist, "%zu syscall%s, %zu capabilit%s", n_sys, n_sys == 1 ? "" : "s", n_caps,
-                               n_caps == 1 ? "y" : "ies");
+                     table_add(&hist, "%zu syscall%s, %zu capabilit%s%s", n_sys, n_sys == 1 ? "" : "s", n_caps,
+                               n_caps == 1 ? "y" : "ies", drift_note);
         }
         if (r < 0)
                 return -ENOMEM;
@@ -534,7 +603,31 @@ static int profile_diff(int argc, char **argv, const osl_global *g)
         return EXIT_OK;
 }
 
-/* ---- export ---- */
+/* ---- export, install ---- */
+
+static int print_text(const char *text, size_t len)
+{
+        fwrite(text, 1, len, stdout);
+        return 0;
+}
+
+/* The IMAGE argument and --version of export and install. */
+static int load_one_image(const char *sub, const options *o, const osl_global *g, osl_learned **out,
+                          osl_error *err, int *exit_code)
+{
+        int r;
+
+        if (o->n_args != 1) {
+                *exit_code = o->n_args == 0 ? usage_error(sub, "which IMAGE?")
+                                            : usage_error(sub, "unexpected argument '%s'", o->args[1]);
+                return -EINVAL;
+        }
+        if ((r = load_image(g, o->args[0], o->has_version ? o->version : 0, NULL, out, err)) < 0) {
+                *exit_code = fail(err, r);
+                return r;
+        }
+        return 0;
+}
 
 static int profile_export(int argc, char **argv, const osl_global *g)
 {
@@ -544,23 +637,206 @@ static int profile_export(int argc, char **argv, const osl_global *g)
                 {},
         };
         _cleanup_learned_ osl_learned *l = NULL;
-        _cleanup_seccomp_ osl_seccomp *sc = NULL;
-        _cleanup_jv_ jv *out = NULL;
-        options o = { .format = "oci" };
+        _cleanup_free_ char *text = NULL;
+        options o = { .format = OSL_EXPORT_OCI };
         osl_error err = {};
-        int r;
+        size_t len;
+        int r, status;
 
         if ((r = parse_options("export", argc, argv, allowed, &o)) != 0)
                 return r;
-        if (o.n_args != 1)
-                return o.n_args == 0 ? usage_error("export", "which IMAGE?")
-                                     : usage_error("export", "unexpected argument '%s'", o.args[1]);
-        if ((r = load_image(g, o.args[0], o.has_version ? o.version : 0, NULL, &l, &err)) < 0 ||
-            (r = osl_learned_to_seccomp(l, "SCMP_ACT_ERRNO", 1 /* EPERM */, &sc, &err)) < 0 ||
-            (r = osl_seccomp_to_jv(sc, strcmp(o.format, "docker") == 0 ? OSL_SECCOMP_DOCKER : OSL_SECCOMP_OCI, &out,
-                                   &err)) < 0 ||
-            (r = print_json(out, &err)) < 0)
+        if (load_one_image("export", &o, g, &l, &err, &status) < 0)
+                return status;
+        if ((r = osl_learned_export(l, o.format, &text, &len, &err)) < 0)
                 return fail(&err, r);
+        print_text(text, len);
+        return EXIT_OK;
+}
+
+static int profile_install(int argc, char **argv, const osl_global *g)
+{
+        static const struct option allowed[] = {
+                { "version", required_argument, NULL, OPT_VERSION },
+                { "kubelet-dir", required_argument, NULL, OPT_KUBELET_DIR },
+                {},
+        };
+        _cleanup_learned_ osl_learned *l = NULL;
+        _cleanup_free_ char *path = NULL, *snippet = NULL;
+        options o = { .kubelet_dir = OSL_KUBELET_ROOT };
+        osl_error err = {};
+        size_t len;
+        int r, status;
+
+        if ((r = parse_options("install", argc, argv, allowed, &o)) != 0)
+                return r;
+        if (load_one_image("install", &o, g, &l, &err, &status) < 0)
+                return status;
+        if ((r = osl_learned_export(l, OSL_EXPORT_KUBERNETES, &snippet, &len, &err)) < 0 ||
+            (r = osl_learned_install_kubelet(l, o.kubelet_dir, &path, &err)) < 0)
+                return fail(&err, r);
+        /* A YAML comment, so that the output stays a snippet to paste. */
+        printf("# installed as %s\n", path);
+        print_text(snippet, len);
+        return EXIT_OK;
+}
+
+/* ---- drift, accept ---- */
+
+/* "read, sendfile" (names of other architectures as ARCH:name), or "-". */
+static char *outside_syscalls_text(const osl_observation *o)
+{
+        _cleanup_strv_ char **seen = calloc(1, sizeof(char *));
+        char *text = NULL;
+        size_t n_seen = 0, size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f || !seen) {
+                if (f)
+                        fclose(f);
+                free(text);
+                return NULL;
+        }
+        const char *native = osl_arch_native();
+        for (size_t i = 0; i < o->n_syscalls; i++) {
+                const osl_obs_syscall *e = &o->syscalls[i];
+                _cleanup_free_ char *label = NULL;
+                int r = native && strcmp(e->arch, native) == 0 ? osl_asprintf(&label, "%s", e->name)
+                                                                : osl_asprintf(&label, "%s:%s", e->arch, e->name);
+                if (r < 0 || osl_strv_contains(seen, label))
+                        continue;
+                if (osl_strv_push(&seen, &n_seen, label) < 0)
+                        break;
+                fprintf(f, "%s%s", n_seen > 1 ? ", " : "", label);
+        }
+        if (n_seen == 0)
+                fputs("-", f);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+static char *outside_caps_text(const osl_observation *o)
+{
+        char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < o->n_capabilities; i++)
+                fprintf(f, "%s%s", i > 0 ? ", " : "", o->capabilities[i].name);
+        if (o->n_capabilities == 0)
+                fputs("-", f);
+        if (fclose(f) != 0) {
+                free(text);
+                return NULL;
+        }
+        return text;
+}
+
+static int print_drift(const osl_drift *d)
+{
+        _cleanup_(table_clear) table t = { .n_cols = 5 };
+        int r = 0;
+
+        if (d->n_records == 0) {
+                printf("%s: no drift pending (version %" PRIu32 ")\n", d->image_key, d->version);
+                return 0;
+        }
+        printf("%s: drift of %zu container%s pending (current version %" PRIu32 ")\n\n", d->image_key,
+               d->n_records, d->n_records == 1 ? "" : "s", d->version);
+        r |= table_add(&t, "TIME") | table_add(&t, "CONTAINER") | table_add(&t, "VERSION") |
+             table_add(&t, "SYSCALLS") | table_add(&t, "CAPS");
+        for (size_t i = 0; i < d->n_records && r >= 0; i++) {
+                const osl_drift_record *rec = &d->records[i];
+                _cleanup_free_ char *syscalls = outside_syscalls_text(rec->outside),
+                                    *caps = outside_caps_text(rec->outside);
+                if (!syscalls || !caps)
+                        return -ENOMEM;
+                r |= table_add(&t, "%s", rec->time) | table_add(&t, "%.12s", rec->outside->container_id) |
+                     table_add(&t, "%" PRIu32, rec->version) | table_add(&t, "%s", syscalls) |
+                     table_add(&t, "%s", caps);
+        }
+        if (r < 0)
+                return -ENOMEM;
+        table_print(&t);
+        printf("\nTo add it to the profile: oci-seccomp-learn profile accept %s\n", d->image_key);
+        return 0;
+}
+
+static int profile_drift(int argc, char **argv, const osl_global *g)
+{
+        static const struct option allowed[] = { { "json", no_argument, NULL, OPT_JSON }, {} };
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_drift_ osl_drift *d = NULL;
+        _cleanup_free_ char *key = NULL;
+        _cleanup_jv_ jv *out = NULL;
+        options o = {};
+        osl_error err = {};
+        int r;
+
+        if ((r = parse_options("drift", argc, argv, allowed, &o)) != 0)
+                return r;
+        if (o.n_args != 1)
+                return o.n_args == 0 ? usage_error("drift", "which IMAGE?")
+                                     : usage_error("drift", "unexpected argument '%s'", o.args[1]);
+        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
+            (r = osl_store_load_drift(store, key, &d, &err)) < 0)
+                return fail(&err, r);
+        if (o.json) {
+                if ((r = osl_drift_to_jv(d, &out, &err)) < 0 || (r = print_json(out, &err)) < 0)
+                        return fail(&err, r);
+        } else if (print_drift(d) < 0)
+                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+        return EXIT_OK;
+}
+
+static int profile_accept(int argc, char **argv, const osl_global *g)
+{
+        static const struct option allowed[] = { { "json", no_argument, NULL, OPT_JSON }, {} };
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_free_ char *key = NULL;
+        _cleanup_jv_ jv *out = jv_new_object();
+        osl_accept_result res = {};
+        options o = {};
+        osl_error err = {};
+        int r;
+
+        if ((r = parse_options("accept", argc, argv, allowed, &o)) != 0)
+                return r;
+        if (o.n_args != 1)
+                return o.n_args == 0 ? usage_error("accept", "which IMAGE?")
+                                     : usage_error("accept", "unexpected argument '%s'", o.args[1]);
+        if (!out)
+                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+        /* The store is opened as a reader: accepting needs a stored profile,
+         * and a missing store must not be created. */
+        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
+            (r = osl_store_accept_drift(store, key, &res, &err)) < 0)
+                return fail(&err, r);
+        if (o.json) {
+                if (jv_obj_set(out, "image", jv_new_string(key)) < 0 ||
+                    jv_obj_set(out, "version", jv_new_uint(res.version)) < 0 ||
+                    jv_obj_set(out, "newVersion", jv_new_bool(res.new_version)) < 0 ||
+                    jv_obj_set(out, "records", jv_new_uint(res.records)) < 0 ||
+                    jv_obj_set(out, "addedSyscalls", jv_new_uint(res.added_syscalls)) < 0 ||
+                    jv_obj_set(out, "addedCapabilities", jv_new_uint(res.added_capabilities)) < 0)
+                        return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+                if ((r = print_json(out, &err)) < 0)
+                        return fail(&err, r);
+        } else if (res.records == 0)
+                printf("%s: no drift pending; nothing accepted (version %" PRIu32 ")\n", key, res.version);
+        else if (res.new_version)
+                printf("%s: accepted the drift of %zu container%s: new version %" PRIu32
+                       " (+%zu syscalls, +%zu capabilities)\n",
+                       key, res.records, res.records == 1 ? "" : "s", res.version, res.added_syscalls,
+                       res.added_capabilities);
+        else
+                printf("%s: accepted the drift of %zu container%s: version %" PRIu32
+                       " already holds all of it (evidence updated)\n",
+                       key, res.records, res.records == 1 ? "" : "s", res.version);
         return EXIT_OK;
 }
 
@@ -676,8 +952,10 @@ static const struct {
         { "show", profile_show, show_help },
         { "diff", profile_diff, diff_help },
         { "export", profile_export, export_help },
+        { "install", profile_install, install_help },
         { "merge", profile_merge, merge_help },
-        /* drift, accept, install and attach will join here. */
+        { "drift", profile_drift, drift_help },
+        { "accept", profile_accept, accept_help },
 };
 
 int cmd_profile(int argc, char **argv, const osl_global *g)

@@ -19,6 +19,8 @@
 
 #include <linux/seccomp.h>
 
+#include "caps.h"
+#include "learn_filter.h"
 #include "observation.h"
 #include "rundir.h"
 #include "syscalls.h"
@@ -38,6 +40,11 @@
 
 #define MAX_FDS_PER_MESSAGE 8
 #define MAX_APP_ARCHES 8
+/* Distinct capabilities one container can be seen to use: the kernel's
+ * capability sets are 64-bit masks. */
+#define MAX_CAPS 64
+/* Syscall numbers whose capability relevance is cached per arch. */
+#define RELEVANCE_NR_MAX 1024
 #define EPOLL_BATCH 64
 /* A filter whose users are gone cannot get new notifications; this only
  * bounds the loop that answers the ones still queued. */
@@ -422,12 +429,23 @@ typedef struct syscall_entry {
 typedef struct container {
         char *id;
         osl_image image;
+        const char *mode; /* OSL_AGENT_MODE_*, for the log */
         char start_time[32];
         uint64_t notifications;
         syscall_entry *entries; /* open addressing, capacity a power of two */
         size_t n_entries, cap_entries;
         uint32_t app_arches[MAX_APP_ARCHES]; /* arches the application was seen on */
         size_t n_app_arches;
+        uint32_t runtime_arches[MAX_APP_ARCHES]; /* arches the runtime was seen on */
+        size_t n_runtime_arches;
+        /* Capabilities the application's calls implied, with the first
+         * evidence of each (lib/caps.c). */
+        struct {
+                int cap;
+                uint64_t count;
+                char evidence[96];
+        } caps[MAX_CAPS];
+        size_t n_caps;
         size_t n_sources;
         struct container *prev, *next;
 } container;
@@ -484,6 +502,13 @@ typedef struct agent {
         bool sync_wakeup_warned;
         exec_numbers exec_cache[MAX_APP_ARCHES];
         size_t n_exec_cache;
+        /* Per arch: whether a syscall number can imply a capability
+         * (0 unknown, 1 yes, 2 no), so names are looked up once. */
+        struct {
+                uint32_t arch;
+                uint8_t relevant[RELEVANCE_NR_MAX];
+        } relevance[MAX_APP_ARCHES];
+        size_t n_relevance;
 } agent;
 
 static void agent_log(agent *a, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -627,6 +652,105 @@ static void read_comm(int64_t pid, char comm[static 32])
         comm[strcspn(comm, "\n")] = '\0';
 }
 
+static void note_arch(uint32_t *arches, size_t *n, uint32_t arch)
+{
+        size_t i;
+        for (i = 0; i < *n && arches[i] != arch; i++)
+                ;
+        if (i == *n && i < MAX_APP_ARCHES)
+                arches[(*n)++] = arch;
+}
+
+/* The syscall's name when it can imply a capability, else NULL (cached). */
+static char *capability_relevant_name(agent *a, uint32_t arch, int32_t nr)
+{
+        size_t i;
+        for (i = 0; i < a->n_relevance && a->relevance[i].arch != arch; i++)
+                ;
+        if (i == a->n_relevance) {
+                if (i == ELEMENTSOF(a->relevance))
+                        return NULL;
+                a->relevance[i].arch = arch;
+                memset(a->relevance[i].relevant, 0, sizeof(a->relevance[i].relevant));
+                a->n_relevance++;
+        }
+        uint8_t *cached = nr >= 0 && nr < RELEVANCE_NR_MAX ? &a->relevance[i].relevant[nr] : NULL;
+        if (cached && *cached == 2)
+                return NULL;
+        char *name = NULL;
+        osl_error err = {};
+        if (osl_syscall_name(arch, nr, &name, &err) < 0)
+                return NULL;
+        bool relevant = osl_caps_syscall_relevant(name);
+        if (cached)
+                *cached = relevant ? 1 : 2;
+        if (!relevant) {
+                free(name);
+                return NULL;
+        }
+        return name;
+}
+
+typedef struct target_memory {
+        int notify_fd;
+        uint64_t id;
+        uint32_t pid;
+} target_memory;
+
+/* Reads the notifying task's memory, then checks that the notification is
+ * still pending: if it is, the pid still names that task (doc/agent.md). */
+static int read_target(void *userdata, uint64_t addr, void *buf, size_t len)
+{
+        const target_memory *t = userdata;
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%u/mem", t->pid);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = pread(fd, buf, len, (off_t) addr);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != len)
+                return -EFAULT;
+        uint64_t id = t->id;
+        if (ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
+                return -ESRCH;
+        return 0;
+}
+
+/* The application's calls that imply a capability: must run before the
+ * answer, while the task still waits and its arguments are in place. */
+static void source_inspect(agent *a, source *s, const struct seccomp_notif *req)
+{
+        container *c = s->c;
+        uint32_t arch = req->data.arch;
+        int32_t nr = req->data.nr;
+
+        if (!s->application || (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT)))
+                return;
+        _cleanup_free_ char *name = capability_relevant_name(a, arch, nr);
+        if (!name)
+                return;
+        target_memory t = { .notify_fd = s->fd, .id = req->id, .pid = req->pid };
+        osl_cap_use use = {};
+        if (osl_caps_implied(name, (const uint64_t *) req->data.args, read_target, &t, &use) != 1)
+                return;
+        for (size_t i = 0; i < c->n_caps; i++)
+                if (c->caps[i].cap == use.cap) {
+                        c->caps[i].count++;
+                        return;
+                }
+        if (c->n_caps == ELEMENTSOF(c->caps))
+                return;
+        c->caps[c->n_caps].cap = use.cap;
+        c->caps[c->n_caps].count = 1;
+        snprintf(c->caps[c->n_caps].evidence, sizeof(c->caps[c->n_caps].evidence), "%s", use.evidence);
+        c->n_caps++;
+        char cap_name[64] = "?";
+        osl_cap_name(use.cap, cap_name);
+        agent_log(a, LOG_INFO, "container %s: %s implies %s", c->id, use.evidence, cap_name);
+}
+
 static void source_record(agent *a, source *s, const struct seccomp_notif *req)
 {
         container *c = s->c;
@@ -646,13 +770,10 @@ static void source_record(agent *a, source *s, const struct seccomp_notif *req)
                 }
         }
         uint8_t origin = s->application ? OSL_ORIGIN_APPLICATION : OSL_ORIGIN_RUNTIME;
-        if (s->application) {
-                size_t i;
-                for (i = 0; i < c->n_app_arches && c->app_arches[i] != arch; i++)
-                        ;
-                if (i == c->n_app_arches && i < MAX_APP_ARCHES)
-                        c->app_arches[c->n_app_arches++] = arch;
-        }
+        if (s->application)
+                note_arch(c->app_arches, &c->n_app_arches, arch);
+        else
+                note_arch(c->runtime_arches, &c->n_runtime_arches, arch);
 
         bool created;
         syscall_entry *e = container_entry(c, arch, nr, origin, &created);
@@ -751,6 +872,31 @@ static int container_write(agent *a, container *c, bool partial)
                         goto oom;
         }
 
+        /* The runtime floor is never notified either: runc's Go runtime may
+         * call it before the notify fd reaches us, and a notification then
+         * would wait forever. Record it as the runtime's, implied, on the
+         * arches the runtime was seen on (doc/learning.md). */
+        for (size_t i = 0; i < c->n_runtime_arches; i++) {
+                const char *arch = osl_arch_to_oci(c->runtime_arches[i]);
+                for (const char *const *f = osl_runtime_floor; arch && *f; f++) {
+                        int nr;
+                        if (osl_syscall_number(c->runtime_arches[i], *f, &nr) < 0)
+                                continue;
+                        r = osl_observation_add(o, arch, *f, OSL_ORIGIN_RUNTIME, 0, true);
+                        if (r < 0)
+                                goto oom;
+                }
+        }
+
+        for (size_t i = 0; i < c->n_caps; i++) {
+                char cap_name[64];
+                if (osl_cap_name(c->caps[i].cap, cap_name) < 0)
+                        continue;
+                r = osl_observation_add_capability(o, cap_name, c->caps[i].evidence);
+                if (r < 0)
+                        goto oom;
+        }
+
         r = osl_rundir_path(a->run_dir, "observations", c->id, &path, &e);
         if (r < 0)
                 goto fail;
@@ -797,7 +943,9 @@ static int source_handle_one(agent *a, source *s)
                 return -errno;
         }
 
-        /* Answer first: the task waits until we do. */
+        source_inspect(a, s, req);
+
+        /* Answer as soon as we can: the task waits until we do. */
         memset(resp, 0, a->resp_size);
         resp->id = req->id;
         resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
@@ -854,16 +1002,22 @@ static void set_sync_wakeup(agent *a, int fd)
         a->sync_wakeup_warned = true;
 }
 
-static void resolve_image(agent *a, const char *id, const char *metadata, const jv *state, osl_image *img)
+/* Fills img and *mode (a static string) from the metadata, else from the
+ * annotations and bundle. */
+static void resolve_image(agent *a, const char *id, const char *metadata, const jv *state, osl_image *img,
+                          const char **mode)
 {
         osl_error e = {};
-        _cleanup_free_ char *mode = NULL;
+        _cleanup_free_ char *got_mode = NULL;
 
+        *mode = OSL_AGENT_MODE_LEARN;
         if (metadata && *metadata) {
-                if (osl_agent_metadata_parse(metadata, img, &mode, &e) == 0) {
-                        if (strcmp(mode, OSL_AGENT_MODE_LEARN) != 0)
-                                agent_log(a, LOG_WARNING, "container %s: listenerMetadata mode \"%s\" is not \"%s\"; "
-                                          "learning anyway", id, mode, OSL_AGENT_MODE_LEARN);
+                if (osl_agent_metadata_parse(metadata, img, &got_mode, &e) == 0) {
+                        if (strcmp(got_mode, OSL_AGENT_MODE_COMPLAIN) == 0)
+                                *mode = OSL_AGENT_MODE_COMPLAIN;
+                        else if (strcmp(got_mode, OSL_AGENT_MODE_LEARN) != 0)
+                                agent_log(a, LOG_WARNING, "container %s: unknown listenerMetadata mode \"%.32s\"; "
+                                          "recording as in learn mode", id, got_mode);
                         return;
                 }
                 agent_log(a, LOG_WARNING, "container %s: %s; looking at the annotations instead", id, e.msg);
@@ -934,7 +1088,7 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                         return;
                 }
                 osl_now_rfc3339(c->start_time);
-                resolve_image(a, id, jv_str(jv_obj_get(msg, "metadata")), state, &c->image);
+                resolve_image(a, id, jv_str(jv_obj_get(msg, "metadata")), state, &c->image, &c->mode);
                 LIST_PREPEND(a->containers, c);
         }
 
@@ -959,8 +1113,8 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
         LIST_PREPEND(a->sources, s);
         a->n_sources++;
         c->n_sources++;
-        agent_log(a, LOG_INFO, "container %s: learning%s, pid %" PRId64 ", image %s", id,
-                  new_container ? "" : " (another process)", pid, c->image.key ? c->image.key : "unknown");
+        agent_log(a, LOG_INFO, "container %s: recording (%s mode)%s, pid %" PRId64 ", image %s", id, c->mode,
+                  new_container ? "" : " for another process", pid, c->image.key ? c->image.key : "unknown");
 }
 
 static bool looks_complete(const char *buf, size_t len)

@@ -21,16 +21,19 @@
  * most once. <pct> is the value with '%', ';', '=', and bytes outside
  * 0x21..0x7e written as %XX (upper-case hex); every other byte stands for
  * itself. key (the image key, osl_image.key) is required and non-empty;
- * mode is required. Unknown fields are ignored so that a newer inject and
+ * mode ("learn" or "complain") is required. Unknown fields are ignored so that a newer inject and
  * an older agent still work together; an unknown first field ("v2") is an
  * error. Example:
  *     v1;mode=learn;key=docker.io/library/redis;name=redis:7;tag=7 */
 #define OSL_AGENT_METADATA_V1 "v1"
 #define OSL_AGENT_MODE_LEARN "learn"
+/* complain: the stored profile, calls outside it notified. The agent treats
+ * both modes alike (continue, record); the mode only shows in its log. */
+#define OSL_AGENT_MODE_COMPLAIN "complain"
 #define OSL_AGENT_METADATA_MAX 8192 /* bytes; longer strings are refused */
 
 /* Uses img->key (required), name, tag, digest (each may be NULL) and mode
- * ("learn"). *out is malloc'd. -EINVAL when the key is missing or a value
+ * ("learn" or "complain"). *out is malloc'd. -EINVAL when the key is missing or a value
  * is empty; -E2BIG when the result exceeds OSL_AGENT_METADATA_MAX. */
 int osl_agent_metadata_format(const osl_image *img, const char *mode, char **out, osl_error *err);
 /* Fills img (key, name, tag, digest; source = "listenerMetadata") and *mode

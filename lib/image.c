@@ -392,8 +392,9 @@ static bool podman_layout(const char *bundle, char **containers_json, char **ima
 }
 
 /* The entry of a containers/storage list (containers.json, images.json)
- * whose "id" is id. NULL with *r = 0 when there is none. */
-static const jv *storage_find(const jv *list, const char *path, const char *id, int *r, osl_error *err)
+ * whose field ("id", "layer") is value. NULL with *r = 0 when there is none. */
+static const jv *storage_find(const jv *list, const char *path, const char *field, const char *value, int *r,
+                              osl_error *err)
 {
         *r = 0;
         if (!jv_is(list, JV_ARRAY)) {
@@ -407,12 +408,12 @@ static const jv *storage_find(const jv *list, const char *path, const char *id, 
                         *r = osl_err(err, -EINVAL, "%s: [%zu]: expected an object", path, i);
                         return NULL;
                 }
-                const char *eid = jv_str(jv_obj_get(e, "id"));
-                if (!eid) {
-                        *r = osl_err(err, -EINVAL, "%s: [%zu].id: expected a string", path, i);
+                const char *v = jv_str(jv_obj_get(e, field));
+                if (!v) {
+                        *r = osl_err(err, -EINVAL, "%s: [%zu].%s: expected a string", path, i, field);
                         return NULL;
                 }
-                if (strcmp(eid, id) == 0)
+                if (strcmp(v, value) == 0)
                         return e;
         }
         return NULL;
@@ -420,65 +421,82 @@ static const jv *storage_find(const jv *list, const char *path, const char *id, 
 
 #define NOT_FOUND_HINT "set the annotation " OSL_ANNOTATION_IMAGE "=NAME"
 
-/* 0: found; 1: not a podman bundle; < 0: error, -ENOENT saying what is missing. */
-static int from_podman_storage(const char *bundle, osl_image *out, osl_error *err)
+/* podman records the name it created a container from in the entry's
+ * "metadata", a JSON document in a string. NULL when absent or not a valid
+ * reference: the caller falls back to the image's names. */
+static char *created_from_name(const jv *container)
 {
-        _cleanup_free_ char *containers_json = NULL, *images_json = NULL, *id = NULL;
-        _cleanup_jv_ jv *containers = NULL, *images = NULL;
+        _cleanup_jv_ jv *meta = NULL;
+        osl_error ignored = {};
+        osl_image ref = {};
+        const char *text = jv_str(jv_obj_get(container, "metadata"));
+
+        if (!text || jv_parse(text, strlen(text), "metadata", &meta, &ignored) < 0)
+                return NULL;
+        const char *name = jv_str(jv_obj_get(meta, "image-name"));
+        if (!name || osl_image_parse_ref(name, &ref, &ignored) < 0)
+                return NULL;
+        osl_image_clear(&ref);
+        return strdup(name);
+}
+
+/* The image of a containers.json entry (who says which, for messages). Its
+ * name is the one podman created the container from, so a container of an
+ * image with several names is keyed by the name that was asked for; else the
+ * image's first name in images.json. The digest comes from images.json. */
+static int image_of_container(const jv *c, const char *who, const char *containers_json, const char *images_json,
+                              osl_image *out, osl_error *err)
+{
+        _cleanup_free_ char *created_from = NULL;
+        _cleanup_jv_ jv *images = NULL;
+        const jv *img = NULL;
         char q[128];
         int r;
 
-        if (!podman_layout(bundle, &containers_json, &images_json, &id))
-                return 1;
-
-        r = jv_parse_file(containers_json, STORAGE_JSON_MAX, &containers, err);
-        if (r == -ENOENT)
-                return osl_err(err, -ENOENT, "cannot tell which image this container runs: %s does not exist; %s",
-                               containers_json, NOT_FOUND_HINT);
-        if (r < 0)
-                return r;
-        const jv *c = storage_find(containers, containers_json, id, &r, err);
-        if (r < 0)
-                return r;
-        if (!c)
-                return osl_err(err, -ENOENT,
-                               "cannot tell which image this container runs: container %s is not in %s; %s", id,
-                               containers_json, NOT_FOUND_HINT);
         const jv *image_v = jv_obj_get(c, "image");
         const char *image_id = jv_str(image_v);
         if (image_v && !image_id)
-                return osl_err(err, -EINVAL, "%s: container %s: \"image\": expected a string", containers_json, id);
+                return osl_err(err, -EINVAL, "%s: %s: \"image\": expected a string", containers_json, who);
         if (!image_id || !*image_id)
                 return osl_err(err, -ENOENT,
-                               "cannot tell which image this container runs: container %s has no image in %s "
+                               "cannot tell which image this container runs: %s has no image in %s "
                                "(started from a root file system?); %s",
-                               id, containers_json, NOT_FOUND_HINT);
+                               who, containers_json, NOT_FOUND_HINT);
+        created_from = created_from_name(c);
 
+        /* An image from an additional (read-only) image store is not in
+         * images.json: the name podman recorded is enough then. */
         r = jv_parse_file(images_json, STORAGE_JSON_MAX, &images, err);
-        if (r == -ENOENT)
+        if (r == -ENOENT && !created_from)
                 return osl_err(err, -ENOENT, "cannot tell which image this container runs: %s does not exist; %s",
                                images_json, NOT_FOUND_HINT);
-        if (r < 0)
+        if (r < 0 && r != -ENOENT)
                 return r;
-        const jv *img = storage_find(images, images_json, image_id, &r, err);
-        if (r < 0)
-                return r;
-        if (!img)
+        if (images) {
+                img = storage_find(images, images_json, "id", image_id, &r, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!img && !created_from)
                 return osl_err(err, -ENOENT, "cannot tell which image this container runs: image %s is not in %s; %s",
                                quote(image_id, q, sizeof(q)), images_json, NOT_FOUND_HINT);
-        const jv *names = jv_obj_get(img, "names");
-        if (names && !jv_is(names, JV_ARRAY) && !jv_is(names, JV_NULL))
-                return osl_err(err, -EINVAL, "%s: image %s: \"names\": expected an array", images_json,
-                               quote(image_id, q, sizeof(q)));
-        if (jv_arr_len(names) == 0)
-                return osl_err(err, -ENOENT,
-                               "cannot tell which image this container runs: image %s has no name in %s; %s",
-                               quote(image_id, q, sizeof(q)), images_json, NOT_FOUND_HINT);
-        const char *first = jv_str(jv_arr_at(names, 0));
-        if (!first)
-                return osl_err(err, -EINVAL, "%s: image %s: names[0]: expected a string", images_json,
-                               quote(image_id, q, sizeof(q)));
-        r = osl_image_parse_ref(first, out, err);
+
+        const char *name = created_from;
+        if (!name) {
+                const jv *names = jv_obj_get(img, "names");
+                if (names && !jv_is(names, JV_ARRAY) && !jv_is(names, JV_NULL))
+                        return osl_err(err, -EINVAL, "%s: image %s: \"names\": expected an array", images_json,
+                                       quote(image_id, q, sizeof(q)));
+                if (jv_arr_len(names) == 0)
+                        return osl_err(err, -ENOENT,
+                                       "cannot tell which image this container runs: image %s has no name in %s; %s",
+                                       quote(image_id, q, sizeof(q)), images_json, NOT_FOUND_HINT);
+                name = jv_str(jv_arr_at(names, 0));
+                if (!name)
+                        return osl_err(err, -EINVAL, "%s: image %s: names[0]: expected a string", images_json,
+                                       quote(image_id, q, sizeof(q)));
+        }
+        r = osl_image_parse_ref(name, out, err);
         if (r < 0)
                 return osl_err_prefix(err, "%s: image %s", images_json, quote(image_id, q, sizeof(q)));
 
@@ -493,7 +511,159 @@ static int from_podman_storage(const char *bundle, osl_image *out, osl_error *er
                 osl_image_clear(out);
                 return osl_err(err, -ENOMEM, "out of memory");
         }
+        return 0;
+}
+
+/* 0: found; 1: not a podman bundle; < 0: error, -ENOENT saying what is missing. */
+static int from_podman_storage(const char *bundle, osl_image *out, osl_error *err)
+{
+        _cleanup_free_ char *containers_json = NULL, *images_json = NULL, *id = NULL;
+        _cleanup_jv_ jv *containers = NULL;
+        char who[128];
+        int r;
+
+        if (!podman_layout(bundle, &containers_json, &images_json, &id))
+                return 1;
+
+        r = jv_parse_file(containers_json, STORAGE_JSON_MAX, &containers, err);
+        if (r == -ENOENT)
+                return osl_err(err, -ENOENT, "cannot tell which image this container runs: %s does not exist; %s",
+                               containers_json, NOT_FOUND_HINT);
+        if (r < 0)
+                return r;
+        const jv *c = storage_find(containers, containers_json, "id", id, &r, err);
+        if (r < 0)
+                return r;
+        if (!c)
+                return osl_err(err, -ENOENT,
+                               "cannot tell which image this container runs: container %s is not in %s; %s", id,
+                               containers_json, NOT_FOUND_HINT);
+        snprintf(who, sizeof(who), "container %s", id);
+        r = image_of_container(c, who, containers_json, images_json, out, err);
+        if (r < 0)
+                return r;
         out->source = "podman storage";
+        return 0;
+}
+
+/* Where containers/storage mounts a container's layer: root.path is
+ * GRAPHROOT/DRIVER/DIR/LAYER/MOUNT (the drivers' Get()). zfs is missing on
+ * purpose: its mount point holds only the first 12 digits of the layer. */
+static const struct storage_layout {
+        const char *driver;
+        const char *dir;   /* between GRAPHROOT/DRIVER and the layer ID */
+        const char *mount; /* after the layer ID */
+} storage_layouts[] = {
+        { "overlay", "", "/merged" },
+        { "vfs", "/dir", "" },
+        { "btrfs", "/subvolumes", "" },
+        { "aufs", "/mnt", "" },
+        { "devicemapper", "/mnt", "/rootfs" },
+};
+
+/* An absolute path without ".", ".." or empty components: it names exactly
+ * the place it spells. */
+static bool path_is_plain(const char *p)
+{
+        if (p[0] != '/')
+                return false;
+        for (const char *c = p + 1;;) {
+                const char *end = strchrnul(c, '/');
+                size_t n = (size_t) (end - c);
+                if (n == 0 || (n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                if (!*end)
+                        return true;
+                c = end + 1;
+        }
+}
+
+/* 1 and the paths of containers.json and images.json and the layer ID when
+ * root_path is a layer mounted by containers/storage; 0 when it is not. */
+static int storage_layer_mount(const char *root_path, char **containers_json, char **images_json, char **layer)
+{
+        _cleanup_free_ char *p = strdup(root_path);
+        if (!p)
+                return -ENOMEM;
+        size_t n = strlen(p);
+        while (n > 1 && p[n - 1] == '/')
+                p[--n] = '\0';
+        if (!path_is_plain(p))
+                return 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(storage_layouts); i++) {
+                const struct storage_layout *l = &storage_layouts[i];
+                size_t mount_len = strlen(l->mount);
+                if (n < mount_len + 65 || strcmp(p + n - mount_len, l->mount) != 0)
+                        continue;
+                size_t layer_start = n - mount_len - 64;
+                if (p[layer_start - 1] != '/' || !is_hex_lower(p + layer_start, 64))
+                        continue;
+                /* p[0, parent) is GRAPHROOT/DRIVER/DIR */
+                size_t parent = layer_start - 1;
+                size_t driver_len = strlen(l->driver), dir_len = strlen(l->dir);
+                if (parent < 1 + driver_len + dir_len)
+                        continue;
+                size_t driver_at = parent - dir_len - driver_len;
+                if (memcmp(p + parent - dir_len, l->dir, dir_len) != 0 || p[driver_at - 1] != '/' ||
+                    memcmp(p + driver_at, l->driver, driver_len) != 0)
+                        continue;
+                int graph_len = (int) driver_at - 1;
+                if (osl_asprintf(containers_json, "%.*s/%s-containers/containers.json", graph_len, p, l->driver) < 0)
+                        return -ENOMEM;
+                if (osl_asprintf(images_json, "%.*s/%s-images/images.json", graph_len, p, l->driver) < 0 ||
+                    !(*layer = strndup(p + layer_start, 64))) {
+                        free(*containers_json);
+                        *containers_json = NULL;
+                        free(*images_json);
+                        *images_json = NULL;
+                        return -ENOMEM;
+                }
+                return 1;
+        }
+        return 0;
+}
+
+/* 0: found; 1: root_path is not a containers/storage layer; < 0: error,
+ * -ENOENT saying what is missing. */
+static int from_storage_layer(const char *root_path, osl_image *out, osl_error *err)
+{
+        _cleanup_free_ char *containers_json = NULL, *images_json = NULL, *layer = NULL;
+        _cleanup_jv_ jv *containers = NULL;
+        char who[128], q[128];
+        int r;
+
+        r = storage_layer_mount(root_path, &containers_json, &images_json, &layer);
+        if (r < 0)
+                return osl_err(err, r, "out of memory");
+        if (r == 0)
+                return 1;
+
+        r = jv_parse_file(containers_json, STORAGE_JSON_MAX, &containers, err);
+        if (r == -ENOENT)
+                return osl_err(err, -ENOENT,
+                               "cannot tell which image this container runs: root.path %s is a container layer, "
+                               "but %s does not exist; %s",
+                               quote(root_path, q, sizeof(q)), containers_json, NOT_FOUND_HINT);
+        if (r < 0)
+                return r;
+        const jv *c = storage_find(containers, containers_json, "layer", layer, &r, err);
+        if (r < 0)
+                return r;
+        if (!c)
+                return osl_err(err, -ENOENT,
+                               "cannot tell which image this container runs: no container in %s has the layer %s "
+                               "of root.path; %s",
+                               containers_json, layer, NOT_FOUND_HINT);
+        const char *id = jv_str(jv_obj_get(c, "id"));
+        if (id)
+                snprintf(who, sizeof(who), "container %.64s", id);
+        else
+                snprintf(who, sizeof(who), "the container of layer %s", layer);
+        r = image_of_container(c, who, containers_json, images_json, out, err);
+        if (r < 0)
+                return r;
+        out->source = "podman storage (root.path)";
         return 0;
 }
 
@@ -545,6 +715,30 @@ int osl_image_resolve(const jv *annotations, const char *bundle, osl_image *out,
                         return r;
         }
         return osl_err(err, -ENOENT, "cannot tell which image this container runs: %s", NOT_FOUND_HINT);
+}
+
+int osl_image_resolve_config(const jv *cfg, const char *bundle, osl_image *out, osl_error *err)
+{
+        osl_error layer_err = {};
+        int r;
+
+        if (cfg && !jv_is(cfg, JV_OBJECT))
+                return osl_err(err, -EINVAL, "the config: expected an object, got a JSON %s", jv_type_name(cfg->type));
+        r = osl_image_resolve(jv_obj_get(cfg, "annotations"), bundle, out, err);
+        if (r != -ENOENT)
+                return r;
+
+        /* podman's precreate hook gets the config and no bundle; root.path is
+         * the container's layer, which containers.json maps to the image. */
+        const char *root_path = jv_str(jv_get_path(cfg, "root", "path", NULL));
+        if (!root_path)
+                return r;
+        int found = from_storage_layer(root_path, out, &layer_err);
+        if (found == 1)
+                return r;
+        if (found < 0)
+                *err = layer_err;
+        return found;
 }
 
 /* ---- keys as path components ---- */

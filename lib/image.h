@@ -8,6 +8,8 @@
 #define OSL_ANNOTATION_MODE "io.seccomp-learn.mode"
 #define OSL_ANNOTATION_VERSION "io.seccomp-learn.version"
 #define OSL_ANNOTATION_KEEP_CAPS "io.seccomp-learn.keep-capabilities"
+/* Set by inject in complain and enforce mode: the profile version applied. */
+#define OSL_ANNOTATION_APPLIED_VERSION "io.seccomp-learn.applied-version"
 
 typedef struct osl_image {
         char *key;    /* repository without tag or digest: "docker.io/library/redis" */
@@ -25,11 +27,22 @@ int osl_image_parse_ref(const char *ref, osl_image *out, osl_error *err);
 /* Resolves in this order: annotation io.seccomp-learn.image; CRI-O's
  * io.kubernetes.cri-o.ImageName (digest from io.kubernetes.cri-o.ImageRef);
  * containerd CRI's io.kubernetes.cri.image-name; podman's containers/storage
- * (bundle = .../overlay-containers/ID/userdata: containers.json gives the
- * image id, images.json its names). annotations may be NULL, bundle may be
+ * (bundle = .../overlay-containers/ID/userdata: the container's entry in
+ * containers.json gives the name podman created it from and the image id,
+ * images.json the image's names and digest). annotations may be NULL, bundle may be
  * NULL. -ENOENT with a one-line message naming io.seccomp-learn.image when
  * nothing matches. */
 int osl_image_resolve(const jv *annotations, const char *bundle, osl_image *out, osl_error *err);
+
+/* osl_image_resolve for a container's whole OCI config (cfg may be NULL):
+ * its annotations, then the bundle, then root.path. podman's precreate hook
+ * gets the config on stdin and no bundle, and podman names no image in the
+ * annotations; root.path is the container's layer as containers/storage
+ * mounts it (GRAPHROOT/overlay/LAYER/merged, GRAPHROOT/vfs/dir/LAYER, ...),
+ * and GRAPHROOT/DRIVER-containers/containers.json names the container with
+ * that layer and its image (the name podman created it from, else the
+ * image's first name in images.json). Errors as osl_image_resolve. */
+int osl_image_resolve_config(const jv *cfg, const char *bundle, osl_image *out, osl_error *err);
 
 /* Encodes a key into one safe path component: bytes outside [A-Za-z0-9._-]
  * and a leading '.' become %XX, so the result never holds '/', NUL, control

@@ -249,6 +249,13 @@ static int inject_profile(jv *cfg, const osl_inject_options *opts, const osl_ima
                 return osl_err_prefix(err, "%s mode", osl_mode_name(mode));
         res->version = learned->version;
         res->changed = true;
+        /* The hooks learn from this which version the container ran under
+         * (complain mode reports drift against it). */
+        char version_text[16];
+        snprintf(version_text, sizeof(version_text), "%u", learned->version);
+        r = osl_config_set_annotation(cfg, OSL_ANNOTATION_APPLIED_VERSION, version_text, err);
+        if (r < 0)
+                return r;
         if (mode == OSL_MODE_COMPLAIN)
                 return inject_complain(cfg, opts, img, learned, res, err);
 
@@ -275,7 +282,7 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
         if (res->mode == OSL_MODE_OFF)
                 return 0;
 
-        r = osl_image_resolve(jv_obj_get(cfg, "annotations"), opts->bundle, &img, &soft);
+        r = osl_image_resolve_config(cfg, opts->bundle, &img, &soft);
         if (r < 0) {
                 if (res->mode == OSL_MODE_LEARN) {
                         warn(res, "learning is off for this container: %s", soft.msg);

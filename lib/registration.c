@@ -28,6 +28,7 @@ int osl_registration_write(const char *run_dir, const osl_registration *reg, osl
             jv_obj_set(v, "pid", jv_new_int(reg->pid)) < 0 ||
             jv_obj_set(v, "bundle", reg->bundle ? jv_new_string(reg->bundle) : jv_new_null()) < 0 ||
             jv_obj_set(v, "learning", jv_new_bool(reg->learning)) < 0 ||
+            jv_obj_set(v, "version", jv_new_uint(reg->version)) < 0 ||
             jv_obj_set(v, "startTime", jv_new_string(reg->start_time ? reg->start_time : now)) < 0)
                 return osl_err(err, -ENOMEM, "out of memory");
         return jv_write_file_atomic(v, path, 0600, err);
@@ -67,6 +68,9 @@ int osl_registration_load(const char *run_dir, const char *container_id, osl_reg
                 .pid = (int) pid,
         };
         jv_get_bool(jv_obj_get(v, "learning"), &reg.learning);
+        uint64_t version = 0;
+        if (jv_get_uint64(jv_obj_get(v, "version"), &version) && version <= UINT32_MAX)
+                reg.version = (uint32_t) version;
         if (!reg.container_id || !reg.mode) {
                 osl_registration_clear(&reg);
                 return osl_err(err, -ENOMEM, "out of memory");

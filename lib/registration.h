@@ -12,6 +12,7 @@ typedef struct osl_registration {
         int pid;
         const char *bundle;
         bool learning;         /* the config has our learning filter */
+        uint32_t version;      /* complain/enforce: the profile version applied; 0: none */
         const char *start_time; /* filled by write when NULL */
 } osl_registration;
 
@@ -22,6 +23,7 @@ typedef struct osl_registration_owned {
         char *container_id, *image_key, *mode, *bundle, *start_time;
         int pid;
         bool learning;
+        uint32_t version;
 } osl_registration_owned;
 void osl_registration_clear(osl_registration_owned *reg);
 /* -ENOENT when the container was never registered. */

@@ -31,6 +31,8 @@
 #define VERSIONS_DIR "versions"
 #define PROFILE_FILE "profile.json"
 #define LOCK_FILE "lock"
+#define DRIFT_FILE "drift.json"
+#define DRIFT_SCHEMA_VERSION 1
 /* Temporary files start with this; any left under a held lock is stale. */
 #define TMP_PREFIX ".tmp-"
 #define LEARNED_DEFAULT_ACTION "SCMP_ACT_ERRNO"
@@ -587,7 +589,8 @@ static int parse_capability_entry(const jv *e, const char *path, uint32_t versio
 static int check_history_entry(const jv *e, const char *path, uint32_t want_version, osl_error *err)
 {
         static const char *const fields[] = {
-                "version", "time", "containerId", "imageTag", "imageDigest", "addedSyscalls", "addedCapabilities",
+                "version",     "time",          "containerId",       "imageTag",
+                "imageDigest", "addedSyscalls", "addedCapabilities", "acceptedDrift",
         };
         const char *s;
         const jv *added;
@@ -627,6 +630,18 @@ static int check_history_entry(const jv *e, const char *path, uint32_t want_vers
                 const char *cap = jv_str(jv_arr_at(added, i));
                 if (!osl_capability_name_valid(cap))
                         return field_error(err, path, "addedCapabilities", "item %zu is not a capability name", i);
+        }
+        /* Optional: the version came from `profile accept`, of these containers' drift. */
+        if (jv_obj_get(e, "acceptedDrift")) {
+                if ((r = get_field(e, path, "acceptedDrift", JV_ARRAY, &added, err)) < 0)
+                        return r;
+                if (jv_arr_len(added) == 0)
+                        return field_error(err, path, "acceptedDrift", "must not be empty");
+                for (size_t i = 0; i < jv_arr_len(added); i++) {
+                        const char *id = jv_str(jv_arr_at(added, i));
+                        if (!id || !*id)
+                                return field_error(err, path, "acceptedDrift", "item %zu is not a container id", i);
+                }
         }
         return 0;
 }
@@ -893,7 +908,7 @@ static int learned_to_doc(const osl_learned *l, jv *history, jv *merged, const c
                 for (unsigned k = 0; k < _OSL_ORIGIN_MAX; k++)
                         if (e->origin[k] && jv_arr_append(origins, jv_new_string(osl_origin_name((osl_origin) k))) < 0)
                                 return osl_err(err, -ENOMEM, "out of memory");
-                if (                    jv_obj_set(entry, "count", jv_new_uint(e->count)) < 0 ||
+                if (jv_obj_set(entry, "count", jv_new_uint(e->count)) < 0 ||
                     jv_obj_set(entry, "containers", jv_new_uint(e->containers)) < 0 ||
                     jv_obj_set(entry, "firstSeen", jv_new_string(e->first_seen)) < 0 ||
                     jv_obj_set(entry, "lastSeen", jv_new_string(e->last_seen)) < 0 ||
@@ -1120,50 +1135,145 @@ static int lock_image(image_dir *d, int *fd_out, osl_error *err)
         return 0;
 }
 
+/* ---- the locked update that every writer makes ---- */
+
+/* An image held for writing: its directory, its lock, and the current
+ * profile (NULL when none is stored yet), with interrupted merges rolled
+ * forward. */
+typedef struct locked_image {
+        image_dir d;
+        int lock_fd;
+        osl_learned *current;
+} locked_image;
+
+static void locked_image_clear(locked_image *li)
+{
+        osl_learned_free(li->current);
+        unlockp(&li->lock_fd);
+        image_dir_clear(&li->d);
+        li->current = NULL;
+        li->lock_fd = -1;
+}
+
+/* create: make the image's directories (a merge); otherwise the image must
+ * be stored already (drift needs a profile to drift from). */
+static int lock_and_load(osl_store *s, const char *image_key, bool create, locked_image *li, osl_error *err)
+{
+        int r;
+
+        *li = (locked_image) { .d = { .fd = -1, .versions_fd = -1 }, .lock_fd = -1 };
+        if (s->root_fd < 0)
+                return create ? osl_err(err, -ENOENT, "the store %s does not exist (open it for writing)", s->root)
+                              : osl_err(err, -ENOENT, "no profile is stored for %s (the store %s does not exist)",
+                                        image_key, s->root);
+        if ((r = open_image(s, image_key, create, &li->d, err)) < 0 || (r = lock_image(&li->d, &li->lock_fd, err)) < 0)
+                return r;
+        remove_stale_tmp(li->d.fd);
+        if ((r = open_versions(&li->d, true, err)) < 0)
+                return r;
+        remove_stale_tmp(li->d.versions_fd);
+
+        r = load_file(li->d.fd, li->d.path, PROFILE_FILE, image_key, 0, &li->current, NULL, NULL, err);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if ((r = roll_forward(&li->d, image_key, &li->current, err)) < 0)
+                return r;
+        if (!li->current && !create)
+                return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
+        return 0;
+}
+
+/* merged with id appended, the oldest dropped beyond MERGED_MAX. */
+static int merged_append(const osl_learned *l, jv *merged, const char *const *ids, size_t n_ids, osl_error *err)
+{
+        const jv *old = l && l->doc ? jv_obj_get(l->doc, "merged") : NULL;
+        size_t n_old = jv_arr_len(old), total = n_old + n_ids;
+        size_t skip = total > MERGED_MAX ? total - MERGED_MAX : 0;
+
+        for (size_t i = 0; i < total; i++) {
+                if (i < skip)
+                        continue;
+                jv *v = i < n_old ? jv_dup(jv_arr_at(old, i)) : jv_new_string(ids[i - n_old]);
+                if (jv_arr_append(merged, v) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+/* Writes l as the image's profile: versions/<V>.json first when l is a new
+ * version (once profile.json names a version, its file exists), then
+ * profile.json. Takes history and merged. */
+static int publish(locked_image *li, const osl_learned *l, jv *history, jv *merged, const char *now,
+                   bool new_version, osl_error *err)
+{
+        _cleanup_jv_ jv *doc = NULL;
+        _cleanup_free_ char *text = NULL;
+        char name[32];
+        size_t len;
+        int r;
+
+        if ((r = learned_to_doc(l, history, merged, now, &doc, err)) < 0 ||
+            (r = jv_serialize(doc, true, &text, &len, err)) < 0)
+                return r;
+        if (new_version) {
+                version_name(l->version, name);
+                if ((r = write_at_atomic(li->d.versions_fd, li->d.versions_path, name, text, len, true, err)) < 0)
+                        return r;
+        }
+        return write_at_atomic(li->d.fd, li->d.path, PROFILE_FILE, text, len, false, err);
+}
+
+static int history_record(jv *history, uint32_t version, const char *now, const osl_observation *from,
+                          jv *added_syscalls, jv *added_caps, jv *accepted_drift, osl_error *err)
+{
+        _cleanup_jv_ jv *syscalls = added_syscalls, *caps = added_caps, *drift = accepted_drift;
+        jv *record = jv_new_object();
+
+        if (!record || jv_arr_append(history, record) < 0 || jv_obj_set(record, "version", jv_new_uint(version)) < 0 ||
+            jv_obj_set(record, "time", jv_new_string(now)) < 0 ||
+            jv_obj_set(record, "containerId", jv_new_string(from->container_id)) < 0 ||
+            jv_obj_set(record, "imageTag", string_or_null(from->image_tag)) < 0 ||
+            jv_obj_set(record, "imageDigest", string_or_null(from->image_digest)) < 0 ||
+            jv_obj_set(record, "addedSyscalls", TAKE_PTR(syscalls)) < 0 ||
+            jv_obj_set(record, "addedCapabilities", TAKE_PTR(caps)) < 0 ||
+            (drift && jv_obj_set(record, "acceptedDrift", TAKE_PTR(drift)) < 0))
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+static int observation_id(const osl_observation *obs, char **out, osl_error *err)
+{
+        if (osl_asprintf(out, "%s@%s", obs->container_id, obs->start_time) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
 int osl_store_merge(osl_store *s, const char *image_key, const osl_observation *obs, osl_merge_result *res,
                     osl_error *err)
 {
-        _cleanup_(image_dir_clear) image_dir d = { .fd = -1, .versions_fd = -1 };
-        _cleanup_(unlockp) int lock_fd = -1;
-        _cleanup_learned_ osl_learned *l = NULL;
+        _cleanup_(locked_image_clear) locked_image li = { .d = { .fd = -1, .versions_fd = -1 }, .lock_fd = -1 };
         _cleanup_jv_ jv *added_syscalls = jv_new_array(), *added_caps = jv_new_array(), *history = NULL,
-                        *merged = NULL, *doc = NULL;
-        _cleanup_free_ char *id = NULL, *text = NULL;
-        char now[32], name[32];
-        size_t len;
+                        *merged = NULL;
+        _cleanup_free_ char *id = NULL;
+        char now[32];
         int r;
 
         *res = (osl_merge_result) {};
         if (!added_syscalls || !added_caps)
                 return osl_err(err, -ENOMEM, "out of memory");
-        if ((r = check_observation(obs, err)) < 0)
-                return r;
-        if (osl_asprintf(&id, "%s@%s", obs->container_id, obs->start_time) < 0)
-                return osl_err(err, -ENOMEM, "out of memory");
-        if (s->root_fd < 0)
-                return osl_err(err, -ENOENT, "the store %s does not exist (open it for writing)", s->root);
-
-        if ((r = open_image(s, image_key, true, &d, err)) < 0 || (r = lock_image(&d, &lock_fd, err)) < 0)
-                return r;
-        remove_stale_tmp(d.fd);
-        if ((r = open_versions(&d, true, err)) < 0)
-                return r;
-        remove_stale_tmp(d.versions_fd);
-
-        r = load_file(d.fd, d.path, PROFILE_FILE, image_key, 0, &l, NULL, NULL, err);
-        if (r < 0 && r != -ENOENT)
-                return r;
-        if ((r = roll_forward(&d, image_key, &l, err)) < 0)
+        if ((r = check_observation(obs, err)) < 0 || (r = observation_id(obs, &id, err)) < 0 ||
+            (r = lock_and_load(s, image_key, true, &li, err)) < 0)
                 return r;
 
-        if (merged_contains(l, id)) {
-                res->version = l->version;
+        if (merged_contains(li.current, id)) {
+                res->version = li.current->version;
                 res->duplicate = true;
                 return 0;
         }
 
+        osl_learned *l = li.current;
         if (!l) {
-                if (!(l = calloc(1, sizeof(*l))) || !(l->image_key = strdup(image_key)))
+                if (!(l = li.current = calloc(1, sizeof(*l))) || !(l->image_key = strdup(image_key)))
                         return osl_err(err, -ENOMEM, "out of memory");
         }
         if ((r = union_observation(l, obs, added_syscalls, added_caps, err)) < 0)
@@ -1181,37 +1291,707 @@ int osl_store_merge(osl_store *s, const char *image_key, const osl_observation *
         merged = jv_new_array();
         if (!history || !merged)
                 return osl_err(err, -ENOMEM, "out of memory");
-        const jv *old_merged = l->doc ? jv_obj_get(l->doc, "merged") : NULL;
-        size_t n_old = jv_arr_len(old_merged), skip = n_old + 1 > MERGED_MAX ? n_old + 1 - MERGED_MAX : 0;
-        for (size_t i = skip; i < n_old; i++)
-                if (jv_arr_append(merged, jv_dup(jv_arr_at(old_merged, i))) < 0)
-                        return osl_err(err, -ENOMEM, "out of memory");
-        if (jv_arr_append(merged, jv_new_string(id)) < 0)
-                return osl_err(err, -ENOMEM, "out of memory");
-
-        if (res->new_version) {
-                jv *record = jv_new_object();
-                l->version++;
-                if (!record || jv_arr_append(history, record) < 0 ||
-                    jv_obj_set(record, "version", jv_new_uint(l->version)) < 0 ||
-                    jv_obj_set(record, "time", jv_new_string(now)) < 0 ||
-                    jv_obj_set(record, "containerId", jv_new_string(obs->container_id)) < 0 ||
-                    jv_obj_set(record, "imageTag", string_or_null(obs->image_tag)) < 0 ||
-                    jv_obj_set(record, "imageDigest", string_or_null(obs->image_digest)) < 0 ||
-                    jv_obj_set(record, "addedSyscalls", TAKE_PTR(added_syscalls)) < 0 ||
-                    jv_obj_set(record, "addedCapabilities", TAKE_PTR(added_caps)) < 0)
-                        return osl_err(err, -ENOMEM, "out of memory");
-        }
-        res->version = l->version;
-
-        if ((r = learned_to_doc(l, TAKE_PTR(history), TAKE_PTR(merged), now, &doc, err)) < 0 ||
-            (r = jv_serialize(doc, true, &text, &len, err)) < 0)
+        if ((r = merged_append(l, merged, (const char *const[]) { id }, 1, err)) < 0)
                 return r;
-        /* The version file first: once profile.json names a version, its file exists. */
         if (res->new_version) {
-                version_name(l->version, name);
-                if ((r = write_at_atomic(d.versions_fd, d.versions_path, name, text, len, true, err)) < 0)
+                l->version++;
+                if ((r = history_record(history, l->version, now, obs, TAKE_PTR(added_syscalls), TAKE_PTR(added_caps),
+                                        NULL, err)) < 0)
                         return r;
         }
-        return write_at_atomic(d.fd, d.path, PROFILE_FILE, text, len, false, err);
+        res->version = l->version;
+        return publish(&li, l, TAKE_PTR(history), TAKE_PTR(merged), now, res->new_version, err);
+}
+
+/* ---- drift ---- */
+
+void osl_drift_free(osl_drift *d)
+{
+        if (!d)
+                return;
+        free(d->image_key);
+        for (size_t i = 0; i < d->n_records; i++) {
+                free(d->records[i].time);
+                osl_observation_free(d->records[i].outside);
+        }
+        free(d->records);
+        free(d);
+}
+
+/* The distinct (arch, name) pairs of an observation. */
+static size_t syscall_pairs(const osl_observation *o)
+{
+        size_t n = 0;
+        for (size_t i = 0; i < o->n_syscalls; i++) {
+                bool seen = false;
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = strcmp(o->syscalls[i].arch, o->syscalls[j].arch) == 0 &&
+                               strcmp(o->syscalls[i].name, o->syscalls[j].name) == 0;
+                n += !seen;
+        }
+        return n;
+}
+
+static bool learned_has_capability(const osl_learned *l, const char *name)
+{
+        for (size_t i = 0; i < l->n_capabilities; i++)
+                if (strcmp(l->capabilities[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
+/* Checks drift.json (taking doc) and keeps its records that are still
+ * pending: those whose observation is not in current's "merged" (accepted
+ * before a crash kept drift.json from being removed). */
+static int drift_from_doc(jv *doc_in, const osl_learned *current, osl_drift *d, osl_error *err)
+{
+        static const char *const fields[] = { "schemaVersion", "image", "records" };
+        static const char *const record_fields[] = { "time", "version", "outside" };
+        _cleanup_jv_ jv *doc = doc_in;
+        const jv *records;
+        const char *image;
+        uint64_t schema_version;
+        int r;
+
+        if (!jv_is(doc, JV_OBJECT))
+                return osl_err(err, -EINVAL, "expected a JSON object, got %s", describe(doc));
+        if ((r = get_u64(doc, "", "schemaVersion", UINT32_MAX, &schema_version, err)) < 0)
+                return r;
+        if (schema_version != DRIFT_SCHEMA_VERSION)
+                return osl_err(err, -EINVAL, "schemaVersion: %" PRIu64 " is not supported (this oci-seccomp-learn reads %d)",
+                               schema_version, DRIFT_SCHEMA_VERSION);
+        if ((r = check_fields(doc, "", fields, ELEMENTSOF(fields), err)) < 0 ||
+            (r = get_string(doc, "", "image", false, &image, err)) < 0)
+                return r;
+        if (strcmp(image, current->image_key) != 0)
+                return osl_err(err, -EINVAL, "image: is \"%.200s\", expected \"%.200s\"", image, current->image_key);
+        if ((r = get_field(doc, "", "records", JV_ARRAY, &records, err)) < 0)
+                return r;
+        if (jv_arr_len(records) > OSL_DRIFT_MAX)
+                return osl_err(err, -EINVAL, "records: more than %d entries", OSL_DRIFT_MAX);
+        d->records = calloc(jv_arr_len(records) + 1, sizeof(*d->records));
+        if (!d->records)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < jv_arr_len(records); i++) {
+                const jv *e = jv_arr_at(records, i);
+                _cleanup_observation_ osl_observation *outside = NULL;
+                _cleanup_free_ char *id = NULL;
+                const char *time;
+                uint64_t version;
+                char path[64];
+
+                snprintf(path, sizeof(path), "records[%zu]", i);
+                if (!jv_is(e, JV_OBJECT))
+                        return field_error(err, path, NULL, "expected an object, got %.40s", describe(e));
+                if ((r = check_fields(e, path, record_fields, ELEMENTSOF(record_fields), err)) < 0 ||
+                    (r = get_time(e, path, "time", &time, err)) < 0 ||
+                    (r = get_u64(e, path, "version", current->version, &version, err)) < 0)
+                        return r;
+                if (version == 0)
+                        return field_error(err, path, "version", "must be at least 1");
+                if (!jv_obj_get(e, "outside"))
+                        return field_error(err, path, "outside", "missing");
+                if ((r = osl_observation_from_jv(jv_obj_get(e, "outside"), &outside, err)) < 0)
+                        return osl_err_prefix(err, "%s.outside", path);
+                if ((r = observation_id(outside, &id, err)) < 0)
+                        return r;
+                if (merged_contains(current, id))
+                        continue;
+                osl_drift_record *rec = &d->records[d->n_records];
+                if (!(rec->time = strdup(time)))
+                        return osl_err(err, -ENOMEM, "out of memory");
+                rec->version = (uint32_t) version;
+                rec->outside = TAKE_PTR(outside);
+                d->n_records++;
+        }
+        return 0;
+}
+
+/* Reads the image's drift.json (no records when there is none). *exists
+ * tells whether the file is there, pending records or not. */
+static int read_drift(image_dir *dir, const osl_learned *current, osl_drift **out, bool *exists, osl_error *err)
+{
+        _cleanup_drift_ osl_drift *d = calloc(1, sizeof(*d));
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        _cleanup_jv_ jv *doc = NULL;
+        size_t len;
+        int r;
+
+        if (!d || !(d->image_key = strdup(current->image_key)))
+                return osl_err(err, -ENOMEM, "out of memory");
+        d->version = current->version;
+        r = read_at(dir->fd, dir->path, DRIFT_FILE, PROFILE_MAX_BYTES, &path, &text, &len, err);
+        if (exists)
+                *exists = r != -ENOENT;
+        if (r == -ENOENT) {
+                *out = TAKE_PTR(d);
+                return 0;
+        }
+        if (r < 0 || (r = jv_parse(text, len, path, &doc, err)) < 0)
+                return r;
+        if ((r = drift_from_doc(TAKE_PTR(doc), current, d, err)) < 0)
+                return osl_err_prefix(err, "%s", path);
+        *out = TAKE_PTR(d);
+        return 0;
+}
+
+int osl_drift_to_jv(const osl_drift *d, jv **out, osl_error *err)
+{
+        _cleanup_jv_ jv *doc = jv_new_object(), *records = jv_new_array();
+        int r;
+
+        if (!doc || !records)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < d->n_records; i++) {
+                const osl_drift_record *rec = &d->records[i];
+                jv *outside = NULL, *e = jv_new_object();
+                if (!e || jv_arr_append(records, e) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                if ((r = osl_observation_to_jv(rec->outside, &outside, err)) < 0)
+                        return r;
+                if (jv_obj_set(e, "time", jv_new_string(rec->time)) < 0 ||
+                    jv_obj_set(e, "version", jv_new_uint(rec->version)) < 0 || jv_obj_set(e, "outside", outside) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        if (jv_obj_set(doc, "schemaVersion", jv_new_int(DRIFT_SCHEMA_VERSION)) < 0 ||
+            jv_obj_set(doc, "image", jv_new_string(d->image_key)) < 0 ||
+            jv_obj_set(doc, "records", TAKE_PTR(records)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        *out = TAKE_PTR(doc);
+        return 0;
+}
+
+static int write_drift(locked_image *li, const osl_drift *d, osl_error *err)
+{
+        _cleanup_jv_ jv *doc = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r;
+
+        if ((r = osl_drift_to_jv(d, &doc, err)) < 0 || (r = jv_serialize(doc, true, &text, &len, err)) < 0)
+                return r;
+        return write_at_atomic(li->d.fd, li->d.path, DRIFT_FILE, text, len, false, err);
+}
+
+/* obs reduced to what version `ver` lacks, keeping the observation's
+ * identity (container, image, times) so that the record can be merged as it
+ * is. NULL in *out when nothing is outside. */
+static int drift_outside(const osl_observation *obs, const char *image_key, const osl_learned *ver,
+                         osl_observation **out, osl_error *err)
+{
+        _cleanup_observation_ osl_observation *o = osl_observation_new();
+
+        *out = NULL;
+        if (!o)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < obs->n_syscalls; i++) {
+                const osl_obs_syscall *e = &obs->syscalls[i];
+                if (osl_learned_has_syscall(ver, e->arch, e->name))
+                        continue;
+                if (osl_observation_add(o, e->arch, e->name, e->origin, e->count, e->implied) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < obs->n_capabilities; i++) {
+                const osl_obs_capability *c = &obs->capabilities[i];
+                if (learned_has_capability(ver, c->name))
+                        continue;
+                if (osl_observation_add_capability(o, c->name, c->evidence) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                /* The entry just added (names are unique in an observation). */
+                o->capabilities[o->n_capabilities - 1].count = c->count;
+        }
+        if (o->n_syscalls == 0 && o->n_capabilities == 0)
+                return 0;
+        o->notifications = obs->notifications;
+        if (!(o->container_id = strdup(obs->container_id)) || !(o->image_key = strdup(image_key)) ||
+            !(o->start_time = strdup(obs->start_time)) || !(o->method = strdup(obs->method ? obs->method : "manual")) ||
+            (obs->end_time && !(o->end_time = strdup(obs->end_time))) ||
+            (obs->image_name && !(o->image_name = strdup(obs->image_name))) ||
+            (obs->image_tag && !(o->image_tag = strdup(obs->image_tag))) ||
+            (obs->image_digest && !(o->image_digest = strdup(obs->image_digest))))
+                return osl_err(err, -ENOMEM, "out of memory");
+        *out = TAKE_PTR(o);
+        return 0;
+}
+
+int osl_store_record_drift(osl_store *s, const char *image_key, uint32_t version, const osl_observation *obs,
+                           osl_drift_result *res, osl_error *err)
+{
+        _cleanup_(locked_image_clear) locked_image li = { .d = { .fd = -1, .versions_fd = -1 }, .lock_fd = -1 };
+        _cleanup_learned_ osl_learned *older = NULL;
+        _cleanup_observation_ osl_observation *outside = NULL;
+        _cleanup_drift_ osl_drift *d = NULL;
+        _cleanup_free_ char *id = NULL;
+        const osl_learned *ver;
+        char name[32];
+        int r;
+
+        *res = (osl_drift_result) {};
+        if ((r = check_observation(obs, err)) < 0 || (r = observation_id(obs, &id, err)) < 0 ||
+            (r = lock_and_load(s, image_key, false, &li, err)) < 0)
+                return r;
+
+        /* The version the container ran under. */
+        if (version == 0 || version == li.current->version)
+                ver = li.current;
+        else if (version > li.current->version)
+                return osl_err(err, -ENOENT, "version %" PRIu32 " of %s is not stored (the newest is %" PRIu32 ")",
+                               version, image_key, li.current->version);
+        else {
+                version_name(version, name);
+                r = load_file(li.d.versions_fd, li.d.versions_path, name, image_key, version, &older, NULL, NULL, err);
+                if (r == -ENOENT)
+                        return osl_err_prefix(err, "version %" PRIu32 " of %s is missing", version, image_key);
+                if (r < 0)
+                        return r;
+                ver = older;
+        }
+        res->version = ver->version;
+
+        /* Recorded (or accepted, or merged) before: nothing changes. */
+        if (merged_contains(li.current, id)) {
+                res->duplicate = true;
+                return 0;
+        }
+        if ((r = read_drift(&li.d, li.current, &d, NULL, err)) < 0)
+                return r;
+        for (size_t i = 0; i < d->n_records; i++) {
+                _cleanup_free_ char *rec_id = NULL;
+                const osl_drift_record *rec = &d->records[i];
+                if ((r = observation_id(rec->outside, &rec_id, err)) < 0)
+                        return r;
+                if (strcmp(rec_id, id) == 0) {
+                        *res = (osl_drift_result) {
+                                .version = rec->version,
+                                .added_syscalls = syscall_pairs(rec->outside),
+                                .added_capabilities = rec->outside->n_capabilities,
+                                .duplicate = true,
+                        };
+                        return 0;
+                }
+        }
+
+        if ((r = drift_outside(obs, image_key, ver, &outside, err)) < 0)
+                return r;
+        if (!outside)
+                return 0;
+        res->added_syscalls = syscall_pairs(outside);
+        res->added_capabilities = outside->n_capabilities;
+
+        /* Bounded: the oldest records make room for the newest. */
+        if (d->n_records >= OSL_DRIFT_MAX) {
+                size_t drop = d->n_records - OSL_DRIFT_MAX + 1;
+                for (size_t i = 0; i < drop; i++) {
+                        free(d->records[i].time);
+                        osl_observation_free(d->records[i].outside);
+                }
+                memmove(d->records, d->records + drop, (d->n_records - drop) * sizeof(*d->records));
+                d->n_records -= drop;
+        }
+        osl_drift_record *grown = realloc(d->records, (d->n_records + 1) * sizeof(*grown));
+        if (!grown)
+                return osl_err(err, -ENOMEM, "out of memory");
+        d->records = grown;
+        osl_drift_record *rec = &d->records[d->n_records];
+        char now[32];
+        osl_now_rfc3339(now);
+        *rec = (osl_drift_record) { .time = strdup(now), .version = ver->version, .outside = TAKE_PTR(outside) };
+        d->n_records++;
+        if (!rec->time)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return write_drift(&li, d, err);
+}
+
+int osl_store_load_drift(osl_store *s, const char *image_key, osl_drift **out, osl_error *err)
+{
+        _cleanup_(image_dir_clear) image_dir d = { .fd = -1, .versions_fd = -1 };
+        _cleanup_learned_ osl_learned *current = NULL;
+        int r;
+
+        if ((r = open_image(s, image_key, false, &d, err)) < 0)
+                return r;
+        r = load_file(d.fd, d.path, PROFILE_FILE, image_key, 0, &current, NULL, NULL, err);
+        if (r == -ENOENT)
+                return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
+        if (r < 0)
+                return r;
+        return read_drift(&d, current, out, NULL, err);
+}
+
+static int remove_drift(locked_image *li, osl_error *err)
+{
+        if (unlinkat(li->d.fd, DRIFT_FILE, 0) < 0 && errno != ENOENT)
+                return osl_err(err, -errno, "cannot remove %s/%s: %m", li->d.path, DRIFT_FILE);
+        if (fsync(li->d.fd) < 0)
+                return osl_err(err, -errno, "cannot sync %s: %m", li->d.path);
+        return 0;
+}
+
+int osl_store_accept_drift(osl_store *s, const char *image_key, osl_accept_result *res, osl_error *err)
+{
+        _cleanup_(locked_image_clear) locked_image li = { .d = { .fd = -1, .versions_fd = -1 }, .lock_fd = -1 };
+        _cleanup_jv_ jv *added_syscalls = jv_new_array(), *added_caps = jv_new_array(), *containers = jv_new_array(),
+                        *history = NULL, *merged = NULL;
+        _cleanup_drift_ osl_drift *d = NULL;
+        _cleanup_strv_ char **ids = NULL;
+        bool exists;
+        char now[32];
+        int r;
+
+        *res = (osl_accept_result) {};
+        if (!added_syscalls || !added_caps || !containers)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if ((r = lock_and_load(s, image_key, false, &li, err)) < 0 ||
+            (r = read_drift(&li.d, li.current, &d, &exists, err)) < 0)
+                return r;
+        osl_learned *l = li.current;
+        res->version = l->version;
+        if (d->n_records == 0)
+                /* Only records accepted before (a crash between the profile's
+                 * write and this file's removal): finish that removal. */
+                return exists ? remove_drift(&li, err) : 0;
+
+        ids = calloc(d->n_records + 1, sizeof(char *));
+        if (!ids)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < d->n_records; i++) {
+                const osl_observation *o = d->records[i].outside;
+                bool listed = false;
+                if ((r = observation_id(o, &ids[i], err)) < 0 ||
+                    (r = union_observation(l, o, added_syscalls, added_caps, err)) < 0)
+                        return r;
+                for (size_t j = 0; j < jv_arr_len(containers) && !listed; j++)
+                        listed = strcmp(jv_str(jv_arr_at(containers, j)), o->container_id) == 0;
+                if (!listed && jv_arr_append(containers, jv_new_string(o->container_id)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        res->records = d->n_records;
+        res->added_syscalls = jv_arr_len(added_syscalls);
+        res->added_capabilities = jv_arr_len(added_caps);
+        res->new_version = res->added_syscalls > 0 || res->added_capabilities > 0;
+
+        osl_now_rfc3339(now);
+        history = jv_dup(l->history);
+        merged = jv_new_array();
+        if (!history || !merged)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if ((r = merged_append(l, merged, (const char *const *) ids, d->n_records, err)) < 0)
+                return r;
+        if (res->new_version) {
+                /* Named after the newest container; acceptedDrift lists them all. */
+                l->version++;
+                if ((r = history_record(history, l->version, now, d->records[d->n_records - 1].outside,
+                                        TAKE_PTR(added_syscalls), TAKE_PTR(added_caps), TAKE_PTR(containers), err)) < 0)
+                        return r;
+        }
+        res->version = l->version;
+        /* The profile first: once it lists the records as merged they are no
+         * longer pending, even if removing drift.json fails. */
+        if ((r = publish(&li, l, TAKE_PTR(history), TAKE_PTR(merged), now, res->new_version, err)) < 0)
+                return r;
+        return remove_drift(&li, err);
+}
+
+/* ---- exports ---- */
+
+static const char *const export_format_names[_OSL_EXPORT_MAX] = {
+        [OSL_EXPORT_OCI] = "oci",
+        [OSL_EXPORT_DOCKER] = "docker",
+        [OSL_EXPORT_SPO] = "spo",
+        [OSL_EXPORT_PODMAN_LABEL] = "podman-label",
+        [OSL_EXPORT_DOCKER_CAPS] = "docker-caps",
+        [OSL_EXPORT_KUBERNETES] = "kubernetes",
+};
+
+int osl_export_format_parse(const char *s, osl_export_format *out)
+{
+        for (unsigned i = 0; i < _OSL_EXPORT_MAX; i++)
+                if (s && strcmp(s, export_format_names[i]) == 0) {
+                        *out = (osl_export_format) i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *osl_export_format_name(osl_export_format f)
+{
+        return (unsigned) f < _OSL_EXPORT_MAX ? export_format_names[f] : NULL;
+}
+
+/* FNV-1a: a short, stable tag for a key, not a security measure. */
+static uint32_t fnv1a(const char *s)
+{
+        uint32_t h = 2166136261u;
+        for (; *s; s++) {
+                h ^= (unsigned char) *s;
+                h *= 16777619u;
+        }
+        return h;
+}
+
+static bool lower_alnum(char c)
+{
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* Longest image part of a safe name: with the hash and "-v4294967295.json"
+ * it stays below NAME_MAX and within the 253 bytes of a DNS-1123 subdomain. */
+#define SAFE_NAME_BASE_MAX 200
+
+int osl_learned_safe_name(const osl_learned *l, char **out, osl_error *err)
+{
+        const char *key = l->image_key;
+        _cleanup_free_ char *base = malloc(strlen(key) + sizeof("image"));
+        size_t n = 0;
+        /* Whether two keys could map to this name: a character outside
+         * [a-z0-9./] made '-', a '.' that could not stay, or a cut. A '/'
+         * alone between two kept characters maps back unambiguously. */
+        bool lossy = false, separator = false;
+
+        if (!base)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (const char *p = key; *p; p++) {
+                char c = *p;
+                /* DNS-1123: a '.' only between two alphanumerics. */
+                bool keep = lower_alnum(c) || (c == '.' && !separator && n > 0 && lower_alnum(p[1]));
+                if (!keep) {
+                        if (c != '/' || separator || n == 0 || !lower_alnum(p[1]))
+                                lossy = true;
+                        separator = true;
+                        continue;
+                }
+                if (separator && n > 0)
+                        base[n++] = '-';
+                separator = false;
+                base[n++] = c;
+        }
+        if (separator)
+                lossy = true;
+        if (n > SAFE_NAME_BASE_MAX) {
+                n = SAFE_NAME_BASE_MAX;
+                while (n > 0 && !lower_alnum(base[n - 1]))
+                        n--;
+                lossy = true;
+        }
+        base[n] = '\0';
+        if (n == 0) {
+                strcpy(base, "image");
+                lossy = true;
+        }
+        int r = lossy ? osl_asprintf(out, "%s-%08" PRIx32 "-v%" PRIu32, base, fnv1a(key), l->version)
+                      : osl_asprintf(out, "%s-v%" PRIu32, base, l->version);
+        if (r < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+int osl_learned_localhost_profile(const osl_learned *l, char **out, osl_error *err)
+{
+        _cleanup_free_ char *name = NULL;
+        int r = osl_learned_safe_name(l, &name, err);
+        if (r < 0)
+                return r;
+        if (osl_asprintf(out, OSL_KUBELET_SUBDIR "/%s.json", name) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+/* A YAML double-quoted scalar: JSON-style escapes, which YAML 1.1 and 1.2
+ * both read; every byte below 0x20, '"', '\\' and DEL escaped. */
+static void yaml_quoted(FILE *f, const char *s)
+{
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        fprintf(f, "\\%c", *p);
+                else if (*p < 0x20 || *p == 0x7f)
+                        fprintf(f, "\\x%02x", *p);
+                else
+                        fputc(*p, f);
+        }
+        fputc('"', f);
+}
+
+/* Text inside a YAML comment: a line break would end the comment. */
+static void yaml_comment_text(FILE *f, const char *s)
+{
+        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
+                fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+}
+
+/* "- item" lines at indent, or " []" after the key when there are none. */
+static void yaml_list(FILE *f, const char *key, int indent, char *const *items, size_t n, const char *strip_prefix)
+{
+        fprintf(f, "%*s%s:%s\n", indent, "", key, n == 0 ? " []" : "");
+        for (size_t i = 0; i < n; i++) {
+                const char *item = items[i];
+                if (strip_prefix && strncmp(item, strip_prefix, strlen(strip_prefix)) == 0)
+                        item += strlen(strip_prefix);
+                fprintf(f, "%*s- ", indent + 2, "");
+                yaml_quoted(f, item);
+                fputc('\n', f);
+        }
+}
+
+static int learned_seccomp(const osl_learned *l, osl_seccomp **out, osl_error *err)
+{
+        return osl_learned_to_seccomp(l, LEARNED_DEFAULT_ACTION, LEARNED_DEFAULT_ERRNO, out, err);
+}
+
+/* The SeccompProfile resource of the security-profiles-operator
+ * (security-profiles-operator.x-k8s.io/v1beta1). Its spec has no
+ * defaultErrnoRet: SCMP_ACT_ERRNO without one fails calls with EPERM, which
+ * is what the learned profile says. */
+static int write_spo(FILE *f, const osl_learned *l, const osl_seccomp *sc, osl_error *err)
+{
+        _cleanup_free_ char *name = NULL;
+        int r;
+
+        if (sc->has_default_errno_ret && sc->default_errno_ret != LEARNED_DEFAULT_ERRNO)
+                return osl_err(err, -EINVAL, "a SeccompProfile cannot hold defaultErrnoRet %" PRIu32,
+                               sc->default_errno_ret);
+        if ((r = osl_learned_safe_name(l, &name, err)) < 0)
+                return r;
+        fprintf(f, "# oci-seccomp-learn: ");
+        yaml_comment_text(f, l->image_key);
+        fprintf(f, ", version %" PRIu32 "\n", l->version);
+        fprintf(f, "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\n");
+        fprintf(f, "kind: SeccompProfile\n");
+        fprintf(f, "metadata:\n  name: ");
+        yaml_quoted(f, name);
+        fprintf(f, "\n  annotations:\n    io.seccomp-learn/image: ");
+        yaml_quoted(f, l->image_key);
+        fprintf(f, "\n    io.seccomp-learn/version: \"%" PRIu32 "\"\n", l->version);
+        fprintf(f, "spec:\n  defaultAction: ");
+        yaml_quoted(f, sc->default_action);
+        fputc('\n', f);
+        yaml_list(f, "architectures", 2, sc->architectures, sc->n_architectures, NULL);
+        fprintf(f, "  syscalls:%s\n", sc->n_rules == 0 ? " []" : "");
+        for (size_t i = 0; i < sc->n_rules; i++) {
+                const osl_seccomp_rule *rule = &sc->rules[i];
+                if (rule->n_args > 0 || rule->has_errno_ret)
+                        return osl_err(err, -EINVAL, "syscalls[%zu]: argument conditions and errnoRet are not exported",
+                                       i);
+                fprintf(f, "    - action: ");
+                yaml_quoted(f, rule->action);
+                fputc('\n', f);
+                yaml_list(f, "names", 6, rule->names, rule->n_names, NULL);
+        }
+        return 0;
+}
+
+static int capability_names(const osl_learned *l, char ***out, size_t *n, osl_error *err)
+{
+        _cleanup_strv_ char **names = calloc(1, sizeof(char *));
+        size_t count = 0;
+
+        if (!names)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < l->n_capabilities; i++)
+                if (osl_strv_push(&names, &count, l->capabilities[i].name) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        *out = TAKE_PTR(names);
+        *n = count;
+        return 0;
+}
+
+/* A container's securityContext: the installed profile (osl_learned_install_kubelet)
+ * and only the learned capabilities. */
+static int write_kubernetes(FILE *f, const osl_learned *l, osl_error *err)
+{
+        _cleanup_free_ char *localhost = NULL;
+        _cleanup_strv_ char **caps = NULL;
+        size_t n_caps = 0;
+        int r;
+
+        if ((r = osl_learned_localhost_profile(l, &localhost, err)) < 0 || (r = capability_names(l, &caps, &n_caps, err)) < 0)
+                return r;
+        fprintf(f, "# oci-seccomp-learn: ");
+        yaml_comment_text(f, l->image_key);
+        fprintf(f, ", version %" PRIu32 "; the profile must be on every node:\n# oci-seccomp-learn profile install ",
+                l->version);
+        yaml_comment_text(f, l->image_key);
+        fprintf(f, " --version %" PRIu32 "\n", l->version);
+        fprintf(f, "securityContext:\n  seccompProfile:\n    type: Localhost\n    localhostProfile: ");
+        yaml_quoted(f, localhost);
+        fprintf(f, "\n  capabilities:\n    drop:\n      - \"ALL\"\n");
+        yaml_list(f, "add", 4, caps, n_caps, "CAP_");
+        return 0;
+}
+
+static int write_docker_caps(FILE *f, const osl_learned *l)
+{
+        fputs("--cap-drop=ALL", f);
+        for (size_t i = 0; i < l->n_capabilities; i++)
+                /* Names are CAP_[A-Z0-9_]+ (checked when loaded): nothing to quote. */
+                fprintf(f, " --cap-add=%s", l->capabilities[i].name + strlen("CAP_"));
+        fputc('\n', f);
+        return 0;
+}
+
+int osl_learned_export(const osl_learned *l, osl_export_format f, char **out, size_t *len, osl_error *err)
+{
+        _cleanup_seccomp_ osl_seccomp *sc = NULL;
+        _cleanup_jv_ jv *v = NULL;
+        _cleanup_free_ char *text = NULL;
+        size_t n = 0;
+        int r;
+
+        switch (f) {
+        case OSL_EXPORT_OCI:
+        case OSL_EXPORT_DOCKER:
+        case OSL_EXPORT_PODMAN_LABEL:
+                /* Docker, podman (containers/common), containerd and kubelet
+                 * read the same fields as the OCI form for such a profile. */
+                if ((r = learned_seccomp(l, &sc, err)) < 0 ||
+                    (r = osl_seccomp_to_jv(sc, f == OSL_EXPORT_OCI ? OSL_SECCOMP_OCI : OSL_SECCOMP_DOCKER, &v, err)) < 0)
+                        return r;
+                return jv_serialize(v, f != OSL_EXPORT_PODMAN_LABEL, out, len, err);
+        case OSL_EXPORT_SPO:
+        case OSL_EXPORT_DOCKER_CAPS:
+        case OSL_EXPORT_KUBERNETES:
+                break;
+        default:
+                return osl_err(err, -EINVAL, "unknown export format %d", (int) f);
+        }
+
+        _cleanup_fclose_ FILE *mem = open_memstream(&text, &n);
+        if (!mem)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (f == OSL_EXPORT_SPO) {
+                if ((r = learned_seccomp(l, &sc, err)) >= 0)
+                        r = write_spo(mem, l, sc, err);
+        } else if (f == OSL_EXPORT_KUBERNETES)
+                r = write_kubernetes(mem, l, err);
+        else
+                r = write_docker_caps(mem, l);
+        if (r < 0)
+                return r;
+        if (fclose(TAKE_PTR(mem)) != 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        *out = TAKE_PTR(text);
+        if (len)
+                *len = n;
+        return 0;
+}
+
+int osl_learned_install_kubelet(const osl_learned *l, const char *kubelet_dir, char **path_out, osl_error *err)
+{
+        _cleanup_free_ char *localhost = NULL, *dir = NULL, *path = NULL, *text = NULL;
+        size_t len;
+        int r;
+
+        if (!kubelet_dir || !*kubelet_dir)
+                return osl_err(err, -EINVAL, "the kubelet directory name is empty");
+        if ((r = osl_learned_localhost_profile(l, &localhost, err)) < 0)
+                return r;
+        if (osl_asprintf(&dir, "%s/seccomp/" OSL_KUBELET_SUBDIR, kubelet_dir) < 0 ||
+            osl_asprintf(&path, "%s/seccomp/%s", kubelet_dir, localhost) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if ((r = osl_mkdir_p(dir, 0755, err)) < 0 || (r = osl_learned_export(l, OSL_EXPORT_OCI, &text, &len, err)) < 0 ||
+            (r = osl_write_file_atomic(path, text, len, 0644, err)) < 0)
+                return r;
+        if (path_out)
+                *path_out = TAKE_PTR(path);
+        return 0;
 }

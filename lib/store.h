@@ -87,3 +87,105 @@ int osl_store_merge(osl_store *s, const char *image_key, const osl_observation *
 
 /* Stored image keys, sorted. */
 int osl_store_list(osl_store *s, char ***keys, size_t *n, osl_error *err);
+
+/* ---- drift (complain mode) ----
+ *
+ * ROOT/images/<encoded key>/drift.json (schema/drift.schema.json) holds what
+ * containers run in complain mode used that the version they ran under does
+ * not hold, until `profile accept` merges it as one new version. Recording
+ * drift never makes a version. */
+
+typedef struct osl_drift_result {
+        uint32_t version;          /* the version the container ran under */
+        size_t added_syscalls;     /* (arch, name) pairs outside that version */
+        size_t added_capabilities; /* capabilities outside that version */
+        bool duplicate;            /* this observation was recorded (or merged) before: nothing changed;
+                                    * the counts are those of the record already kept */
+} osl_drift_result;
+
+/* Records, under the image lock and atomically, what obs used that version
+ * `version` of the image's profile does not hold (0: the current version).
+ * Nothing outside: nothing is written and the counts are 0. The newest
+ * OSL_DRIFT_MAX records are kept. Recording the same observation (container
+ * id and start time) again changes nothing. -ENOENT when the image has no
+ * profile or that version is not stored. */
+int osl_store_record_drift(osl_store *s, const char *image_key, uint32_t version, const osl_observation *obs,
+                           osl_drift_result *res, osl_error *err);
+
+#define OSL_DRIFT_MAX 1024
+
+typedef struct osl_drift_record {
+        char *time;               /* when it was recorded */
+        uint32_t version;         /* the version the container ran under */
+        osl_observation *outside; /* the container's observation, reduced to what that version lacks */
+} osl_drift_record;
+
+typedef struct osl_drift {
+        char *image_key;
+        uint32_t version;         /* the profile's current version */
+        osl_drift_record *records; /* pending (not accepted yet), oldest first */
+        size_t n_records;
+} osl_drift;
+
+void osl_drift_free(osl_drift *d);
+static inline void osl_drift_freep(osl_drift **d) { osl_drift_free(*d); }
+#define _cleanup_drift_ _cleanup_(osl_drift_freep)
+
+/* The pending drift of an image (no records when there is none). -ENOENT
+ * when the image has no profile. Takes no lock. */
+int osl_store_load_drift(osl_store *s, const char *image_key, osl_drift **out, osl_error *err);
+/* The drift.json form of d (schema/drift.schema.json). */
+int osl_drift_to_jv(const osl_drift *d, jv **out, osl_error *err);
+
+typedef struct osl_accept_result {
+        uint32_t version;          /* version after accepting */
+        bool new_version;          /* a version was made */
+        size_t records;            /* drift records accepted (0: nothing was pending) */
+        size_t added_syscalls;
+        size_t added_capabilities;
+} osl_accept_result;
+
+/* Merges every pending drift record into the profile under the image lock:
+ * one new version when anything is new to the current version (its history
+ * record lists the containers in "acceptedDrift"), else only the evidence;
+ * then removes drift.json. Nothing pending: nothing changes. */
+int osl_store_accept_drift(osl_store *s, const char *image_key, osl_accept_result *res, osl_error *err);
+
+/* ---- exports ---- */
+
+typedef enum osl_export_format {
+        OSL_EXPORT_OCI,           /* linux.seccomp JSON; also what docker/podman/containerd/kubelet load */
+        OSL_EXPORT_DOCKER,        /* the same JSON, for --security-opt seccomp=FILE */
+        OSL_EXPORT_SPO,           /* a security-profiles-operator SeccompProfile resource, YAML */
+        OSL_EXPORT_PODMAN_LABEL,  /* one line of JSON for the image label io.containers.seccomp.profile */
+        OSL_EXPORT_DOCKER_CAPS,   /* "--cap-drop=ALL --cap-add=NET_BIND_SERVICE ..." */
+        OSL_EXPORT_KUBERNETES,    /* a container securityContext snippet, YAML */
+        _OSL_EXPORT_MAX,
+} osl_export_format;
+
+/* "oci", "docker", "spo", "podman-label", "docker-caps", "kubernetes";
+ * -EINVAL for anything else. */
+int osl_export_format_parse(const char *s, osl_export_format *out);
+const char *osl_export_format_name(osl_export_format f);
+
+/* The text of l in format f (NUL-terminated, ends with a newline). */
+int osl_learned_export(const osl_learned *l, osl_export_format f, char **out, size_t *len, osl_error *err);
+
+/* A name for version l->version of the profile that is a DNS-1123 subdomain
+ * and a file name: the image key lower-cased, every run of characters
+ * outside [a-z0-9.] made one '-', then "-v<N>"; a hash of the key is added
+ * when two keys could otherwise share the name ("localhost/redis" version
+ * 3 is "localhost-redis-v3", "quay.io/my-org/app" version 1 is
+ * "quay.io-my-org-app-3f0a9c1e-v1"). */
+int osl_learned_safe_name(const osl_learned *l, char **out, osl_error *err);
+
+/* Where kubelet looks for Localhost profiles: KUBELET_DIR/seccomp/<this>. */
+#define OSL_KUBELET_ROOT "/var/lib/kubelet"
+#define OSL_KUBELET_SUBDIR "oci-seccomp-learn"
+/* "oci-seccomp-learn/<safe name>.json": the securityContext's
+ * localhostProfile, relative to KUBELET_DIR/seccomp. */
+int osl_learned_localhost_profile(const osl_learned *l, char **out, osl_error *err);
+/* Writes the profile (OSL_EXPORT_OCI) atomically to
+ * kubelet_dir/seccomp/<osl_learned_localhost_profile>, creating the
+ * directories; *path_out is the file written. */
+int osl_learned_install_kubelet(const osl_learned *l, const char *kubelet_dir, char **path_out, osl_error *err);

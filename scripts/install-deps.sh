@@ -10,6 +10,7 @@ packages=(
         redis-server redis-tools
         python3 python3-jsonschema
         golang-github-containers-common
+        podman containerd
 )
 
 missing=()

@@ -149,6 +149,15 @@ def validate_schema(doc):
         "%s: %s" % ("/".join(map(str, e.path)), e.message) for e in errors))
 
 
+# lib/learn_filter.c's osl_runtime_floor: never notified, recorded as the
+# runtime's, implied, on every arch the runtime was seen on.
+RUNTIME_FLOOR = sorted([
+    "futex", "rt_sigreturn", "rt_sigprocmask", "sigaltstack", "sched_yield",
+    "nanosleep", "clock_nanosleep", "clock_gettime", "gettid", "getpid",
+    "tgkill", "mmap", "munmap", "madvise", "epoll_pwait", "restart_syscall",
+])
+
+
 def check_observation(doc, cid, app_getppid=5, application=True, key=KEY):
     """What fake-runtime's container does, as the agent must record it."""
     validate_schema(doc)
@@ -180,12 +189,13 @@ def check_observation(doc, cid, app_getppid=5, application=True, key=KEY):
         check(app.get("getcwd") == 1, "application getcwd %r, expected 1" % app.get("getcwd"))
         check(app.get("openat", 0) >= 1, "the dynamic loader's openat missing: %r" % app)
         check("write" in app, "write missing from the application: %r" % app)
-        check(doc["implied"] == {arch: {"application": ["write"]}},
-              "implied must be exactly the application's write: %r" % doc["implied"])
+        check(doc["implied"] == {arch: {"application": ["write"], "runtime": RUNTIME_FLOOR}},
+              "implied must be exactly the application's write and the runtime floor: %r" % doc["implied"])
         total += sum(v for k, v in app.items() if k != "write")
     else:
         check("application" not in seen, "no application expected without execve: %r" % seen)
-        check(doc["implied"] == {}, "nothing implied without an application: %r" % doc["implied"])
+        check(doc["implied"] == {arch: {"runtime": RUNTIME_FLOOR}},
+              "only the runtime floor implied without an application: %r" % doc["implied"])
     check(doc["notifications"] == total, "notifications %r, sum of counts %r" % (doc["notifications"], total))
     return doc
 
@@ -245,6 +255,10 @@ def case_annotation(tmp):
         run_container(agent, "ann1", "--image-annotation", "docker.io/library/busybox:1.36")
         doc = check_observation(agent.wait_observation("ann1"), "ann1", key="docker.io/library/busybox")
         check(doc["image"].get("tag") == "1.36", "tag from the annotation: %r" % doc["image"])
+        # complain mode records the same way; the mode shows in the log.
+        run_container(agent, "comp1", "--metadata", METADATA.replace("mode=learn", "mode=complain"))
+        check_observation(agent.wait_observation("comp1"), "comp1")
+        check("comp1: recording (complain mode)" in agent.log(), "complain mode in the log:\n" + agent.log())
         # Unusable metadata: the agent says so and uses the annotation.
         run_container(agent, "ann2", "--metadata", "v9;key=x", "--image-annotation", "quay.io/org/app:2")
         check_observation(agent.wait_observation("ann2"), "ann2", key="quay.io/org/app")
@@ -375,7 +389,7 @@ def case_exec(tmp):
         app = seen["application"]
         check(app.get("getppid") == 12 and app.get("execve") == 2 and app.get("getcwd") == 2,
               "both filters' application calls: %r" % app)
-        check("another process" in agent.log(), "second filter logged as another process")
+        check("ex1: recording (learn mode) for another process" in agent.log(), "second filter logged as another process")
         agent.finish()
     finally:
         open(go, "w").close()

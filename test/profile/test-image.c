@@ -312,6 +312,196 @@ static void test_podman_storage(void)
         CHECK(system(cmd) == 0);
 }
 
+/* ---- podman's precreate hook: the image from root.path ---- */
+
+#define LAYER "5555555555555555555555555555555555555555555555555555555555555555"
+
+/* osl_image_resolve_config on {"root":{"path":ROOT/path_rel},"annotations":annotations}. */
+static int resolve_root_path(const char *path_rel, const char *annotations, const char *bundle_rel, osl_image *img,
+                             osl_error *err)
+{
+        char text[2048], bundle[512];
+        snprintf(text, sizeof(text), "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"%s/%s\"},\"annotations\":%s}", root,
+                 path_rel, annotations ? annotations : "{}");
+        snprintf(bundle, sizeof(bundle), "%s/%s", root, bundle_rel ? bundle_rel : "");
+        _cleanup_jv_ jv *cfg = parse(text);
+        return osl_image_resolve_config(cfg, bundle_rel ? bundle : NULL, img, err);
+}
+
+static void test_root_path(void)
+{
+        osl_error err = { 0 };
+        osl_image img = { 0 };
+        const char *merged = "storage/overlay/" LAYER "/merged";
+        const char *meta = "\"metadata\":\"{\\\"image-name\\\":\\\"localhost/app:2\\\",\\\"name\\\":\\\"x\\\"}\"";
+        char text[2048];
+
+        strcpy(root, "/tmp/osl-image-test-XXXXXX");
+        CHECK(mkdtemp(root) != NULL);
+        mkdirs("storage/overlay/" LAYER "/merged");
+        mkdirs("storage/overlay-containers/" CID "/userdata");
+        mkdirs("storage/overlay-images");
+        /* As podman 4.3 writes them: the container's entry names the layer
+         * and, in its metadata, the name it was created from. */
+        snprintf(text, sizeof(text),
+                 "[{\"id\":\"3333333333333333333333333333333333333333333333333333333333333333\",\"image\":\"x\","
+                 "\"layer\":\"6666666666666666666666666666666666666666666666666666666666666666\"},"
+                 "{\"id\":\"" CID "\",\"names\":[\"happy_cat\"],\"image\":\"" IID "\",\"layer\":\"" LAYER "\",%s}]",
+                 meta);
+        write_file("storage/overlay-containers/containers.json", text);
+        write_file("storage/overlay-images/images.json",
+                   "[{\"id\":\"" IID "\",\"names\":[\"docker.io/library/redis:7\",\"localhost/app:2\"],"
+                   "\"digest\":\"" SHA_A "\"}]");
+
+        /* The name the container was created from, not the image's first. */
+        CHECK_OK(resolve_root_path(merged, NULL, NULL, &img, &err), err);
+        CHECK_STREQ(img.key, "localhost/app");
+        CHECK_STREQ(img.name, "localhost/app:2");
+        CHECK_STREQ(img.tag, "2");
+        CHECK_STREQ(img.digest, SHA_A);
+        CHECK_STREQ(img.source, "podman storage (root.path)");
+        osl_image_clear(&img);
+        CHECK_OK(resolve_root_path("storage/overlay/" LAYER "/merged/", NULL, NULL, &img, &err), err);
+        CHECK_STREQ(img.key, "localhost/app");
+        osl_image_clear(&img);
+
+        /* The bundle (prestart) finds the same name; annotations come first. */
+        CHECK_OK(resolve_root_path(merged, NULL, "storage/overlay-containers/" CID "/userdata", &img, &err), err);
+        CHECK_STREQ(img.key, "localhost/app");
+        CHECK_STREQ(img.source, "podman storage");
+        osl_image_clear(&img);
+        CHECK_OK(resolve_root_path(merged, "{\"io.seccomp-learn.image\":\"quay.io/me/mine\"}", NULL, &img, &err), err);
+        CHECK_STREQ(img.key, "quay.io/me/mine");
+        osl_image_clear(&img);
+        CHECK_OK(resolve_root_path(merged, "{\"io.kubernetes.cri.image-name\":\"nginx:1\"}", NULL, &img, &err), err);
+        CHECK_STREQ(img.key, "docker.io/library/nginx");
+        osl_image_clear(&img);
+        /* A bad annotation is an error, not a reason to look further. */
+        CHECK_ERR(resolve_root_path(merged, "{\"io.seccomp-learn.image\":\"\"}", NULL, &img, &err), -EINVAL, err,
+                  "io.seccomp-learn.image is empty");
+
+        /* No usable metadata: the image's first name. */
+        static const char *const no_name_metadata[] = {
+                "",
+                ",\"metadata\":\"\"",
+                ",\"metadata\":\"{not json\"",
+                ",\"metadata\":\"[1]\"",
+                ",\"metadata\":7",
+                ",\"metadata\":\"{\\\"image-name\\\":\\\"" IID "\\\"}\"", /* an ID, not a name */
+                ",\"metadata\":\"{\\\"image-name\\\":\\\"../x\\\"}\"",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(no_name_metadata); i++) {
+                snprintf(text, sizeof(text), "[{\"id\":\"" CID "\",\"image\":\"" IID "\",\"layer\":\"" LAYER "\"%s}]",
+                         no_name_metadata[i]);
+                write_file("storage/overlay-containers/containers.json", text);
+                CHECK_OK(resolve_root_path(merged, NULL, NULL, &img, &err), err);
+                CHECK_STREQ(img.name, "docker.io/library/redis:7");
+                CHECK_STREQ(img.digest, SHA_A);
+                osl_image_clear(&img);
+        }
+
+        /* An image from an additional store is not in images.json: the
+         * recorded name is enough, without a digest. Without it, nothing is. */
+        snprintf(text, sizeof(text), "[{\"id\":\"" CID "\",\"image\":\"" IID "\",\"layer\":\"" LAYER "\",%s}]", meta);
+        write_file("storage/overlay-containers/containers.json", text);
+        write_file("storage/overlay-images/images.json", "[]");
+        CHECK_OK(resolve_root_path(merged, NULL, NULL, &img, &err), err);
+        CHECK_STREQ(img.key, "localhost/app");
+        CHECK(img.digest == NULL);
+        osl_image_clear(&img);
+        char path[512];
+        snprintf(path, sizeof(path), "%s/storage/overlay-images/images.json", root);
+        CHECK(unlink(path) == 0);
+        CHECK_OK(resolve_root_path(merged, NULL, NULL, &img, &err), err);
+        CHECK_STREQ(img.key, "localhost/app");
+        osl_image_clear(&img);
+        write_file("storage/overlay-containers/containers.json",
+                   "[{\"id\":\"" CID "\",\"image\":\"" IID "\",\"layer\":\"" LAYER "\"}]");
+        CHECK_ERR(resolve_root_path(merged, NULL, NULL, &img, &err), -ENOENT, err, "images.json does not exist");
+        CHECK(strstr(err.msg, "io.seccomp-learn.image=NAME") != NULL);
+        /* A broken images.json is an error even with a recorded name. */
+        write_file("storage/overlay-images/images.json", "{");
+        snprintf(text, sizeof(text), "[{\"id\":\"" CID "\",\"image\":\"" IID "\",\"layer\":\"" LAYER "\",%s}]", meta);
+        write_file("storage/overlay-containers/containers.json", text);
+        CHECK(resolve_root_path(merged, NULL, NULL, &img, &err) < 0);
+        CHECK(strstr(err.msg, "images.json") != NULL);
+        write_file("storage/overlay-images/images.json", "[{\"id\":\"" IID "\",\"names\":[\"localhost/app:2\"]}]");
+
+        /* Layers and containers that do not match. */
+        CHECK_ERR(resolve_root_path("storage/overlay/6666666666666666666666666666666666666666666666666666666666666666/merged",
+                                    NULL, NULL, &img, &err),
+                  -ENOENT, err, "no container in");
+        CHECK(strstr(err.msg, "has the layer 6666") != NULL);
+        write_file("storage/overlay-containers/containers.json", "[{\"id\":\"" CID "\",\"image\":\"\",\"layer\":\"" LAYER "\"}]");
+        CHECK_ERR(resolve_root_path(merged, NULL, NULL, &img, &err), -ENOENT, err,
+                  "container " CID " has no image");
+        write_file("storage/overlay-containers/containers.json", "[{\"id\":\"" CID "\",\"image\":\"" IID "\",\"layer\":5}]");
+        CHECK_ERR(resolve_root_path(merged, NULL, NULL, &img, &err), -EINVAL, err, "containers.json: [0].layer: expected a string");
+        write_file("storage/overlay-containers/containers.json", "{}");
+        CHECK_ERR(resolve_root_path(merged, NULL, NULL, &img, &err), -EINVAL, err, "containers.json: expected an array");
+        snprintf(path, sizeof(path), "%s/storage/overlay-containers/containers.json", root);
+        CHECK(unlink(path) == 0);
+        CHECK_ERR(resolve_root_path(merged, NULL, NULL, &img, &err), -ENOENT, err, "is a container layer, but");
+        CHECK(strstr(err.msg, "overlay-containers/containers.json does not exist") != NULL);
+
+        /* Not a containers/storage layer: the plain "set the annotation". */
+        static const char *const not_layers[] = {
+                "rootfs",
+                "storage/overlay/" LAYER,                         /* overlay without /merged */
+                "storage/overlay/" LAYER "/diff",
+                "storage/xoverlay/" LAYER "/merged",              /* another driver's name */
+                "storage/overlay/5555555555555555555555555555555555555555555555555555555555555555x/merged",
+                "storage/overlay/555555555555555555555555555555555555555555555555555555555555555/merged",
+                "storage/overlay/" LAYER "/../" LAYER "/merged", /* ".." names another place */
+                "storage//overlay/./" LAYER "/merged",
+                "storage/vfs/" LAYER,                             /* vfs keeps layers in dir/ */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(not_layers); i++) {
+                CHECK_ERR(resolve_root_path(not_layers[i], NULL, NULL, &img, &err), -ENOENT, err,
+                          "cannot tell which image this container runs: set the annotation io.seccomp-learn.image=NAME");
+                CHECK(img.key == NULL);
+        }
+        _cleanup_jv_ jv *relative = parse("{\"root\":{\"path\":\"rootfs\"}}");
+        CHECK_ERR(osl_image_resolve_config(relative, NULL, &img, &err), -ENOENT, err, "set the annotation");
+        _cleanup_jv_ jv *no_root = parse("{\"root\":{\"path\":7},\"annotations\":null}");
+        CHECK_ERR(osl_image_resolve_config(no_root, NULL, &img, &err), -ENOENT, err, "set the annotation");
+        CHECK_ERR(osl_image_resolve_config(NULL, NULL, &img, &err), -ENOENT, err, "set the annotation");
+        _cleanup_jv_ jv *array = parse("[]");
+        CHECK_ERR(osl_image_resolve_config(array, NULL, &img, &err), -EINVAL, err, "the config: expected an object");
+        _cleanup_jv_ jv *bad_annotations = parse("{\"annotations\":[]}");
+        CHECK_ERR(osl_image_resolve_config(bad_annotations, NULL, &img, &err), -EINVAL, err,
+                  "annotations: expected an object");
+
+        /* Other graph drivers keep the layer elsewhere under GRAPHROOT. */
+        static const struct {
+                const char *driver, *mount;
+        } drivers[] = {
+                { "vfs", "storage/vfs/dir/" LAYER },
+                { "btrfs", "storage/btrfs/subvolumes/" LAYER },
+                { "devicemapper", "storage/devicemapper/mnt/" LAYER "/rootfs" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(drivers); i++) {
+                char rel[256];
+                snprintf(rel, sizeof(rel), "storage/%s-containers", drivers[i].driver);
+                mkdirs(rel);
+                snprintf(rel, sizeof(rel), "storage/%s-images", drivers[i].driver);
+                mkdirs(rel);
+                snprintf(rel, sizeof(rel), "storage/%s-containers/containers.json", drivers[i].driver);
+                write_file(rel, "[{\"id\":\"" CID "\",\"image\":\"" IID "\",\"layer\":\"" LAYER "\"}]");
+                snprintf(rel, sizeof(rel), "storage/%s-images/images.json", drivers[i].driver);
+                snprintf(text, sizeof(text), "[{\"id\":\"" IID "\",\"names\":[\"localhost/%s:1\"]}]", drivers[i].driver);
+                write_file(rel, text);
+                CHECK_OK(resolve_root_path(drivers[i].mount, NULL, NULL, &img, &err), err);
+                snprintf(text, sizeof(text), "localhost/%s", drivers[i].driver);
+                CHECK_STREQ(img.key, text);
+                osl_image_clear(&img);
+        }
+
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        CHECK(system(cmd) == 0);
+}
+
 /* ---- keys ---- */
 
 static bool component_safe(const char *c)
@@ -461,6 +651,7 @@ int main(void)
         test_parse_ref();
         test_resolve_annotations();
         test_podman_storage();
+        test_root_path();
         test_key_examples();
         test_key_injective();
         return check_exit("test-image");

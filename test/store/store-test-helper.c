@@ -7,10 +7,15 @@
  *       cap:NAME:EVIDENCE  image:KEY  tag:TAG  digest:DIGEST  end:TIME
  *   store-test-helper names
  *       prints "ARCH NAME" for every syscall libseccomp knows on the native
- *       architectures, native architecture first. */
+ *       architectures, native architecture first.
+ *   store-test-helper drift STORE IMAGE_KEY VERSION OBSERVATION.json
+ *       records the observation's drift with osl_store_record_drift, as the
+ *       poststop hook does in complain mode, and prints
+ *       "version=V syscalls=S capabilities=C duplicate=0|1". */
 #include <string.h>
 
 #include "observation.h"
+#include "store.h"
 #include "syscalls.h"
 
 static int parse_origin(const char *s, osl_origin *out)
@@ -94,12 +99,35 @@ static int print_names(void)
         return 0;
 }
 
+static int record_drift(char **argv)
+{
+        _cleanup_observation_ osl_observation *o = NULL;
+        _cleanup_store_ osl_store *s = NULL;
+        osl_drift_result res;
+        osl_error err = {};
+        char *end;
+        unsigned long version = strtoul(argv[4], &end, 10);
+
+        if (*end || version > UINT32_MAX)
+                return 2;
+        if (osl_observation_load(argv[5], &o, &err) < 0 || osl_store_open(argv[2], true, &s, &err) < 0 ||
+            osl_store_record_drift(s, argv[3], (uint32_t) version, o, &res, &err) < 0) {
+                fprintf(stderr, "store-test-helper: %s\n", err.msg);
+                return err.code == -ENOENT ? 3 : 1;
+        }
+        printf("version=%u syscalls=%zu capabilities=%zu duplicate=%d\n", res.version, res.added_syscalls,
+               res.added_capabilities, res.duplicate);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
+        if (argc == 6 && strcmp(argv[1], "drift") == 0)
+                return record_drift(argv);
         if (argc >= 2 && strcmp(argv[1], "obs") == 0)
                 return write_observation(argc, argv);
         if (argc == 2 && strcmp(argv[1], "names") == 0)
                 return print_names();
-        fprintf(stderr, "usage: store-test-helper obs PATH ID START [SPEC...] | names\n");
+        fprintf(stderr, "usage: store-test-helper obs PATH ID START [SPEC...] | names | drift STORE KEY VERSION OBS\n");
         return 2;
 }

@@ -755,6 +755,429 @@ static void test_merged_cap(void)
         CHECK_STREQ(jv_str(jv_arr_at(m, 4095)), "b@2026-11-28T10:00:00Z");
 }
 
+/* ---- drift and accept ---- */
+
+static int record(osl_store *s, const char *key, uint32_t version, const osl_observation *o, osl_drift_result *res)
+{
+        osl_error err = {};
+        int r = osl_store_record_drift(s, key, version, o, res, &err);
+        CHECK_MSG(r >= 0, "record_drift into %s returned %d: %s", key, r, err.msg);
+        return r;
+}
+
+static size_t count_files(const char *dir)
+{
+        size_t n = 0;
+        DIR *d = opendir(dir);
+        for (struct dirent *de; d && (de = readdir(d));)
+                n += de->d_name[0] != '.';
+        if (d)
+                closedir(d);
+        return n;
+}
+
+static void test_drift_record(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "drift");
+        const char *key = "docker.io/library/redis";
+        _cleanup_free_ char *dir = image_path(root, key), *profile = path_join(dir, "profile.json"),
+                            *drift = path_join(dir, "drift.json"), *versions = path_join(dir, "versions");
+        _cleanup_store_ osl_store *s = NULL;
+        _cleanup_observation_ osl_observation *v1 = make_obs("v1", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *v2 = make_obs("v2", "2026-11-28T10:05:00Z", NULL);
+        _cleanup_observation_ osl_observation *inside = make_obs("in", "2026-11-28T11:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *out = make_obs("out", "2026-11-28T11:00:00Z", "2026-11-28T11:30:00Z");
+        osl_merge_result mres;
+        osl_drift_result res;
+        osl_error err = {};
+
+        add(v1, X86_64, "read", APP, 1);
+        add(v1, X86_64, "futex", RUNTIME, 1);
+        add(v2, X86_64, "openat", APP, 1);
+        add(inside, X86_64, "read", APP, 9);
+        add(out, X86_64, "read", APP, 9);
+        add(out, X86_64, "openat", APP, 2);  /* in version 2, not in version 1 */
+        add(out, X86_64, "sendfile", APP, 4);
+        add(out, X86_64, "sendfile", RUNTIME, 1);
+        add(out, "SCMP_ARCH_X86", "read", APP, 1);
+        CHECK(osl_observation_add_capability(out, "CAP_NET_RAW", "socket(AF_PACKET)") == 0);
+
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s)
+                return;
+        /* No profile: nothing to drift from. */
+        CHECK(osl_store_record_drift(s, key, 1, out, &res, &err) == -ENOENT);
+        CHECK_CONTAINS(err.msg, "no profile is stored for docker.io/library/redis");
+        if (merge(s, key, v1, &mres) < 0 || merge(s, key, v2, &mres) < 0)
+                return;
+        _cleanup_free_ char *profile_before = read_text(profile);
+
+        /* Nothing outside: nothing written. */
+        if (record(s, key, 2, inside, &res) < 0)
+                return;
+        CHECK(res.version == 2 && res.added_syscalls == 0 && res.added_capabilities == 0 && !res.duplicate);
+        CHECK(!exists(drift));
+
+        /* Against version 1: openat is outside too; against 2 it is not. */
+        if (record(s, key, 1, out, &res) < 0)
+                return;
+        CHECK_MSG(res.version == 1 && res.added_syscalls == 3 && res.added_capabilities == 1 && !res.duplicate,
+                  "version %u, %zu syscalls, %zu capabilities", res.version, res.added_syscalls, res.added_capabilities);
+        CHECK(exists(drift));
+        _cleanup_free_ char *drift_once = read_text(drift);
+
+        /* The same observation again: nothing changes, the same counts. */
+        if (record(s, key, 1, out, &res) < 0)
+                return;
+        CHECK(res.duplicate && res.version == 1 && res.added_syscalls == 3 && res.added_capabilities == 1);
+        _cleanup_free_ char *drift_twice = read_text(drift);
+        CHECK(drift_once && drift_twice && strcmp(drift_once, drift_twice) == 0);
+
+        /* Drift never makes a version and leaves the profile alone. */
+        _cleanup_free_ char *profile_after = read_text(profile);
+        CHECK(profile_before && profile_after && strcmp(profile_before, profile_after) == 0);
+        CHECK(count_files(versions) == 2);
+
+        _cleanup_drift_ osl_drift *d = NULL;
+        CHECK_OK(osl_store_load_drift(s, key, &d, &err), &err);
+        CHECK(d && d->n_records == 1 && d->version == 2);
+        if (d && d->n_records == 1) {
+                const osl_drift_record *rec = &d->records[0];
+                const osl_observation *o = rec->outside;
+                CHECK(rec->version == 1);
+                CHECK_STREQ(o->container_id, "out");
+                CHECK_STREQ(o->start_time, "2026-11-28T11:00:00Z");
+                CHECK_STREQ(o->end_time, "2026-11-28T11:30:00Z");
+                CHECK_STREQ(o->image_key, key);
+                CHECK_STREQ(o->image_tag, "7");
+                CHECK(o->n_syscalls == 4); /* openat, sendfile of two origins, x86 read: 3 pairs */
+                bool has_read_x86_64 = false, has_runtime_sendfile = false;
+                for (size_t i = 0; i < o->n_syscalls; i++) {
+                        has_read_x86_64 |= strcmp(o->syscalls[i].arch, X86_64) == 0 &&
+                                           strcmp(o->syscalls[i].name, "read") == 0;
+                        has_runtime_sendfile |= strcmp(o->syscalls[i].name, "sendfile") == 0 &&
+                                                o->syscalls[i].origin == RUNTIME && o->syscalls[i].count == 1;
+                }
+                CHECK(!has_read_x86_64 && has_runtime_sendfile);
+                CHECK(o->n_capabilities == 1 && strcmp(o->capabilities[0].name, "CAP_NET_RAW") == 0 &&
+                      strcmp(o->capabilities[0].evidence, "socket(AF_PACKET)") == 0);
+        }
+
+        /* Versions that are not stored. */
+        CHECK(osl_store_record_drift(s, key, 3, out, &res, &err) == -ENOENT);
+        CHECK_CONTAINS(err.msg, "version 3 of docker.io/library/redis is not stored");
+        _cleanup_observation_ osl_observation *bad = make_obs("", "2026-11-28T11:00:00Z", NULL);
+        CHECK(osl_store_record_drift(s, key, 1, bad, &res, &err) == -EINVAL);
+        CHECK_CONTAINS(err.msg, "no container id");
+        /* Version 0 is the current one. */
+        _cleanup_observation_ osl_observation *cur = make_obs("cur", "2026-11-28T12:00:00Z", NULL);
+        add(cur, X86_64, "openat", APP, 1);
+        add(cur, X86_64, "close", APP, 1);
+        if (record(s, key, 0, cur, &res) < 0)
+                return;
+        CHECK(res.version == 2 && res.added_syscalls == 1);
+}
+
+static void test_drift_accept(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "accept");
+        const char *key = "docker.io/library/nginx";
+        _cleanup_free_ char *dir = image_path(root, key), *drift = path_join(dir, "drift.json"),
+                            *profile = path_join(dir, "profile.json"), *v2_path = path_join(dir, "versions/2.json"),
+                            *v3_path = path_join(dir, "versions/3.json");
+        _cleanup_store_ osl_store *s = NULL;
+        _cleanup_observation_ osl_observation *base = make_obs("base", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *a = make_obs("ca", "2026-11-28T11:00:00Z", "2026-11-28T11:10:00Z");
+        _cleanup_observation_ osl_observation *b = make_obs("cb", "2026-11-28T12:00:00Z", "2026-11-28T12:10:00Z");
+        osl_merge_result mres;
+        osl_drift_result dres;
+        osl_accept_result res;
+        osl_error err = {};
+
+        add(base, X86_64, "read", APP, 1);
+        add(a, X86_64, "sendfile", APP, 2);
+        add(b, X86_64, "sendfile", APP, 3);
+        add(b, X86_64, "splice", RUNTIME, 1);
+        CHECK(osl_observation_add_capability(b, "CAP_NET_BIND_SERVICE", "bind(port 80)") == 0);
+        free(b->image_tag);
+        b->image_tag = strdup("1.27");
+
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s || merge(s, key, base, &mres) < 0)
+                return;
+        /* Nothing pending: nothing happens. */
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK(res.records == 0 && !res.new_version && res.version == 1);
+        CHECK(!exists(v2_path));
+
+        if (record(s, key, 1, a, &dres) < 0 || record(s, key, 1, b, &dres) < 0)
+                return;
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK_MSG(res.records == 2 && res.new_version && res.version == 2 && res.added_syscalls == 2 &&
+                  res.added_capabilities == 1,
+                  "records %zu version %u +%zu +%zu", res.records, res.version, res.added_syscalls,
+                  res.added_capabilities);
+        CHECK(exists(v2_path) && !exists(v3_path) && !exists(drift));
+
+        _cleanup_learned_ osl_learned *l = NULL;
+        CHECK_OK(osl_store_load(s, key, 0, &l, &err), &err);
+        if (!l)
+                return;
+        const osl_learned_syscall *sf = find(l, X86_64, "sendfile"), *sp = find(l, X86_64, "splice");
+        CHECK(sf && sf->count == 5 && sf->containers == 2 && sf->added_in == 2);
+        CHECK(sf && strcmp(sf->first_seen, "2026-11-28T11:00:00Z") == 0 && strcmp(sf->last_seen, "2026-11-28T12:10:00Z") == 0);
+        CHECK(sp && sp->origin[RUNTIME] && !sp->origin[APP] && sp->added_in == 2);
+        CHECK(l->n_capabilities == 1 && l->capabilities[0].added_in == 2);
+        const jv *h = jv_arr_at(l->history, 1);
+        CHECK_STREQ(jv_str(jv_obj_get(h, "containerId")), "cb");
+        CHECK_STREQ(jv_str(jv_obj_get(h, "imageTag")), "1.27");
+        const jv *from = jv_obj_get(h, "acceptedDrift");
+        CHECK(jv_arr_len(from) == 2 && strcmp(jv_str(jv_arr_at(from, 0)), "ca") == 0 &&
+              strcmp(jv_str(jv_arr_at(from, 1)), "cb") == 0);
+        CHECK(jv_arr_len(jv_obj_get(h, "addedSyscalls")) == 2);
+        CHECK(!jv_obj_get(jv_arr_at(l->history, 0), "acceptedDrift"));
+
+        /* Accepted observations are merged: recording or merging them again changes nothing. */
+        _cleanup_free_ char *before = read_text(profile);
+        if (record(s, key, 1, a, &dres) < 0)
+                return;
+        CHECK(dres.duplicate && !exists(drift));
+        if (merge(s, key, b, &mres) < 0)
+                return;
+        CHECK(mres.duplicate);
+        _cleanup_free_ char *after = read_text(profile);
+        CHECK(before && after && strcmp(before, after) == 0);
+
+        /* A second accept with nothing pending makes no version. */
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK(res.records == 0 && !res.new_version && res.version == 2 && !exists(v3_path));
+
+        /* Drift against version 1 that version 2 already holds: accepted
+         * as evidence only, no version. */
+        _cleanup_observation_ osl_observation *c = make_obs("cc", "2026-11-28T13:00:00Z", NULL);
+        add(c, X86_64, "sendfile", APP, 1);
+        if (record(s, key, 1, c, &dres) < 0)
+                return;
+        CHECK(dres.added_syscalls == 1 && exists(drift));
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK(res.records == 1 && !res.new_version && res.version == 2 && !exists(v3_path) && !exists(drift));
+        _cleanup_learned_ osl_learned *l2 = NULL;
+        CHECK_OK(osl_store_load(s, key, 0, &l2, &err), &err);
+        sf = l2 ? find(l2, X86_64, "sendfile") : NULL;
+        CHECK(sf && sf->count == 6 && sf->containers == 3);
+
+        /* A crash after the profile was written but before drift.json was
+         * removed: the accepted records are no longer pending, and the next
+         * accept removes the file without making a version. */
+        _cleanup_observation_ osl_observation *e = make_obs("ce", "2026-11-28T14:00:00Z", NULL);
+        add(e, X86_64, "tee", APP, 1);
+        if (record(s, key, 2, e, &dres) < 0)
+                return;
+        _cleanup_free_ char *pending = read_text(drift);
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK(res.new_version && res.version == 3);
+        if (pending)
+                write_text(drift, pending);
+        _cleanup_drift_ osl_drift *d = NULL;
+        CHECK_OK(osl_store_load_drift(s, key, &d, &err), &err);
+        CHECK(d && d->n_records == 0 && d->version == 3);
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK(res.records == 0 && !res.new_version && res.version == 3 && !exists(drift));
+
+        /* A broken drift.json is reported, and neither overwritten nor accepted. */
+        write_text(drift, "{\"schemaVersion\":1,\"image\":\"docker.io/library/nginx\",\"records\":[{\"time\":\"x\"}]}");
+        _cleanup_observation_ osl_observation *f = make_obs("cf", "2026-11-28T15:00:00Z", NULL);
+        add(f, X86_64, "vmsplice", APP, 1);
+        CHECK(osl_store_record_drift(s, key, 3, f, &dres, &err) == -EINVAL);
+        CHECK_CONTAINS(err.msg, "drift.json: records[0].time: \"x\" is not an RFC 3339 time");
+        CHECK(osl_store_accept_drift(s, key, &res, &err) == -EINVAL);
+        CHECK_CONTAINS(err.msg, "drift.json: records[0]");
+        _cleanup_free_ char *broken = read_text(drift);
+        CHECK(broken && strstr(broken, "\"x\""));
+}
+
+/* The newest OSL_DRIFT_MAX records are kept. */
+static void test_drift_bounded(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "drift-max");
+        const char *key = "docker.io/library/busy";
+        _cleanup_free_ char *drift = NULL, *dir = image_path(root, key), *text = NULL;
+        _cleanup_store_ osl_store *s = NULL;
+        _cleanup_observation_ osl_observation *base = make_obs("base", "2026-11-28T10:00:00Z", NULL);
+        _cleanup_jv_ jv *doc = jv_new_object(), *records = jv_new_array();
+        osl_merge_result mres;
+        osl_drift_result dres;
+        osl_error err = {};
+
+        drift = path_join(dir, "drift.json");
+        add(base, X86_64, "read", APP, 1);
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s || merge(s, key, base, &mres) < 0)
+                return;
+        /* A full drift.json, written directly: OSL_DRIFT_MAX records. */
+        for (int i = 0; i < OSL_DRIFT_MAX; i++) {
+                char id[32];
+                _cleanup_observation_ osl_observation *o = NULL;
+                jv *rec = jv_new_object(), *ov = NULL;
+                snprintf(id, sizeof(id), "old%d", i);
+                o = make_obs(id, "2026-11-28T10:00:00Z", NULL);
+                free(o->image_key);
+                o->image_key = strdup(key);
+                add(o, X86_64, "write", APP, 1);
+                if (osl_observation_to_jv(o, &ov, &err) < 0)
+                        abort();
+                jv_obj_set(rec, "time", jv_new_string("2026-11-28T10:00:00Z"));
+                jv_obj_set(rec, "version", jv_new_uint(1));
+                jv_obj_set(rec, "outside", ov);
+                jv_arr_append(records, rec);
+        }
+        jv_obj_set(doc, "schemaVersion", jv_new_int(1));
+        jv_obj_set(doc, "image", jv_new_string(key));
+        jv_obj_set(doc, "records", TAKE_PTR(records));
+        if (jv_serialize(doc, false, &text, NULL, &err) < 0)
+                abort();
+        write_text(drift, text);
+
+        _cleanup_observation_ osl_observation *n = make_obs("newest", "2026-11-28T11:00:00Z", NULL);
+        add(n, X86_64, "close", APP, 1);
+        if (record(s, key, 1, n, &dres) < 0)
+                return;
+        _cleanup_drift_ osl_drift *d = NULL;
+        CHECK_OK(osl_store_load_drift(s, key, &d, &err), &err);
+        CHECK(d && d->n_records == OSL_DRIFT_MAX);
+        if (d && d->n_records == OSL_DRIFT_MAX) {
+                CHECK_STREQ(d->records[0].outside->container_id, "old1");
+                CHECK_STREQ(d->records[OSL_DRIFT_MAX - 1].outside->container_id, "newest");
+        }
+}
+
+/* ---- exports ---- */
+
+static bool dns1123_subdomain(const char *s)
+{
+        size_t n = strlen(s);
+        if (n == 0 || n > 253)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i], prev = i ? s[i - 1] : '.', next = s[i + 1] ? s[i + 1] : '.';
+                bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+                if (alnum)
+                        continue;
+                if (c != '-' && c != '.')
+                        return false;
+                /* Labels start and end with an alphanumeric. */
+                if (c == '.' && (prev == '.' || prev == '-' || next == '.' || next == '-'))
+                        return false;
+                if (c == '-' && (prev == '.' || next == '.'))
+                        return false;
+        }
+        return true;
+}
+
+static char *safe_name(const char *key, uint32_t version)
+{
+        osl_learned l = { .image_key = (char *) key, .version = version };
+        osl_error err = {};
+        char *name = NULL;
+        CHECK_OK(osl_learned_safe_name(&l, &name, &err), &err);
+        CHECK_MSG(name && dns1123_subdomain(name), "\"%s\" is not a DNS-1123 subdomain", name ? name : "(null)");
+        return name;
+}
+
+static void test_safe_names(void)
+{
+        _cleanup_free_ char *a = safe_name("localhost/redis", 3), *b = safe_name("docker.io/library/redis", 12),
+                            *c = safe_name("quay.io/my-org/app", 1), *d = safe_name("quay.io/my/org-app", 1),
+                            *e = safe_name("Registry.Example.com:5000/app", 2),
+                            *f = safe_name("registry.example.com:5000/app", 2), *g = safe_name("___", 1);
+        CHECK_STREQ(a, "localhost-redis-v3");
+        CHECK_STREQ(b, "docker.io-library-redis-v12");
+        /* '-' and '/' both become '-': a hash keeps such keys apart. */
+        CHECK(c && strncmp(c, "quay.io-my-org-app-", strlen("quay.io-my-org-app-")) == 0 && strlen(c) == 30);
+        CHECK(c && d && strcmp(c, d) != 0);
+        CHECK(e && f && strcmp(e, f) != 0);
+        CHECK(g && strncmp(g, "image-", 6) == 0);
+
+        char long_key[600];
+        memset(long_key, 'a', sizeof(long_key) - 1);
+        long_key[sizeof(long_key) - 1] = '\0';
+        long_key[5] = '/';
+        long_key[300] = '.';
+        _cleanup_free_ char *l1 = safe_name(long_key, UINT32_MAX);
+        long_key[599 - 1] = 'b';
+        _cleanup_free_ char *l2 = safe_name(long_key, UINT32_MAX);
+        CHECK(l1 && strlen(l1) + strlen(".json") <= 255);
+        CHECK(l1 && l2 && strcmp(l1, l2) != 0);
+}
+
+static osl_learned *export_fixture(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "export");
+        _cleanup_store_ osl_store *s = NULL;
+        _cleanup_observation_ osl_observation *o = make_obs("x", "2026-11-28T10:00:00Z", NULL);
+        osl_learned *l = NULL;
+        osl_merge_result res;
+        osl_error err = {};
+
+        add(o, X86_64, "read", APP, 1);
+        add(o, X86_64, "write", APP, 1);
+        CHECK(osl_observation_add_capability(o, "CAP_NET_BIND_SERVICE", NULL) == 0);
+        CHECK(osl_observation_add_capability(o, "CAP_CHOWN", NULL) == 0);
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s || merge(s, "localhost/web", o, &res) < 0)
+                return NULL;
+        CHECK_OK(osl_store_load(s, "localhost/web", 0, &l, &err), &err);
+        return l;
+}
+
+static char *export_text(const osl_learned *l, osl_export_format f)
+{
+        char *text = NULL;
+        size_t len = 0;
+        osl_error err = {};
+        CHECK_OK(osl_learned_export(l, f, &text, &len, &err), &err);
+        CHECK(text && strlen(text) == len && len > 0 && text[len - 1] == '\n');
+        return text;
+}
+
+static void test_exports(void)
+{
+        _cleanup_learned_ osl_learned *l = export_fixture();
+        osl_export_format f;
+        osl_error err = {};
+
+        if (!l)
+                return;
+        for (unsigned i = 0; i < _OSL_EXPORT_MAX; i++)
+                CHECK(osl_export_format_parse(osl_export_format_name((osl_export_format) i), &f) == 0 && f == i);
+        CHECK(osl_export_format_parse("yaml", &f) == -EINVAL && osl_export_format_parse(NULL, &f) == -EINVAL);
+
+        _cleanup_free_ char *caps = export_text(l, OSL_EXPORT_DOCKER_CAPS);
+        CHECK_STREQ(caps, "--cap-drop=ALL --cap-add=CHOWN --cap-add=NET_BIND_SERVICE\n");
+        _cleanup_free_ char *label = export_text(l, OSL_EXPORT_PODMAN_LABEL), *oci = export_text(l, OSL_EXPORT_OCI);
+        CHECK(label && strchr(label, '\n') == label + strlen(label) - 1);
+        _cleanup_jv_ jv *a = NULL, *b = NULL;
+        CHECK_OK(jv_parse(label, strlen(label), "label", &a, &err), &err);
+        CHECK_OK(jv_parse(oci, strlen(oci), "oci", &b, &err), &err);
+        CHECK(a && b && jv_equal(a, b));
+        _cleanup_free_ char *spo = export_text(l, OSL_EXPORT_SPO);
+        CHECK_CONTAINS(spo, "\nkind: SeccompProfile\n");
+        CHECK_CONTAINS(spo, "\n  name: \"localhost-web-v1\"\n");
+        CHECK_CONTAINS(spo, "\n      names:\n        - \"read\"\n        - \"write\"\n");
+        _cleanup_free_ char *k8s = export_text(l, OSL_EXPORT_KUBERNETES);
+        CHECK_CONTAINS(k8s, "    localhostProfile: \"oci-seccomp-learn/localhost-web-v1.json\"\n");
+        CHECK_CONTAINS(k8s, "    add:\n      - \"CHOWN\"\n      - \"NET_BIND_SERVICE\"\n");
+
+        /* Quoting: whatever an image key holds stays one YAML string. */
+        osl_learned odd = *l;
+        odd.image_key = (char *) "localhost/a\"b\\c\nd: e";
+        odd.n_capabilities = 0;
+        _cleanup_free_ char *odd_spo = export_text(&odd, OSL_EXPORT_SPO), *odd_k8s = export_text(&odd, OSL_EXPORT_KUBERNETES);
+        CHECK_CONTAINS(odd_spo, "io.seccomp-learn/image: \"localhost/a\\\"b\\\\c\\x0ad: e\"\n");
+        CHECK_CONTAINS(odd_k8s, "    add: []\n");
+        CHECK(odd_k8s && !strstr(odd_k8s, "\nd: e") && odd_spo && !strstr(odd_spo, "\nd: e"));
+}
+
 int main(void)
 {
         if (!mkdtemp(tmp_root)) {
@@ -770,6 +1193,11 @@ int main(void)
         test_symlinks();
         test_seccomp_and_list();
         test_merged_cap();
+        test_drift_record();
+        test_drift_accept();
+        test_drift_bounded();
+        test_safe_names();
+        test_exports();
         nftw(tmp_root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
         if (failures)
                 fprintf(stderr, "%d checks failed\n", failures);

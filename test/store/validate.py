@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 # validate.py SCHEMA FILE...: checks each JSON file against a JSON Schema
-# (draft 2020-12). Exits 1 naming the file and the failing part.
+# (draft 2020-12). Schemas beside SCHEMA are known by their $id, so that
+# "$ref": "observation.schema.json" resolves without a network. Exits 1
+# naming the file and the failing part.
+import glob
 import json
+import os
 import sys
 
 try:
@@ -13,8 +17,14 @@ except ImportError:
 def main():
     with open(sys.argv[1]) as f:
         schema = json.load(f)
-    jsonschema.Draft202012Validator.check_schema(schema)
-    validator = jsonschema.Draft202012Validator(schema)
+    store = {}
+    for path in glob.glob(os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), "*.schema.json")):
+        with open(path) as f:
+            other = json.load(f)
+        jsonschema.Draft202012Validator.check_schema(other)
+        store[other["$id"]] = other
+    resolver = jsonschema.RefResolver.from_schema(schema, store=store)
+    validator = jsonschema.Draft202012Validator(schema, resolver=resolver)
     bad = 0
     for path in sys.argv[2:]:
         with open(path) as f:
