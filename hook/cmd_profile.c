@@ -674,7 +674,11 @@ static int profile_install(int argc, char **argv, const osl_global *g)
         if ((r = osl_learned_export(l, OSL_EXPORT_KUBERNETES, &snippet, &len, &err)) < 0 ||
             (r = osl_learned_install_kubelet(l, o.kubelet_dir, &path, &err)) < 0)
                 return fail(&err, r);
-        /* A YAML comment, so that the output stays a snippet to paste. */
+        /* A YAML comment, so that the output stays a snippet to paste; a
+         * line break in the path would end the comment. */
+        for (char *p = path; *p; p++)
+                if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                        *p = '?';
         printf("# installed as %s\n", path);
         print_text(snippet, len);
         return EXIT_OK;

@@ -1385,10 +1385,13 @@ static int drift_from_doc(jv *doc_in, const osl_learned *current, osl_drift *d, 
                         return field_error(err, path, NULL, "expected an object, got %.40s", describe(e));
                 if ((r = check_fields(e, path, record_fields, ELEMENTSOF(record_fields), err)) < 0 ||
                     (r = get_time(e, path, "time", &time, err)) < 0 ||
-                    (r = get_u64(e, path, "version", current->version, &version, err)) < 0)
+                    (r = get_u64(e, path, "version", UINT32_MAX, &version, err)) < 0)
                         return r;
                 if (version == 0)
                         return field_error(err, path, "version", "must be at least 1");
+                if (version > current->version)
+                        return field_error(err, path, "version", "%" PRIu64 " is beyond the profile's version %" PRIu32,
+                                           version, current->version);
                 if (!jv_obj_get(e, "outside"))
                         return field_error(err, path, "outside", "missing");
                 if ((r = osl_observation_from_jv(jv_obj_get(e, "outside"), &outside, err)) < 0)
@@ -1444,13 +1447,15 @@ int osl_drift_to_jv(const osl_drift *d, jv **out, osl_error *err)
                 return osl_err(err, -ENOMEM, "out of memory");
         for (size_t i = 0; i < d->n_records; i++) {
                 const osl_drift_record *rec = &d->records[i];
-                jv *outside = NULL, *e = jv_new_object();
+                _cleanup_jv_ jv *outside = NULL;
+                jv *e = jv_new_object();
                 if (!e || jv_arr_append(records, e) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
                 if ((r = osl_observation_to_jv(rec->outside, &outside, err)) < 0)
                         return r;
                 if (jv_obj_set(e, "time", jv_new_string(rec->time)) < 0 ||
-                    jv_obj_set(e, "version", jv_new_uint(rec->version)) < 0 || jv_obj_set(e, "outside", outside) < 0)
+                    jv_obj_set(e, "version", jv_new_uint(rec->version)) < 0 ||
+                    jv_obj_set(e, "outside", TAKE_PTR(outside)) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
         }
         if (jv_obj_set(doc, "schemaVersion", jv_new_int(DRIFT_SCHEMA_VERSION)) < 0 ||
@@ -1734,6 +1739,12 @@ static bool lower_alnum(char c)
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 }
 
+/* ASCII only: the C library's tolower() depends on the locale. */
+static char ascii_lower(char c)
+{
+        return c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
+}
+
 /* Longest image part of a safe name: with the hash and "-v4294967295.json"
  * it stays below NAME_MAX and within the 253 bytes of a DNS-1123 subdomain. */
 #define SAFE_NAME_BASE_MAX 200
@@ -1751,11 +1762,13 @@ int osl_learned_safe_name(const osl_learned *l, char **out, osl_error *err)
         if (!base)
                 return osl_err(err, -ENOMEM, "out of memory");
         for (const char *p = key; *p; p++) {
-                char c = *p;
+                char c = ascii_lower(*p), next = ascii_lower(p[1]);
+                if (c != *p)
+                        lossy = true;
                 /* DNS-1123: a '.' only between two alphanumerics. */
-                bool keep = lower_alnum(c) || (c == '.' && !separator && n > 0 && lower_alnum(p[1]));
+                bool keep = lower_alnum(c) || (c == '.' && !separator && n > 0 && lower_alnum(next));
                 if (!keep) {
-                        if (c != '/' || separator || n == 0 || !lower_alnum(p[1]))
+                        if (c != '/' || separator || n == 0 || !lower_alnum(next))
                                 lossy = true;
                         separator = true;
                         continue;

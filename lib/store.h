@@ -176,7 +176,7 @@ int osl_learned_export(const osl_learned *l, osl_export_format f, char **out, si
  * outside [a-z0-9.] made one '-', then "-v<N>"; a hash of the key is added
  * when two keys could otherwise share the name ("localhost/redis" version
  * 3 is "localhost-redis-v3", "quay.io/my-org/app" version 1 is
- * "quay.io-my-org-app-3f0a9c1e-v1"). */
+ * "quay.io-my-org-app-40bfb5bf-v1"). */
 int osl_learned_safe_name(const osl_learned *l, char **out, osl_error *err);
 
 /* Where kubelet looks for Localhost profiles: KUBELET_DIR/seccomp/<this>. */

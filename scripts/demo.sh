@@ -65,6 +65,8 @@ set_config learn "$WORKLOAD"
 osl inject "$W/bundle"
 run_container demo-learn-2
 osl profile list
+echo "Notifications the agent answered (what learning costs):"
+sed -nE 's/.*container (demo-learn-[12]): wrote .*, ([0-9]+) notifications.*/  \1: \2/p' "$W/agent.log"
 
 say "3. Enforce: the same workload under the learned profile"
 set_config enforce "$WORKLOAD"

@@ -8,7 +8,7 @@ packages=(
         libseccomp-dev libyajl-dev libcap-dev
         runc busybox-static strace jq bats
         redis-server redis-tools
-        python3 python3-jsonschema
+        python3 python3-jsonschema python3-yaml
         golang-github-containers-common
         podman containerd
 )

@@ -1,6 +1,7 @@
 #!/bin/bash
 # `profile` as a user sees it: list, show, diff, export, merge, their --json,
 # help, and the documented exit codes (0 ok, 1 failure, 2 usage, 3 not found).
+# drift and accept: drift.sh; the export formats and install: exports.sh.
 . "$(dirname "$0")/lib.sh"
 
 IMG=docker.io/library/redis
@@ -119,10 +120,10 @@ assert "epoll_wait" not in names and "read" in names, p
 PY
 run osl profile export redis --format yaml
 expect_rc 2 "export --format yaml"
-expect_one_line_error "export --format yaml" "--format is oci or docker"
+expect_one_line_error "export --format yaml" "--format is oci, docker, spo, podman-label, docker-caps or kubernetes"
 
 # usage and help
-for sub in "" list show diff export merge; do
+for sub in "" list show diff export install merge drift accept; do
         run osl profile $sub --help
         expect_rc 0 "profile $sub --help"
         printf '%s\n' "$out" | head -1 | grep -q "^Usage: oci-seccomp-learn.* profile $sub" || fail "profile $sub --help: $out"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Every JSON file the store writes validates against its schema:
-# observations (osl_observation_write), profile.json and versions/<N>.json.
+# observations (osl_observation_write), profile.json, versions/<N>.json and
+# drift.json.
 . "$(dirname "$0")/lib.sh"
 
 IMG=docker.io/library/postgres
@@ -23,6 +24,23 @@ validate profile.schema.json "$DIR/profile.json" "$DIR"/versions/*.json || fail 
 run osl profile show $IMG --json
 validate profile.schema.json "$WORK/.out" || fail "show --json does not validate"
 
+# drift.json (complain mode), the `profile drift --json` output, and a
+# profile whose newest version came from `profile accept`.
+obs "$WORK/drift-a.json" f1 image:$IMG tag:16 end:2026-11-28T10:30:00Z sys:SCMP_ARCH_X86_64:application:sendfile:2 \
+        sys:SCMP_ARCH_X86_64:runtime:splice:1 implied:SCMP_ARCH_X86_64:application:tee "cap:CAP_NET_RAW:socket(AF_PACKET)"
+obs "$WORK/drift-b.json" f2 sys:SCMP_ARCH_X86_64:application:vmsplice:1
+"$OSL_STORE_HELPER" drift "$STORE" $IMG 1 "$WORK/drift-a.json" >/dev/null || fail "recording drift a"
+"$OSL_STORE_HELPER" drift "$STORE" $IMG 3 "$WORK/drift-b.json" >/dev/null || fail "recording drift b"
+validate drift.schema.json "$DIR/drift.json" || fail "drift.json does not validate"
+run osl profile drift $IMG --json
+printf '%s\n' "$out" >"$WORK/drift-out.json"
+validate drift.schema.json "$WORK/drift-out.json" || fail "drift --json does not validate"
+run osl profile accept $IMG
+expect_rc 0 "accept"
+[ -f "$DIR/versions/4.json" ] || fail "accept made no version 4: $(ls "$DIR/versions")"
+grep -q acceptedDrift "$DIR/profile.json" || fail "the accepted version has no acceptedDrift"
+validate profile.schema.json "$DIR/profile.json" "$DIR/versions/4.json" || fail "the accepted profile does not validate"
+
 # The check itself can fail: a broken copy must not validate.
 "$PY" - "$DIR/profile.json" "$WORK/broken.json" <<'PY'
 import json, sys
@@ -32,6 +50,15 @@ json.dump(p, open(sys.argv[2], "w"))
 PY
 if validate profile.schema.json "$WORK/broken.json" 2>/dev/null; then
         fail "a broken profile validated"
+fi
+"$PY" - "$WORK/drift-out.json" "$WORK/broken-drift.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["records"][0]["outside"]["syscalls"]["SCMP_ARCH_X86_64"]["kernel"] = {"read": 1}
+json.dump(d, open(sys.argv[2], "w"))
+PY
+if validate drift.schema.json "$WORK/broken-drift.json" 2>/dev/null; then
+        fail "a broken drift.json validated"
 fi
 
 finish

@@ -1096,6 +1096,7 @@ static void test_safe_names(void)
         CHECK(c && strncmp(c, "quay.io-my-org-app-", strlen("quay.io-my-org-app-")) == 0 && strlen(c) == 30);
         CHECK(c && d && strcmp(c, d) != 0);
         CHECK(e && f && strcmp(e, f) != 0);
+        CHECK(e && strncmp(e, "registry.example.com-5000-app-", strlen("registry.example.com-5000-app-")) == 0);
         CHECK(g && strncmp(g, "image-", 6) == 0);
 
         char long_key[600];

@@ -1,0 +1,288 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared by the benchmark scripts (sourced, bash). Everything a benchmark
+# starts lives under one private directory with its own runc root, store and
+# run dir; bench_cleanup (an EXIT trap) kills and deletes every container and
+# stops every process started here, by pid, even when a step fails.
+#
+# Tools: $OSL_BIN (oci-seccomp-learn), $GETPPID_LOOP (bench/getppid-loop) and
+# $PROFILE_TOOL (test/profile/profile-tool), or --build-dir DIR to take all
+# three from a meson build directory.
+
+set -euo pipefail
+
+BENCH_CONTAINERS=()
+BENCH_PIDS=()
+BENCH_DIR=
+BENCH_SMOKE=0
+BENCH_KEEP=0
+
+bench_log() { echo "${BENCH_NAME}: $*" >&2; }
+bench_die() {
+        echo "${BENCH_NAME}: error: $*" >&2
+        exit 1
+}
+
+bench_usage() {
+        cat <<EOF
+Usage: $0 [--smoke] [--build-dir DIR]
+
+$BENCH_DESCRIPTION
+
+Prints a markdown table on stdout; progress goes to stderr.
+  --smoke          tiny counts: checks that everything runs, numbers mean nothing
+  --build-dir DIR  take oci-seccomp-learn, getppid-loop and profile-tool from
+                   the meson build directory DIR (else \$OSL_BIN, \$GETPPID_LOOP,
+                   \$PROFILE_TOOL)
+  --keep           keep the work directory (logs, bundles) and say where it is
+
+Needs root, runc, jq, busybox-static, strace, redis-server, redis-tools.
+EOF
+}
+
+bench_parse_args() {
+        while [ $# -gt 0 ]; do
+                case $1 in
+                --smoke) BENCH_SMOKE=1 ;;
+                --keep) BENCH_KEEP=1 ;;
+                --build-dir)
+                        [ $# -ge 2 ] || { bench_usage >&2; exit 2; }
+                        OSL_BIN=$2/hook/oci-seccomp-learn
+                        GETPPID_LOOP=$2/bench/getppid-loop
+                        PROFILE_TOOL=$2/test/profile/profile-tool
+                        shift
+                        ;;
+                -h | --help) bench_usage; exit 0 ;;
+                *) bench_usage >&2; exit 2 ;;
+                esac
+                shift
+        done
+        export OSL_BIN GETPPID_LOOP PROFILE_TOOL
+}
+
+# bench_require TOOL...: names of programs on PATH or variables holding paths.
+bench_require() {
+        [ "$(id -u)" -eq 0 ] || bench_die "runc containers need root"
+        local t
+        for t in "$@"; do
+                case $t in
+                OSL_BIN | GETPPID_LOOP | PROFILE_TOOL)
+                        [ -n "${!t:-}" ] || bench_die "\$$t is not set (or give --build-dir)"
+                        [ -x "${!t}" ] || bench_die "\$$t: ${!t} is not an executable (build it: ninja -C BUILD)"
+                        ;;
+                *) command -v "$t" >/dev/null || bench_die "$t is not installed (scripts/install-deps.sh)" ;;
+                esac
+        done
+        if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
+                bench_die "/bin/busybox is missing or not static: apt-get install busybox-static"
+        fi
+}
+
+bench_cleanup() {
+        local rc=$? id pid
+        trap - EXIT INT TERM
+        for id in "${BENCH_CONTAINERS[@]}"; do
+                timeout 20 runc --root "$BENCH_DIR/runc" kill "$id" KILL >/dev/null 2>&1 || true
+                timeout 20 runc --root "$BENCH_DIR/runc" delete -f "$id" >/dev/null 2>&1 || true
+        done
+        for pid in "${BENCH_PIDS[@]}"; do
+                bench_stop_pid "$pid"
+        done
+        if [ -n "$BENCH_DIR" ]; then
+                if [ "$BENCH_KEEP" = 1 ] || [ $rc -ne 0 ]; then
+                        bench_log "work directory kept: $BENCH_DIR"
+                else
+                        rm -rf "$BENCH_DIR"
+                fi
+        fi
+        exit $rc
+}
+
+bench_init() {
+        BENCH_DIR=$(mktemp -d "/tmp/osl-bench-${BENCH_NAME}.XXXXXX")
+        mkdir -p "$BENCH_DIR/runc" "$BENCH_DIR/run"
+        trap bench_cleanup EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+}
+
+bench_stop_pid() { # PID: TERM, up to 10 s, then KILL
+        local pid=$1
+        kill -TERM "$pid" 2>/dev/null || return 0
+        timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+}
+
+bench_forget_pid() {
+        local p kept=()
+        for p in "${BENCH_PIDS[@]}"; do
+                [ "$p" = "$1" ] || kept+=("$p")
+        done
+        BENCH_PIDS=("${kept[@]}")
+}
+
+osl() { # osl STORE ARGS...: the binary with this run's store and run dir
+        local store=$1
+        shift
+        "$OSL_BIN" --store "$store" --run-dir "$BENCH_DIR/run" "$@"
+}
+
+# Starts the agent on $BENCH_DIR/run/agent.sock; sets AGENT_PID.
+bench_start_agent() {
+        "$OSL_BIN" --run-dir "$BENCH_DIR/run" agent >"$BENCH_DIR/agent.log" 2>&1 &
+        AGENT_PID=$!
+        BENCH_PIDS+=("$AGENT_PID")
+        local i
+        for i in $(seq 1 100); do
+                [ -S "$BENCH_DIR/run/agent.sock" ] && return 0
+                kill -0 "$AGENT_PID" 2>/dev/null || break
+                sleep 0.05
+        done
+        cat "$BENCH_DIR/agent.log" >&2
+        bench_die "the agent did not start"
+}
+
+bench_stop_agent() {
+        bench_stop_pid "$AGENT_PID"
+        bench_forget_pid "$AGENT_PID"
+        AGENT_PID=
+}
+
+# bench_bundle DIR busybox|hostusr ARGS-JSON [IMAGE]: a bundle from
+# `runc spec`, as the integration tests make them (test/integration/helpers.bash):
+# busybox-static's applets, or the host's /usr and /etc bind-mounted read-only
+# so that host programs run; the host's network. config.pristine keeps the
+# config before any filter is put in.
+bench_bundle() {
+        local dir=$1 kind=$2 args=$3 image=${4:-}
+        mkdir -p "$dir/rootfs"
+        case $kind in
+        busybox)
+                mkdir -p "$dir/rootfs"/{bin,proc,dev,sys,tmp}
+                cp /bin/busybox "$dir/rootfs/bin/busybox"
+                local a
+                for a in sh sleep true; do
+                        ln -s busybox "$dir/rootfs/bin/$a"
+                done
+                ;;
+        hostusr)
+                mkdir -p "$dir/rootfs"/{usr,etc,proc,dev,sys,tmp,run,var/lib,root}
+                ln -s usr/bin "$dir/rootfs/bin"
+                ln -s usr/sbin "$dir/rootfs/sbin"
+                ln -s usr/lib "$dir/rootfs/lib"
+                ln -s usr/lib64 "$dir/rootfs/lib64"
+                ;;
+        *) bench_die "bench_bundle: unknown rootfs kind $kind" ;;
+        esac
+        (cd "$dir" && runc spec)
+        local mounts='[]'
+        if [ "$kind" = hostusr ]; then
+                mounts='[{"destination":"/usr","type":"bind","source":"/usr","options":["rbind","ro","nosuid","nodev"]},
+                         {"destination":"/etc","type":"bind","source":"/etc","options":["rbind","ro","nosuid","nodev"]},
+                         {"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=1777"]},
+                         {"destination":"/run","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=755"]}]'
+        fi
+        jq --argjson args "$args" --arg image "$image" --argjson mounts "$mounts" '
+                .process.terminal = false
+                | .process.args = $args
+                | .mounts += $mounts
+                | .linux.namespaces |= map(select(.type != "network"))
+                | del(.linux.seccomp)
+                | if $image != "" then .annotations["io.seccomp-learn.image"] = $image else . end
+        ' "$dir/config.json" >"$dir/config.pristine"
+        cp "$dir/config.pristine" "$dir/config.json"
+}
+
+# bench_jq_config DIR FILTER [jq args...]: edits DIR/config.json in place.
+bench_jq_config() {
+        local dir=$1 filter=$2
+        shift 2
+        jq "$@" "$filter" "$dir/config.json" >"$dir/config.json.new"
+        mv "$dir/config.json.new" "$dir/config.json"
+}
+
+# The podman/CRI-O default profile (containers/common), resolved for the
+# capabilities of `runc spec`, in the OCI form; printed on stdout.
+bench_default_profile() {
+        local profile=/usr/share/containers/seccomp.json bundle=$1 caps
+        [ -r "$profile" ] || bench_die "$profile is missing: apt-get install golang-github-containers-common"
+        caps=$(jq -r '.process.capabilities.bounding[]' "$bundle/config.pristine")
+        # shellcheck disable=SC2086 # one argument per capability
+        "$PROFILE_TOOL" "$profile" $caps
+}
+
+# bench_set_filter DIR MODE STORE: a fresh config from config.pristine with
+# the filter of MODE:
+#   none      no seccomp filter
+#   default   the containers/common default profile
+#   learn     oci-seccomp-learn inject --mode learn (the agent must run)
+#   enforce   oci-seccomp-learn inject --mode enforce
+bench_set_filter() {
+        local dir=$1 mode=$2 store=$3
+        cp "$dir/config.pristine" "$dir/config.json"
+        case $mode in
+        none) ;;
+        default)
+                [ -f "$BENCH_DIR/default-seccomp.json" ] || bench_default_profile "$dir" >"$BENCH_DIR/default-seccomp.json"
+                bench_jq_config "$dir" '.linux.seccomp = $sc[0]' --slurpfile sc "$BENCH_DIR/default-seccomp.json"
+                ;;
+        learn | enforce)
+                # The mode as users give it, by annotation: the hooks read it
+                # there too (inject --mode alone does not write it into the
+                # config, and the poststop hook then stores nothing).
+                bench_jq_config "$dir" '.annotations["io.seccomp-learn.mode"] = $m' --arg m "$mode"
+                osl "$store" inject "$dir" >>"$BENCH_DIR/inject.log" 2>&1 ||
+                        { cat "$BENCH_DIR/inject.log" >&2; bench_die "inject ($mode) $dir failed"; }
+                if [ "$mode" = learn ]; then
+                        jq -e '.linux.seccomp.listenerPath' "$dir/config.json" >/dev/null ||
+                                { cat "$BENCH_DIR/inject.log" >&2; bench_die "inject put no learning filter into $dir"; }
+                fi
+                ;;
+        *) bench_die "bench_set_filter: unknown mode $mode" ;;
+        esac
+}
+
+# bench_run DIR ID TIMEOUT: runs the container in the foreground; its stdout
+# in DIR/ID.out, stderr in DIR/ID.err. Fails with the output when it fails.
+bench_run() {
+        local dir=$1 id=$2 limit=$3 rc=0
+        BENCH_CONTAINERS+=("$id")
+        timeout -k 5 "$limit" runc --root "$BENCH_DIR/runc" run --bundle "$dir" "$id" \
+                </dev/null >"$dir/$id.out" 2>"$dir/$id.err" || rc=$?
+        timeout 20 runc --root "$BENCH_DIR/runc" delete -f "$id" >/dev/null 2>&1 || true
+        if [ $rc -ne 0 ]; then
+                cat "$dir/$id.out" "$dir/$id.err" >&2
+                bench_die "container $id failed (status $rc)"
+        fi
+}
+
+# bench_run_detached DIR ID: `runc run -d`; the container's output in DIR/ID.log.
+bench_run_detached() {
+        local dir=$1 id=$2
+        BENCH_CONTAINERS+=("$id")
+        timeout -k 5 30 runc --root "$BENCH_DIR/runc" run -d --bundle "$dir" "$id" \
+                </dev/null >"$dir/$id.log" 2>&1 ||
+                { cat "$dir/$id.log" >&2; bench_die "container $id did not start"; }
+}
+
+# bench_stop DIR ID: SIGTERM, then KILL after 10 s; delete (the poststop hook
+# runs then).
+bench_stop() {
+        local id=$2 i status
+        timeout 20 runc --root "$BENCH_DIR/runc" kill "$id" TERM >/dev/null 2>&1 || true
+        for i in $(seq 1 100); do
+                status=$(timeout 20 runc --root "$BENCH_DIR/runc" state "$id" 2>/dev/null | jq -r .status) || break
+                [ "$status" = stopped ] && break
+                sleep 0.1
+        done
+        timeout 20 runc --root "$BENCH_DIR/runc" kill "$id" KILL >/dev/null 2>&1 || true
+        timeout 20 runc --root "$BENCH_DIR/runc" delete -f "$id" >/dev/null 2>&1 || true
+}
+
+# ratio A B: A/B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+
+# The median of the numbers on stdin.
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# field NAME LINE: the value of NAME=value in getppid-loop's output line.
+field() { sed -nE "s/.*(^| )$1=([^ ]+).*/\\2/p" <<<"$2"; }
