@@ -21,6 +21,17 @@ int osl_self_path(char **out, osl_error *err)
         return 0;
 }
 
+int osl_parse_missing_profile(const char *s, bool *runs)
+{
+        if (strcmp(s, "refuse") == 0)
+                *runs = false;
+        else if (strcmp(s, "run") == 0)
+                *runs = true;
+        else
+                return -EINVAL;
+        return 0;
+}
+
 static void report(const char *command, const char *where, const osl_inject_result *res)
 {
         if (res->warning[0])
@@ -86,6 +97,9 @@ static const char inject_help[] =
         "  --mode MODE            learn, complain, enforce or off\n"
         "  --default-mode MODE    the mode when the config has no annotation (default off)\n"
         "  --default-action ACT   enforce: errno (EPERM, the default) or kill\n"
+        "  --missing-profile WHAT complain/enforce for an image with no stored profile:\n"
+        "                         refuse (the default: the container does not start)\n"
+        "                         or run (with its own seccomp profile, and a warning)\n"
         "  --no-hooks             do not add our prestart and poststop hooks\n"
         "  -h, --help             this text\n";
 
@@ -104,12 +118,13 @@ typedef struct inject_cli {
 
 static int parse_common(int argc, char **argv, inject_cli *cli, const char *help)
 {
-        enum { OPT_MODE = 256, OPT_DEFAULT_MODE, OPT_DEFAULT_ACTION, OPT_NO_HOOKS };
+        enum { OPT_MODE = 256, OPT_DEFAULT_MODE, OPT_DEFAULT_ACTION, OPT_NO_HOOKS, OPT_MISSING_PROFILE };
         static const struct option options[] = {
                 { "mode", required_argument, NULL, OPT_MODE },
                 { "default-mode", required_argument, NULL, OPT_DEFAULT_MODE },
                 { "default-action", required_argument, NULL, OPT_DEFAULT_ACTION },
                 { "no-hooks", no_argument, NULL, OPT_NO_HOOKS },
+                { "missing-profile", required_argument, NULL, OPT_MISSING_PROFILE },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -141,6 +156,13 @@ static int parse_common(int argc, char **argv, inject_cli *cli, const char *help
                         break;
                 case OPT_NO_HOOKS:
                         cli->no_hooks = true;
+                        break;
+                case OPT_MISSING_PROFILE:
+                        if (osl_parse_missing_profile(optarg, &cli->opts.missing_profile_runs) < 0) {
+                                fprintf(stderr, "oci-seccomp-learn %s: --missing-profile takes refuse or run, not '%s'\n",
+                                        argv[0], optarg);
+                                return -EINVAL;
+                        }
                         break;
                 case 'h':
                         fputs(help, stdout);

@@ -9,6 +9,7 @@
 
 #define RUNTIME_ENV "OCI_SECCOMP_LEARN_RUNTIME"
 #define DEFAULT_MODE_ENV "OCI_SECCOMP_LEARN_DEFAULT_MODE"
+#define MISSING_PROFILE_ENV "OCI_SECCOMP_LEARN_MISSING_PROFILE"
 
 static const char runtime_help[] =
         "Usage: oci-seccomp-learn runtime [--runtime PATH] RUNTIME-ARGS...\n"
@@ -24,7 +25,9 @@ static const char runtime_help[] =
         "  --runtime PATH  the real runtime (default $" RUNTIME_ENV " or runc)\n"
         "\n"
         "Environment: " DEFAULT_MODE_ENV " sets the mode for containers without\n"
-        "the annotation (default off); " RUNTIME_ENV " the real runtime.\n";
+        "the annotation (default off); " RUNTIME_ENV " the real runtime;\n"
+        MISSING_PROFILE_ENV "=run lets an enforce-mode container whose image has no\n"
+        "stored profile start with its own profile (default refuse).\n";
 
 /* runc's global flags that take a value; needed to find the subcommand. */
 static bool global_flag_takes_value(const char *arg)
@@ -86,6 +89,12 @@ int cmd_runtime(int argc, char **argv, const osl_global *g)
                         .run_dir = g->run_dir,
                         .default_mode = getenv(DEFAULT_MODE_ENV),
                 };
+                const char *missing = getenv(MISSING_PROFILE_ENV);
+                if (missing && osl_parse_missing_profile(missing, &opts.missing_profile_runs) < 0) {
+                        fprintf(stderr, "oci-seccomp-learn runtime: $%s takes refuse or run, not '%s'\n",
+                                MISSING_PROFILE_ENV, missing);
+                        return EXIT_USAGE;
+                }
                 if (osl_self_path(&self, &err) < 0)
                         osl_print_error("runtime", &err);
                 opts.hook_binary = self;

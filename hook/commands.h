@@ -44,6 +44,10 @@ bool osl_wants_help(int argc, char **argv);
 struct osl_inject_options;
 int osl_inject_bundle(const char *command, const char *bundle, const struct osl_inject_options *opts);
 
+/* "refuse" -> false, "run" -> true (--missing-profile, and the runtime
+ * wrapper's $OCI_SECCOMP_LEARN_MISSING_PROFILE). */
+int osl_parse_missing_profile(const char *s, bool *runs);
+
 /* Our own absolute path, for the hooks we add to a config. */
 int osl_self_path(char **out, osl_error *err);
 

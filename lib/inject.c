@@ -245,6 +245,12 @@ static int inject_profile(jv *cfg, const osl_inject_options *opts, const osl_ima
         if (r < 0)
                 return r;
         r = load_learned(opts, img->key, version, &learned, err);
+        if (r == -ENOENT && version == 0 && opts->missing_profile_runs) {
+                warn(res, "%s mode, but %s; the container runs with its own seccomp profile", osl_mode_name(mode),
+                     err->msg);
+                *err = (osl_error){};
+                return 0;
+        }
         if (r < 0)
                 return osl_err_prefix(err, "%s mode", osl_mode_name(mode));
         res->version = learned->version;

@@ -28,6 +28,10 @@ typedef struct osl_inject_options {
         /* enforce: the action for calls outside the profile ("SCMP_ACT_ERRNO"
          * with errno EPERM, or "SCMP_ACT_KILL_PROCESS"). NULL: ERRNO. */
         const char *enforce_default_action;
+        /* complain/enforce for an image with no stored profile: false (the
+         * default) refuses, so the container does not start; true runs it
+         * with its own seccomp profile and says so in result->warning. */
+        bool missing_profile_runs;
 } osl_inject_options;
 
 typedef struct osl_inject_result {

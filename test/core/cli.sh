@@ -67,6 +67,12 @@ write_cfg enforce example/app
 capture osl inject "$T/b"
 check "enforce without a stored profile refuses: exit 3, names the image" eval "[ $(rc) -eq 3 ] && grep -q 'example/app' '$T/err' && cmp -s '$T/b/config.json' '$T/cfg.orig'"
 
+write_cfg enforce example/app
+capture osl inject --missing-profile run "$T/b"
+check "enforce --missing-profile run: exit 0, warns, config unchanged" eval "[ $(rc) -eq 0 ] && grep -q 'runs with its own seccomp profile' '$T/err' && cmp -s '$T/b/config.json' '$T/cfg.orig'"
+capture osl inject --missing-profile maybe "$T/b"
+check "--missing-profile takes refuse or run" eval "[ $(rc) -eq 2 ]"
+
 write_cfg learn '../../etc'
 capture osl inject "$T/b"
 check "a hostile image annotation does not break a learn container" eval "[ $(rc) -eq 0 ] && cmp -s '$T/b/config.json' '$T/cfg.orig'"
