@@ -16,7 +16,7 @@ BENCH_DIR=
 BENCH_SMOKE=0
 BENCH_KEEP=0
 
-bench_log() { echo "${BENCH_NAME}: $*" >&2; }
+bench_log() { echo "${BENCH_NAME}: [$(date +%T.%N | cut -c1-12)] $*" >&2; }
 bench_die() {
         echo "${BENCH_NAME}: error: $*" >&2
         exit 1
@@ -110,6 +110,19 @@ bench_stop_pid() { # PID: TERM, up to 10 s, then KILL
         kill -TERM "$pid" 2>/dev/null || return 0
         timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
+}
+
+# bench_wait COMMAND...: runs COMMAND in the background and waits for it,
+# so that a SIGINT or SIGTERM to this script runs the cleanup at once instead
+# of after the command (bash runs traps only between foreground commands).
+bench_wait() {
+        local pid rc=0
+        "$@" &
+        pid=$!
+        BENCH_PIDS+=("$pid")
+        wait "$pid" || rc=$?
+        bench_forget_pid "$pid"
+        return $rc
 }
 
 bench_forget_pid() {
@@ -246,7 +259,7 @@ bench_set_filter() {
 bench_run() {
         local dir=$1 id=$2 limit=$3 rc=0
         BENCH_CONTAINERS+=("$id")
-        timeout -k 5 "$limit" runc --root "$BENCH_DIR/runc" run --bundle "$dir" "$id" \
+        bench_wait timeout -k 5 "$limit" runc --root "$BENCH_DIR/runc" run --bundle "$dir" "$id" \
                 </dev/null >"$dir/$id.out" 2>"$dir/$id.err" || rc=$?
         timeout 20 runc --root "$BENCH_DIR/runc" delete -f "$id" >/dev/null 2>&1 || true
         if [ $rc -ne 0 ]; then
@@ -264,18 +277,18 @@ bench_run_detached() {
                 { cat "$dir/$id.log" >&2; bench_die "container $id did not start"; }
 }
 
-# bench_stop DIR ID: SIGTERM, then KILL after 10 s; delete (the poststop hook
-# runs then).
+# bench_stop DIR ID [SIGNAL]: SIGNAL (default TERM), KILL after 10 s, then
+# delete (the poststop hook runs then).
 bench_stop() {
-        local id=$2 i status
-        timeout 20 runc --root "$BENCH_DIR/runc" kill "$id" TERM >/dev/null 2>&1 || true
+        local id=$2 signal=${3:-TERM} i status
+        timeout 20 runc --root "$BENCH_DIR/runc" kill "$id" "$signal" >/dev/null 2>&1 || true
         for i in $(seq 1 100); do
                 status=$(timeout 20 runc --root "$BENCH_DIR/runc" state "$id" 2>/dev/null | jq -r .status) || break
                 [ "$status" = stopped ] && break
                 sleep 0.1
         done
         timeout 20 runc --root "$BENCH_DIR/runc" kill "$id" KILL >/dev/null 2>&1 || true
-        timeout 20 runc --root "$BENCH_DIR/runc" delete -f "$id" >/dev/null 2>&1 || true
+        timeout 60 runc --root "$BENCH_DIR/runc" delete -f "$id" >/dev/null 2>&1 || true
 }
 
 # ratio A B: A/B with two decimals.

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "commands.h"
 #include "inject.h"
@@ -222,15 +223,18 @@ int cmd_precreate(int argc, char **argv, const osl_global *g)
         if (r >= 0 && res.changed)
                 r = jv_serialize(cfg, false, &output, &out_len, &err);
         if (r < 0 && cfg && res.mode == OSL_MODE_LEARN) {
-                /* Learning must never stop a container. */
+                /* Learning must never stop a container. podman drops a
+                 * precreate hook's stderr, hence the hook log too. */
                 osl_err_prefix(&err, "learning is off for this container");
-                osl_print_error("precreate", &err);
+                osl_hook_log(g->run_dir, LOG_WARNING, "precreate: %s", err.msg);
                 free(output);
                 output = NULL;
         } else if (r < 0) {
-                osl_print_error("precreate", &err);
+                osl_hook_log(g->run_dir, LOG_ERR, "precreate: %s", err.msg);
                 return EXIT_FAILURE_;
-        } else
+        } else if (res.warning[0])
+                osl_hook_log(g->run_dir, LOG_WARNING, "precreate: %s", res.warning);
+        else
                 report("precreate", "config", &res);
         if (!output) {
                 output = TAKE_PTR(input);

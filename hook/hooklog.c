@@ -25,7 +25,8 @@ void osl_hook_log(const char *run_dir, int priority, const char *fmt, ...)
         closelog();
 
         _cleanup_free_ char *path = NULL;
-        if (osl_asprintf(&path, "%s/hooks.log", osl_rundir(run_dir)) < 0)
+        if (osl_asprintf(&path, "%s/hooks.log", osl_rundir(run_dir)) < 0 ||
+            osl_mkdir_p(osl_rundir(run_dir), 0700, NULL) < 0)
                 return;
         _cleanup_close_ int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)

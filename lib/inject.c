@@ -275,6 +275,17 @@ static int inject_profile(jv *cfg, const osl_inject_options *opts, const osl_ima
         return restrict_capabilities(cfg, learned, res, err);
 }
 
+static bool is_sandbox(const jv *cfg)
+{
+        static const char *const keys[] = { "io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType" };
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                const char *v = osl_config_annotation(cfg, keys[i]);
+                if (v && strcmp(v, "sandbox") == 0)
+                        return true;
+        }
+        return false;
+}
+
 int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, osl_error *err)
 {
         osl_image img = {};
@@ -285,6 +296,10 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
         r = resolve_mode(cfg, opts, &res->mode, err);
         if (r < 0)
                 return r;
+        /* A Kubernetes pod's sandbox (pause) container carries the pod's
+         * annotations but is not the application: leave it alone. */
+        if (is_sandbox(cfg))
+                res->mode = OSL_MODE_OFF;
         if (res->mode == OSL_MODE_OFF)
                 return 0;
 

@@ -77,6 +77,20 @@ write_cfg learn '../../etc'
 capture osl inject "$T/b"
 check "a hostile image annotation does not break a learn container" eval "[ $(rc) -eq 0 ] && cmp -s '$T/b/config.json' '$T/cfg.orig'"
 
+# A Kubernetes sandbox (pause) container is never touched, whatever the pod says.
+echo '{"ociVersion":"1.0.2","process":{"args":["/pause"]},"annotations":{"io.seccomp-learn.mode":"enforce","io.kubernetes.cri.container-type":"sandbox"}}' >"$T/b/config.json"
+cp "$T/b/config.json" "$T/cfg.orig"
+capture osl inject "$T/b"
+check "a sandbox container is left alone in enforce mode" eval "[ $(rc) -eq 0 ] && cmp -s '$T/b/config.json' '$T/cfg.orig'"
+
+# prestart: a learn-mode container without our filter is reported, not failed.
+write_cfg learn example/app
+capture osl prestart < <(printf '{"ociVersion":"1.0.2","id":"c1","status":"created","pid":1,"bundle":"%s","annotations":{"io.seccomp-learn.mode":"learn"}}' "$T/b")
+check "prestart reports a learn container without a learning filter, exit 0" eval "[ $(rc) -eq 0 ] && grep -q 'has no learning filter' '$T/err' && grep -q 'has no learning filter' '$T/run/hooks.log'"
+check "prestart registered the container" eval "jq -e '.containerId == \"c1\" and .mode == \"learn\" and .imageKey == \"docker.io/example/app\"' '$T/run/containers/c1.json' >/dev/null"
+capture osl poststop --timeout 0.2 < <(printf '{"ociVersion":"1.0.2","id":"c1","status":"stopped","bundle":"%s"}' "$T/b")
+check "poststop removes the registration, exit 0" eval "[ $(rc) -eq 0 ] && [ ! -e '$T/run/containers/c1.json' ]"
+
 # precreate: stdin to stdout
 write_cfg off example/app
 capture osl precreate <"$T/cfg.orig"
