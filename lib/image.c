@@ -32,25 +32,6 @@ void osl_image_clear(osl_image *img)
 }
 
 /* A value for a message: quoted, escaped, cut; hostile input stays inert. */
-static const char *quote(const char *s, char *buf, size_t size)
-{
-        size_t o = 0;
-        buf[o++] = '"';
-        for (size_t i = 0; s[i] && o + 8 < size; i++) {
-                unsigned char c = (unsigned char) s[i];
-                if (i >= 80) {
-                        o += (size_t) snprintf(buf + o, size - o, "...");
-                        break;
-                }
-                if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
-                        o += (size_t) snprintf(buf + o, size - o, "\\x%02x", c);
-                else
-                        buf[o++] = (char) c;
-        }
-        buf[o++] = '"';
-        buf[o] = '\0';
-        return buf;
-}
 
 static bool is_lower_alnum(char c)
 {
@@ -192,10 +173,10 @@ static int check_value(const char *what, const char *v, osl_error *err)
                 unsigned char c = (unsigned char) v[i];
                 if (c < 0x20 || c == 0x7f)
                         return osl_err(err, -EINVAL, "%s %s holds a control character", what,
-                                       quote(v, q, sizeof(q)));
+                                       osl_quote(v, q, sizeof(q)));
                 if (c == ' ' || c >= 0x80)
                         return osl_err(err, -EINVAL, "%s %s holds a space or a non-ASCII byte", what,
-                                       quote(v, q, sizeof(q)));
+                                       osl_quote(v, q, sizeof(q)));
         }
         return 0;
 }
@@ -211,7 +192,7 @@ int osl_image_parse_ref(const char *ref, osl_image *out, osl_error *err)
         r = check_value("image reference", ref, err);
         if (r < 0)
                 return r;
-#define BAD(why) osl_err(err, -EINVAL, "image reference %s is not valid: %s", quote(ref, q, sizeof(q)), why)
+#define BAD(why) osl_err(err, -EINVAL, "image reference %s is not valid: %s", osl_quote(ref, q, sizeof(q)), why)
 
         rest = strdup(ref);
         name = strdup(ref);
@@ -317,7 +298,7 @@ static int digest_from_image_ref(const char *v, char **digest, osl_error *err)
                 return 0;
         }
         return osl_err(err, -EINVAL, "%s %s is neither an image ID nor a reference with a digest", what,
-                       quote(v, q, sizeof(q)));
+                       osl_quote(v, q, sizeof(q)));
 }
 
 /* The string under key, NULL when absent; non-strings are an error. */
@@ -479,33 +460,33 @@ static int image_of_container(const jv *c, const char *who, const char *containe
         }
         if (!img && !created_from)
                 return osl_err(err, -ENOENT, "cannot tell which image this container runs: image %s is not in %s; %s",
-                               quote(image_id, q, sizeof(q)), images_json, NOT_FOUND_HINT);
+                               osl_quote(image_id, q, sizeof(q)), images_json, NOT_FOUND_HINT);
 
         const char *name = created_from;
         if (!name) {
                 const jv *names = jv_obj_get(img, "names");
                 if (names && !jv_is(names, JV_ARRAY) && !jv_is(names, JV_NULL))
                         return osl_err(err, -EINVAL, "%s: image %s: \"names\": expected an array", images_json,
-                                       quote(image_id, q, sizeof(q)));
+                                       osl_quote(image_id, q, sizeof(q)));
                 if (jv_arr_len(names) == 0)
                         return osl_err(err, -ENOENT,
                                        "cannot tell which image this container runs: image %s has no name in %s; %s",
-                                       quote(image_id, q, sizeof(q)), images_json, NOT_FOUND_HINT);
+                                       osl_quote(image_id, q, sizeof(q)), images_json, NOT_FOUND_HINT);
                 name = jv_str(jv_arr_at(names, 0));
                 if (!name)
                         return osl_err(err, -EINVAL, "%s: image %s: names[0]: expected a string", images_json,
-                                       quote(image_id, q, sizeof(q)));
+                                       osl_quote(image_id, q, sizeof(q)));
         }
         r = osl_image_parse_ref(name, out, err);
         if (r < 0)
-                return osl_err_prefix(err, "%s: image %s", images_json, quote(image_id, q, sizeof(q)));
+                return osl_err_prefix(err, "%s: image %s", images_json, osl_quote(image_id, q, sizeof(q)));
 
         const jv *digest_v = jv_obj_get(img, "digest");
         const char *digest = jv_str(digest_v);
         if (digest_v && !jv_is(digest_v, JV_NULL) && !(digest && (!*digest || digest_valid(digest)))) {
                 osl_image_clear(out);
                 return osl_err(err, -EINVAL, "%s: image %s: \"digest\" is not a digest", images_json,
-                               quote(image_id, q, sizeof(q)));
+                               osl_quote(image_id, q, sizeof(q)));
         }
         if (digest && *digest && !out->digest && !(out->digest = strdup(digest))) {
                 osl_image_clear(out);
@@ -644,7 +625,7 @@ static int from_storage_layer(const char *root_path, osl_image *out, osl_error *
                 return osl_err(err, -ENOENT,
                                "cannot tell which image this container runs: root.path %s is a container layer, "
                                "but %s does not exist; %s",
-                               quote(root_path, q, sizeof(q)), containers_json, NOT_FOUND_HINT);
+                               osl_quote(root_path, q, sizeof(q)), containers_json, NOT_FOUND_HINT);
         if (r < 0)
                 return r;
         const jv *c = storage_find(containers, containers_json, "layer", layer, &r, err);
@@ -757,7 +738,7 @@ int osl_key_encode(const char *key, char **component, osl_error *err)
                 return osl_err(err, -EINVAL, "the image key is empty");
         size_t len = strnlen(key, OSL_KEY_COMPONENT_MAX + 1);
         if (len > OSL_KEY_COMPONENT_MAX)
-                return osl_err(err, -ENAMETOOLONG, "the image key %s is longer than %d bytes", quote(key, q, sizeof(q)),
+                return osl_err(err, -ENAMETOOLONG, "the image key %s is longer than %d bytes", osl_quote(key, q, sizeof(q)),
                                OSL_KEY_COMPONENT_MAX);
 
         char buf[OSL_KEY_COMPONENT_MAX + 1];
@@ -770,7 +751,7 @@ int osl_key_encode(const char *key, char **component, osl_error *err)
                 if (o + need > OSL_KEY_COMPONENT_MAX)
                         return osl_err(err, -ENAMETOOLONG,
                                        "the image key %s is too long: encoded it would exceed %d bytes",
-                                       quote(key, q, sizeof(q)), OSL_KEY_COMPONENT_MAX);
+                                       osl_quote(key, q, sizeof(q)), OSL_KEY_COMPONENT_MAX);
                 if (plain) {
                         buf[o++] = (char) c;
                 } else {
@@ -800,7 +781,7 @@ int osl_key_decode(const char *component, char **key, osl_error *err)
 
         if (len == 0 || len > OSL_KEY_COMPONENT_MAX)
                 return osl_err(err, -EINVAL, "%s is not an encoded image key: %s",
-                               component ? quote(component, q, sizeof(q)) : "(null)",
+                               component ? osl_quote(component, q, sizeof(q)) : "(null)",
                                len == 0 ? "empty" : "too long");
 
         _cleanup_free_ char *out = malloc(len + 1);
@@ -813,7 +794,7 @@ int osl_key_decode(const char *component, char **key, osl_error *err)
                         /* Only what encode writes: decode(c) then encode gives c back. */
                         if (!key_byte_plain(c) || (i == 0 && c == '.'))
                                 return osl_err(err, -EINVAL, "%s is not an encoded image key: byte %zu",
-                                               quote(component, q, sizeof(q)), i);
+                                               osl_quote(component, q, sizeof(q)), i);
                         out[o++] = (char) c;
                         continue;
                 }
@@ -821,11 +802,11 @@ int osl_key_decode(const char *component, char **key, osl_error *err)
                 int lo = i + 2 < len ? hex_value(component[i + 2]) : -1;
                 if (hi < 0 || lo < 0)
                         return osl_err(err, -EINVAL, "%s is not an encoded image key: bad escape at byte %zu",
-                                       quote(component, q, sizeof(q)), i);
+                                       osl_quote(component, q, sizeof(q)), i);
                 unsigned char b = (unsigned char) (hi << 4 | lo);
                 if (b == 0 || (key_byte_plain(b) && !(o == 0 && b == '.')))
                         return osl_err(err, -EINVAL, "%s is not an encoded image key: needless escape at byte %zu",
-                                       quote(component, q, sizeof(q)), i);
+                                       osl_quote(component, q, sizeof(q)), i);
                 out[o++] = (char) b;
                 i += 2;
         }

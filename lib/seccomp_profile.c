@@ -58,24 +58,8 @@ static const char *describe(const jv *v, char *buf, size_t size)
         if (!v)
                 return "nothing";
         switch (v->type) {
-        case JV_STRING: {
-                size_t o = 0;
-                buf[o++] = '"';
-                for (size_t i = 0; i < v->u.string.len && o + 8 < size; i++) {
-                        unsigned char c = (unsigned char) v->u.string.s[i];
-                        if (i >= 64) {
-                                o += (size_t) snprintf(buf + o, size - o, "...");
-                                break;
-                        }
-                        if (c < 0x20 || c == 0x7f || c == '"' || c == '\\')
-                                o += (size_t) snprintf(buf + o, size - o, "\\x%02x", c);
-                        else
-                                buf[o++] = (char) c;
-                }
-                buf[o++] = '"';
-                buf[o] = '\0';
-                return buf;
-        }
+        case JV_STRING:
+                return osl_quote_len(v->u.string.s, v->u.string.len, 64, buf, size);
         case JV_NUMBER:
                 snprintf(buf, size, "%.64s%s", v->u.number, strlen(v->u.number) > 64 ? "..." : "");
                 return buf;

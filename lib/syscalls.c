@@ -102,23 +102,6 @@ static const struct {
 
 /* The name as it may appear in a message: it comes from a profile, so it is
  * cut and its control characters are escaped. */
-static const char *quote_name(const char *s, char *buf, size_t size)
-{
-        size_t o = 0;
-        for (size_t i = 0; s[i] && o + 8 < size; i++) {
-                unsigned char c = (unsigned char) s[i];
-                if (i >= 64) {
-                        o += (size_t) snprintf(buf + o, size - o, "...");
-                        break;
-                }
-                if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
-                        o += (size_t) snprintf(buf + o, size - o, "\\x%02x", c);
-                else
-                        buf[o++] = (char) c;
-        }
-        buf[o] = '\0';
-        return buf;
-}
 
 int osl_arch_from_oci(const char *oci_name, uint32_t *token, osl_error *err)
 {
@@ -129,18 +112,18 @@ int osl_arch_from_oci(const char *oci_name, uint32_t *token, osl_error *err)
         if (!oci_name)
                 return osl_err(err, -EINVAL, "no architecture name");
         if (strncmp(oci_name, OCI_ARCH_PREFIX, strlen(OCI_ARCH_PREFIX)) != 0)
-                return osl_err(err, -EINVAL, "unknown architecture \"%s\": OCI names start with %s",
-                               quote_name(oci_name, q, sizeof(q)), OCI_ARCH_PREFIX);
+                return osl_err(err, -EINVAL, "unknown architecture %s: OCI names start with %s",
+                               osl_quote(oci_name, q, sizeof(q)), OCI_ARCH_PREFIX);
         suffix = oci_name + strlen(OCI_ARCH_PREFIX);
         len = strlen(suffix);
         if (len == 0 || len >= sizeof(lib_name))
-                return osl_err(err, -EINVAL, "unknown architecture \"%s\"", quote_name(oci_name, q, sizeof(q)));
+                return osl_err(err, -EINVAL, "unknown architecture %s", osl_quote(oci_name, q, sizeof(q)));
         for (size_t i = 0; i < len; i++) {
                 unsigned char c = (unsigned char) suffix[i];
                 /* Only the exact upper-case spelling, as runc and crun accept. */
                 if (!(isupper(c) || isdigit(c) || c == '_'))
-                        return osl_err(err, -EINVAL, "unknown architecture \"%s\"",
-                                       quote_name(oci_name, q, sizeof(q)));
+                        return osl_err(err, -EINVAL, "unknown architecture %s",
+                                       osl_quote(oci_name, q, sizeof(q)));
                 lib_name[i] = (char) tolower(c);
         }
         lib_name[len] = '\0';

@@ -189,6 +189,31 @@ void osl_now_rfc3339(char buf[static 32])
         snprintf(buf + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
+const char *osl_quote_len(const char *s, size_t len, size_t max_chars, char *buf, size_t size)
+{
+        size_t o = 0;
+        if (size < 16) {
+                if (size)
+                        buf[0] = '\0';
+                return buf;
+        }
+        buf[o++] = '"';
+        for (size_t i = 0; s && i < len && o + 8 < size; i++) {
+                unsigned char c = (unsigned char) s[i];
+                if (i >= max_chars) {
+                        o += (size_t) snprintf(buf + o, size - o, "...");
+                        break;
+                }
+                if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+                        o += (size_t) snprintf(buf + o, size - o, "\\x%02x", c);
+                else
+                        buf[o++] = (char) c;
+        }
+        buf[o++] = '"';
+        buf[o] = '\0';
+        return buf;
+}
+
 char *osl_strdup(const char *s)
 {
         return s ? strdup(s) : NULL;

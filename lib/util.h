@@ -72,6 +72,16 @@ int osl_mkdir_p(const char *path, mode_t mode, osl_error *err);
 /* "2026-11-28T16:43:02.123Z" (UTC, milliseconds). buf needs 32 bytes. */
 void osl_now_rfc3339(char buf[static 32]);
 
+/* Quotes untrusted text for a one-line message, so that a hostile value
+ * cannot put control characters or megabytes on stderr: in double quotes,
+ * at most max_chars bytes, bytes below 0x20 or above 0x7e and '"' and '\\'
+ * as \xNN, "..." when cut. Returns buf. */
+const char *osl_quote_len(const char *s, size_t len, size_t max_chars, char *buf, size_t size);
+static inline const char *osl_quote(const char *s, char *buf, size_t size)
+{
+        return osl_quote_len(s, s ? __builtin_strlen(s) : 0, 80, buf, size);
+}
+
 char *osl_strdup(const char *s);      /* NULL in, NULL out; aborts never: returns NULL on ENOMEM */
 int osl_asprintf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t osl_strv_length(char *const *v);

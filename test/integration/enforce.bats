@@ -134,7 +134,7 @@ busybox_bundle() { # dir image [jq-filter]
         grep -q "container compl-run: image localhost/compl: drift from version 1" "$RUN/hooks.log"
         run osl profile drift localhost/compl --json
         [ "$status" -eq 0 ]
-        echo "$output" | jq -e '[.. | objects | select(.name? == "mkdir")] | length >= 1'
+        echo "$output" | jq -e '[.records[].outside.syscalls[][] | keys[]] | index("mkdir") != null'
         [ "$(osl profile show localhost/compl --json | jq .version)" -eq 1 ]
         run osl profile accept localhost/compl
         [ "$status" -eq 0 ]
