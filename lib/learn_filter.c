@@ -64,40 +64,6 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-static int copy_args(osl_seccomp_rule *dst, const osl_seccomp_rule *src)
-{
-        if (src->n_args == 0)
-                return 0;
-        dst->args = calloc(src->n_args, sizeof(*dst->args));
-        if (!dst->args)
-                return -ENOMEM;
-        for (size_t i = 0; i < src->n_args; i++) {
-                dst->args[i] = src->args[i];
-                dst->args[i].op = strdup(src->args[i].op);
-                if (!dst->args[i].op)
-                        return -ENOMEM;
-                dst->n_args = i + 1;
-        }
-        return 0;
-}
-
-/* Appends a rule for names (taking them) with src's conditions and errno. */
-static int add_rule_like(osl_seccomp *out, char **names, size_t n_names, const char *action,
-                         const osl_seccomp_rule *src, osl_error *err)
-{
-        int r = osl_seccomp_add_rule(out, names, n_names, action, err);
-        if (r < 0)
-                return r;
-        osl_seccomp_rule *rule = &out->rules[out->n_rules - 1];
-        if (src) {
-                rule->has_errno_ret = src->has_errno_ret;
-                rule->errno_ret = src->errno_ret;
-                if (copy_args(rule, src) < 0)
-                        return osl_err(err, -ENOMEM, "out of memory");
-        }
-        return 0;
-}
-
 int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, size_t *n_notified,
                            osl_error *err)
 {
@@ -169,9 +135,9 @@ int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, 
                 }
                 /* A conditional allow stays conditional: only the calls it
                  * allows are notified, the others still fall to the default. */
-                if (n_keep > 0 && (r = add_rule_like(f, keep, n_keep, src->action, src, err)) < 0)
+                if (n_keep > 0 && (r = osl_seccomp_add_rule_like(f, keep, n_keep, src->action, src, err)) < 0)
                         return r;
-                if (n_notify > 0 && (r = add_rule_like(f, notify, n_notify, ACT_NOTIFY, src, err)) < 0)
+                if (n_notify > 0 && (r = osl_seccomp_add_rule_like(f, notify, n_notify, ACT_NOTIFY, src, err)) < 0)
                         return r;
                 notified += n_notify;
         }
@@ -188,7 +154,7 @@ int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, 
                         if (osl_strv_push(&unmentioned, &n_unmentioned, all[i]) < 0)
                                 return osl_err(err, -ENOMEM, "out of memory");
                 }
-                if (n_unmentioned > 0 && (r = add_rule_like(f, unmentioned, n_unmentioned, ACT_NOTIFY, NULL, err)) < 0)
+                if (n_unmentioned > 0 && (r = osl_seccomp_add_rule(f, unmentioned, n_unmentioned, ACT_NOTIFY, err)) < 0)
                         return r;
                 notified += n_unmentioned;
         }

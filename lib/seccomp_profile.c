@@ -424,24 +424,32 @@ static int copy_header(const osl_seccomp *src, osl_seccomp *dst, bool with_arch_
         return 0;
 }
 
+/* errnoRet and the argument conditions. */
+static int rule_copy_conditions(const osl_seccomp_rule *src, osl_seccomp_rule *dst)
+{
+        dst->has_errno_ret = src->has_errno_ret;
+        dst->errno_ret = src->errno_ret;
+        if (src->n_args == 0)
+                return 0;
+        dst->args = calloc(src->n_args, sizeof(*dst->args));
+        if (!dst->args)
+                return -ENOMEM;
+        for (size_t i = 0; i < src->n_args; i++) {
+                dst->args[i] = src->args[i];
+                dst->args[i].op = strdup(src->args[i].op);
+                if (!dst->args[i].op)
+                        return -ENOMEM;
+                dst->n_args = i + 1;
+        }
+        return 0;
+}
+
 static int rule_copy(const osl_seccomp_rule *src, osl_seccomp_rule *dst, bool docker_fields)
 {
         if (strv_copy(src->names, &dst->names, &dst->n_names) < 0 || !(dst->action = osl_strdup(src->action)))
                 return -ENOMEM;
-        dst->has_errno_ret = src->has_errno_ret;
-        dst->errno_ret = src->errno_ret;
-        if (src->n_args > 0) {
-                dst->args = calloc(src->n_args, sizeof(*dst->args));
-                if (!dst->args)
-                        return -ENOMEM;
-                for (size_t i = 0; i < src->n_args; i++) {
-                        dst->args[i] = src->args[i];
-                        dst->args[i].op = strdup(src->args[i].op);
-                        if (!dst->args[i].op)
-                                return -ENOMEM;
-                        dst->n_args = i + 1;
-                }
-        }
+        if (rule_copy_conditions(src, dst) < 0)
+                return -ENOMEM;
         if (!docker_fields)
                 return 0;
         if ((src->comment && !(dst->comment = strdup(src->comment))) ||
@@ -495,6 +503,17 @@ oom:
         rule_clear(rule);
         s->n_rules--;
         return osl_err(err, -ENOMEM, "out of memory");
+}
+
+int osl_seccomp_add_rule_like(osl_seccomp *s, char *const *names, size_t n_names, const char *action,
+                              const osl_seccomp_rule *like, osl_error *err)
+{
+        int r = osl_seccomp_add_rule(s, names, n_names, action, err);
+        if (r < 0 || !like)
+                return r;
+        if (rule_copy_conditions(like, &s->rules[s->n_rules - 1]) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
 }
 
 /* ---- parsing ---- */

@@ -72,6 +72,9 @@ int osl_seccomp_resolve(const osl_seccomp *docker, char *const *caps, size_t n_c
 /* Adds a rule (copies names). */
 int osl_seccomp_add_rule(osl_seccomp *s, char *const *names, size_t n_names, const char *action,
                          osl_error *err);
+/* The same, with errnoRet and the argument conditions of like (may be NULL). */
+int osl_seccomp_add_rule_like(osl_seccomp *s, char *const *names, size_t n_names, const char *action,
+                              const osl_seccomp_rule *like, osl_error *err);
 osl_seccomp *osl_seccomp_dup(const osl_seccomp *s);
 
 bool osl_seccomp_action_valid(const char *action);
