@@ -158,3 +158,31 @@ learn() {
         run osl profile list
         [[ "$output" != *"$IMAGE"* ]]
 }
+
+@test "podman: the profile travels as the image label io.containers.seccomp.profile (--seccomp-policy=image)" {
+        command -v buildah >/dev/null || skip "buildah is not installed"
+        start_agent
+        learn
+        label=$(osl profile export "$IMAGE" --format podman-label)
+        [ "$(echo "$label" | wc -l)" -eq 1 ]
+        # buildah writes the label into a new image in the same private storage.
+        b() { timeout -k 10 120 buildah --root "$P/root" --runroot "$P/runroot" "$@"; }
+        ctr=$(b from --pull-never "$IMAGE")
+        b config --label "io.containers.seccomp.profile=$label" "$ctr"
+        b commit -q "$ctr" "$IMAGE-labeled" >/dev/null
+        b rm "$ctr" >/dev/null
+        pod image inspect --format '{{index .Labels "io.containers.seccomp.profile"}}' "$IMAGE-labeled" | jq -e '.defaultAction == "SCMP_ACT_ERRNO"'
+
+        # No annotation: our hooks stay out; podman enforces the label itself.
+        run pod run "${RUN_FLAGS[@]}" --seccomp-policy=image "$IMAGE-labeled" sh -c "$WORKLOAD"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *hi* ]]
+        run pod run "${RUN_FLAGS[@]}" --seccomp-policy=image "$IMAGE-labeled" sh -c 'echo hi; mkdir /tmp/new'
+        echo "$output"
+        [ "$status" -ne 0 ]
+        [[ "$output" == *"Operation not permitted"* ]]
+        # Without --seccomp-policy=image podman uses its default profile: mkdir works.
+        run pod run "${RUN_FLAGS[@]}" "$IMAGE-labeled" sh -c 'mkdir /tmp/new && echo made'
+        [[ "$output" == *made* ]]
+}
