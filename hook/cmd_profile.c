@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "export.h"
 #include "image.h"
 #include "store.h"
 #include "syscalls.h"
@@ -39,6 +40,10 @@ static const char profile_help[] =
         "  drift IMAGE                 what containers in complain mode used outside the\n"
         "                              version they ran under, not accepted yet\n"
         "  accept IMAGE                merge the pending drift as one new version\n"
+        "  attach IMAGE --oci-layout DIR\n"
+        "                              the profile as an OCI artifact beside its image\n"
+        "  fetch --oci-layout DIR IMAGE\n"
+        "                              read an attached profile back, digests verified\n"
         "\n"
         "IMAGE is an image reference (\"docker.io/library/redis:7\"); the tag and digest\n"
         "are ignored, profiles are kept per repository.\n"
@@ -62,8 +67,8 @@ static const char show_help[] =
         "Shows a version of IMAGE's profile (default: the current one): every syscall\n"
         "with its architecture, origin (runtime: the container runtime's own calls before\n"
         "the entrypoint; application: from the entrypoint on), how often and in how many\n"
-        "containers it was seen, when, and which version added it; then capabilities and\n"
-        "the version history.\n"
+        "containers it was seen, when, which version added it, and the command name\n"
+        "(COMM) of a process seen making it; then capabilities and the version history.\n"
         "\n"
         "  --version N   version N instead of the current one\n"
         "  --json        the stored document as it is (schema/profile.schema.json)\n"
@@ -418,7 +423,7 @@ static int load_image(const osl_global *g, const char *arg, uint32_t version, ch
 
 static int print_show(const osl_learned *l)
 {
-        _cleanup_(table_clear) table sys = { .n_cols = 8 }, caps = { .n_cols = 4 }, hist = { .n_cols = 6 };
+        _cleanup_(table_clear) table sys = { .n_cols = 9 }, caps = { .n_cols = 4 }, hist = { .n_cols = 6 };
         int r = 0;
 
         printf("Image:         %s\n", l->image_key);
@@ -429,13 +434,14 @@ static int print_show(const osl_learned *l)
 
         r |= table_add(&sys, "ARCH") | table_add(&sys, "SYSCALL") | table_add(&sys, "ORIGIN") |
              table_add(&sys, "COUNT") | table_add(&sys, "CONTAINERS") | table_add(&sys, "FIRST SEEN") |
-             table_add(&sys, "LAST SEEN") | table_add(&sys, "ADDED IN");
+             table_add(&sys, "LAST SEEN") | table_add(&sys, "ADDED IN") | table_add(&sys, "COMM");
         for (size_t i = 0; i < l->n_syscalls; i++) {
                 const osl_learned_syscall *e = &l->syscalls[i];
                 r |= table_add(&sys, "%s", e->arch) | table_add(&sys, "%s", e->name) |
                      table_add(&sys, "%s", origins_text(e)) | table_add(&sys, "%" PRIu64, e->count) |
                      table_add(&sys, "%" PRIu64, e->containers) | table_add(&sys, "%s", e->first_seen) |
-                     table_add(&sys, "%s", e->last_seen) | table_add(&sys, "%" PRIu32, e->added_in);
+                     table_add(&sys, "%s", e->last_seen) | table_add(&sys, "%" PRIu32, e->added_in) |
+                     table_add(&sys, "%s", e->sample_comm ? e->sample_comm : "-");
         }
         r |= table_add(&caps, "CAPABILITY") | table_add(&caps, "COUNT") | table_add(&caps, "ADDED IN") |
              table_add(&caps, "EVIDENCE");
@@ -605,10 +611,9 @@ static int profile_diff(int argc, char **argv, const osl_global *g)
 
 /* ---- export, install ---- */
 
-static int print_text(const char *text, size_t len)
+static void print_text(const char *text, size_t len)
 {
         fwrite(text, 1, len, stdout);
-        return 0;
 }
 
 /* The IMAGE argument and --version of export and install. */
@@ -960,6 +965,8 @@ static const struct {
         { "merge", profile_merge, merge_help },
         { "drift", profile_drift, drift_help },
         { "accept", profile_accept, accept_help },
+        { "attach", cmd_profile_attach, cmd_profile_attach_help },
+        { "fetch", cmd_profile_fetch, cmd_profile_fetch_help },
 };
 
 int cmd_profile(int argc, char **argv, const osl_global *g)

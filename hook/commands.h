@@ -54,3 +54,11 @@ int osl_self_path(char **out, osl_error *err);
 /* Hooks' stdout and stderr are dropped by runc unless the hook fails, so
  * hooks report to syslog and to RUNDIR/hooks.log as well as to stderr. */
 void osl_hook_log(const char *run_dir, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* `profile attach` and `profile fetch` (hook/cmd_artifact.c, doc/artifacts.md):
+ * the profile as an OCI 1.1 artifact in an OCI image layout. argv[0] is the
+ * subcommand; the help texts are what `profile attach|fetch --help` print. */
+int cmd_profile_attach(int argc, char **argv, const osl_global *g);
+int cmd_profile_fetch(int argc, char **argv, const osl_global *g);
+extern const char cmd_profile_attach_help[];
+extern const char cmd_profile_fetch_help[];

@@ -66,7 +66,7 @@ static void test_learned_are_allowed(void)
         size_t n0 = 0, n1 = 0;
         _cleanup_seccomp_ osl_seccomp *f0 = build(NULL, NULL, &n0, 0);
         _cleanup_seccomp_ osl_seccomp *f = build(NULL, &learned, &n1, 0);
-        if (!f)
+        if (!f || !f0)
                 return;
         CHECK_STREQ(action_of(f, "openat", NULL), "SCMP_ACT_ALLOW");
         /* execve marks the application's start; bind can imply a capability. */
