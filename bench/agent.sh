@@ -4,6 +4,7 @@
 # serves 1 and 8 learning busybox containers, and after they stopped; and
 # how many notifications per second it answers for 1 and for 4 containers
 # that each call a notified syscall (getppid) in a loop.
+# shellcheck disable=SC2016 # jq programs: their $names are jq's
 BENCH_NAME=agent
 BENCH_DESCRIPTION="The agent's memory idle and while serving learning containers, and the notifications per second it answers."
 # shellcheck source=bench/lib.sh
@@ -32,14 +33,14 @@ idle_kb=$(status_kb VmRSS)
 memory_rows+=("| agent VmRSS, idle | $idle_kb | 1.00 |")
 
 # Learning containers that sleep: the agent holds their notify fds and state.
-for ((i = 1; i <= 8; i++)); do
+for ((i = 1; i <= ${served_counts[-1]}; i++)); do
         bench_bundle "$BENCH_DIR/idle$i" busybox '["sleep", "600"]' localhost/bench-idle
 done
 for n in "${served_counts[@]}"; do
         ids=()
         bench_log "$n learning container(s)"
         for ((i = 1; i <= n; i++)); do
-                bench_set_filter "$BENCH_DIR/idle$i" learn "$BENCH_DIR/store-idle"
+                bench_set_filter "$BENCH_DIR/idle$i" learn "$BENCH_DIR/store-idle-$n"
                 ids+=("idle-$n-$i-$RANDOM")
                 # `runc run -d` returns once the container runs: the agent
                 # has its notify fd by then.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2016 # jq programs: their $names are jq's
 # SPDX-License-Identifier: Apache-2.0
 # Shared by the benchmark scripts (sourced, bash). Everything a benchmark
 # starts lives under one private directory with its own runc root, store and
@@ -24,7 +25,7 @@ bench_die() {
 
 bench_usage() {
         cat <<EOF
-Usage: $0 [--smoke] [--build-dir DIR]
+Usage: $0 [--smoke] [--keep] [--build-dir DIR]
 
 $BENCH_DESCRIPTION
 
@@ -34,11 +35,13 @@ Prints a markdown table on stdout; progress goes to stderr.
                    the meson build directory DIR (else \$OSL_BIN, \$GETPPID_LOOP,
                    \$PROFILE_TOOL)
   --keep           keep the work directory (logs, bundles) and say where it is
+                   (without it, it is removed even when a step fails)
 
 Needs root, runc, jq, busybox-static, strace, redis-server, redis-tools.
 EOF
 }
 
+# shellcheck disable=SC2034 # BENCH_SMOKE is read by the scripts that source this file
 bench_parse_args() {
         while [ $# -gt 0 ]; do
                 case $1 in
@@ -80,6 +83,9 @@ bench_require() {
 bench_cleanup() {
         local rc=$? id pid
         trap - EXIT INT TERM
+        # The signal may have come while a function ran with its output
+        # redirected: back to the script's own.
+        exec 1>&"$BENCH_STDOUT" 2>&"$BENCH_STDERR"
         for id in "${BENCH_CONTAINERS[@]}"; do
                 timeout 20 runc --root "$BENCH_DIR/runc" kill "$id" KILL >/dev/null 2>&1 || true
                 timeout 20 runc --root "$BENCH_DIR/runc" delete -f "$id" >/dev/null 2>&1 || true
@@ -88,7 +94,11 @@ bench_cleanup() {
                 bench_stop_pid "$pid"
         done
         if [ -n "$BENCH_DIR" ]; then
-                if [ "$BENCH_KEEP" = 1 ] || [ $rc -ne 0 ]; then
+                if [ $rc -ne 0 ] && [ -s "$BENCH_DIR/agent.log" ]; then
+                        bench_log "failed (status $rc); the agent's last messages:"
+                        tail -n 20 "$BENCH_DIR/agent.log" >&2
+                fi
+                if [ "$BENCH_KEEP" = 1 ]; then
                         bench_log "work directory kept: $BENCH_DIR"
                 else
                         rm -rf "$BENCH_DIR"
@@ -98,6 +108,7 @@ bench_cleanup() {
 }
 
 bench_init() {
+        exec {BENCH_STDOUT}>&1 {BENCH_STDERR}>&2
         BENCH_DIR=$(mktemp -d "/tmp/osl-bench-${BENCH_NAME}.XXXXXX")
         mkdir -p "$BENCH_DIR/runc" "$BENCH_DIR/run"
         trap bench_cleanup EXIT
@@ -112,12 +123,14 @@ bench_stop_pid() { # PID: TERM, up to 10 s, then KILL
         wait "$pid" 2>/dev/null || true
 }
 
-# bench_wait COMMAND...: runs COMMAND in the background and waits for it,
-# so that a SIGINT or SIGTERM to this script runs the cleanup at once instead
-# of after the command (bash runs traps only between foreground commands).
+# bench_wait OUT ERR COMMAND...: runs COMMAND with stdin from /dev/null and
+# stdout, stderr to the files OUT and ERR, in the background, and waits for
+# it: a SIGINT or SIGTERM to this script then runs the cleanup at once,
+# instead of after the command (bash runs traps between foreground commands).
 bench_wait() {
-        local pid rc=0
-        "$@" &
+        local out=$1 err=$2 pid rc=0
+        shift 2
+        "$@" </dev/null >"$out" 2>"$err" &
         pid=$!
         BENCH_PIDS+=("$pid")
         wait "$pid" || rc=$?
@@ -144,8 +157,7 @@ bench_start_agent() {
         "$OSL_BIN" --run-dir "$BENCH_DIR/run" agent >"$BENCH_DIR/agent.log" 2>&1 &
         AGENT_PID=$!
         BENCH_PIDS+=("$AGENT_PID")
-        local i
-        for i in $(seq 1 100); do
+        for _ in $(seq 1 100); do
                 [ -S "$BENCH_DIR/run/agent.sock" ] && return 0
                 kill -0 "$AGENT_PID" 2>/dev/null || break
                 sleep 0.05
@@ -227,8 +239,9 @@ bench_default_profile() {
 # the filter of MODE:
 #   none      no seccomp filter
 #   default   the containers/common default profile
-#   learn     oci-seccomp-learn inject --mode learn (the agent must run)
-#   enforce   oci-seccomp-learn inject --mode enforce
+#   learn     the annotation io.seccomp-learn.mode=learn, then
+#             oci-seccomp-learn inject (the agent must run)
+#   enforce   the same with enforce (a profile must be stored)
 bench_set_filter() {
         local dir=$1 mode=$2 store=$3
         cp "$dir/config.pristine" "$dir/config.json"
@@ -259,8 +272,8 @@ bench_set_filter() {
 bench_run() {
         local dir=$1 id=$2 limit=$3 rc=0
         BENCH_CONTAINERS+=("$id")
-        bench_wait timeout -k 5 "$limit" runc --root "$BENCH_DIR/runc" run --bundle "$dir" "$id" \
-                </dev/null >"$dir/$id.out" 2>"$dir/$id.err" || rc=$?
+        bench_wait "$dir/$id.out" "$dir/$id.err" \
+                timeout -k 5 "$limit" runc --root "$BENCH_DIR/runc" run --bundle "$dir" "$id" || rc=$?
         timeout 20 runc --root "$BENCH_DIR/runc" delete -f "$id" >/dev/null 2>&1 || true
         if [ $rc -ne 0 ]; then
                 cat "$dir/$id.out" "$dir/$id.err" >&2
@@ -280,9 +293,9 @@ bench_run_detached() {
 # bench_stop DIR ID [SIGNAL]: SIGNAL (default TERM), KILL after 10 s, then
 # delete (the poststop hook runs then).
 bench_stop() {
-        local id=$2 signal=${3:-TERM} i status
+        local id=$2 signal=${3:-TERM} status
         timeout 20 runc --root "$BENCH_DIR/runc" kill "$id" "$signal" >/dev/null 2>&1 || true
-        for i in $(seq 1 100); do
+        for _ in $(seq 1 100); do
                 status=$(timeout 20 runc --root "$BENCH_DIR/runc" state "$id" 2>/dev/null | jq -r .status) || break
                 [ "$status" = stopped ] && break
                 sleep 0.1
@@ -292,7 +305,7 @@ bench_stop() {
 }
 
 # ratio A B: A/B with two decimals.
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "n/a" }'; }
 
 # The median of the numbers on stdin.
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

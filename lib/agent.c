@@ -424,6 +424,9 @@ typedef struct syscall_entry {
         uint8_t origin;
         bool used;
         uint64_t count;
+        uint64_t first_ms, last_ms; /* CLOCK_REALTIME: the first and the last notification */
+        uint32_t sample_pid;        /* the process of the first notification */
+        char sample_comm[OSL_COMM_MAX + 1]; /* its /proc/PID/comm; "" when it could not be read */
 } syscall_entry;
 
 typedef struct container {
@@ -534,6 +537,24 @@ static uint64_t now_ms(void)
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
 }
 
+/* Wall-clock time, for the observation's firstSeen and lastSeen. */
+static uint64_t realtime_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+/* realtime_ms() as osl_now_rfc3339 writes it: "2026-11-28T16:43:02.123Z". */
+static void format_ms(uint64_t ms, char buf[static 32])
+{
+        time_t sec = (time_t) (ms / 1000);
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, 32 - n, ".%03uZ", (unsigned) (ms % 1000));
+}
+
 static void agent_fd_closed(agent *a)
 {
         if (!a->listener_paused)
@@ -635,17 +656,18 @@ static const exec_numbers *agent_exec_numbers(agent *a, uint32_t arch)
         return &a->exec_cache[a->n_exec_cache++];
 }
 
-static void read_comm(int64_t pid, char comm[static 32])
+/* The process's command name, "" when it is gone. */
+static void read_comm(uint32_t pid, char *comm, size_t size)
 {
         char path[64];
-        snprintf(path, sizeof(path), "/proc/%" PRId64 "/comm", pid);
-        strcpy(comm, "?");
+        snprintf(path, sizeof(path), "/proc/%" PRIu32 "/comm", pid);
+        comm[0] = '\0';
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return;
-        ssize_t n = read(fd, comm, 31);
+        ssize_t n = read(fd, comm, size - 1);
         if (n <= 0) {
-                strcpy(comm, "?");
+                comm[0] = '\0';
                 return;
         }
         comm[n] = '\0';
@@ -782,15 +804,25 @@ static void source_record(agent *a, source *s, const struct seccomp_notif *req)
                 return;
         }
         e->count++;
+        uint64_t now = realtime_ms();
+        if (created) {
+                e->first_ms = now;
+                e->sample_pid = req->pid;
+                /* One read per new entry, never per notification. The
+                 * caller waits for our answer, so it is still there. */
+                read_comm(req->pid, e->sample_comm, sizeof(e->sample_comm));
+        }
+        /* Should the clock step back, lastSeen still does not precede firstSeen. */
+        if (now > e->last_ms)
+                e->last_ms = now;
         if (created && a->log_level >= LOG_DEBUG) {
-                char comm[32];
-                read_comm(req->pid, comm);
                 _cleanup_free_ char *name = NULL;
                 osl_error name_err = {};
                 osl_syscall_name(arch, nr, &name, &name_err);
                 agent_log(a, LOG_DEBUG, "container %s: new %s syscall %s (%d) on %s by pid %u (%s)", c->id,
                           osl_origin_name(origin), name ? name : "?", nr,
-                          osl_arch_to_oci(arch) ? osl_arch_to_oci(arch) : "?", req->pid, comm);
+                          osl_arch_to_oci(arch) ? osl_arch_to_oci(arch) : "?", req->pid,
+                          e->sample_comm[0] ? e->sample_comm : "?");
         }
 }
 
@@ -825,6 +857,7 @@ static int container_write(agent *a, container *c, bool partial)
         o->method = osl_strdup("notify");
         if (!o->container_id || !o->start_time || !o->end_time || !o->method)
                 goto oom;
+        o->partial = partial;
         o->image_key = osl_strdup(c->image.key);
         o->image_name = osl_strdup(c->image.name);
         o->image_tag = osl_strdup(c->image.tag);
@@ -852,6 +885,14 @@ static int container_write(agent *a, container *c, bool partial)
                         continue;
                 }
                 r = osl_observation_add(o, arch, name, se->origin, se->count, false);
+                if (r < 0)
+                        goto oom;
+                char first[32], last[32];
+                format_ms(se->first_ms, first);
+                format_ms(se->last_ms, last);
+                /* Only ENOMEM can fail: the entry exists and the times are ours. */
+                r = osl_observation_add_sample(o, arch, name, se->origin, first, last, se->sample_pid,
+                                               se->sample_comm[0] ? se->sample_comm : NULL);
                 if (r < 0)
                         goto oom;
         }
@@ -944,6 +985,10 @@ static int source_handle_one(agent *a, source *s)
         }
 
         source_inspect(a, s, req);
+        /* Before the answer, while /proc/PID is sure to be the caller: a new
+         * entry reads its comm (once per entry); otherwise this is a hash
+         * lookup and a count. */
+        source_record(a, s, req);
 
         /* Answer as soon as we can: the task waits until we do. */
         memset(resp, 0, a->resp_size);
@@ -957,7 +1002,6 @@ static int source_handle_one(agent *a, source *s)
                                   s->c->id, req->pid);
                 break;
         }
-        source_record(a, s, req);
         return 0;
 }
 

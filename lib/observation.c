@@ -50,6 +50,17 @@ bool osl_syscall_name_valid(const char *name)
         return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == n;
 }
 
+bool osl_comm_valid(const char *comm)
+{
+        size_t n = comm ? strlen(comm) : 0;
+        if (n == 0 || n > OSL_COMM_MAX)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if ((unsigned char) comm[i] < 0x20 || (unsigned char) comm[i] > 0x7e)
+                        return false;
+        return true;
+}
+
 bool osl_capability_name_valid(const char *name)
 {
         if (!name || strncmp(name, "CAP_", 4) != 0 || name[4] == '\0' || strlen(name) > 64)
@@ -164,6 +175,9 @@ void osl_observation_free(osl_observation *o)
         for (size_t i = 0; i < o->n_syscalls; i++) {
                 free(o->syscalls[i].arch);
                 free(o->syscalls[i].name);
+                free(o->syscalls[i].first_seen);
+                free(o->syscalls[i].last_seen);
+                free(o->syscalls[i].sample_comm);
         }
         free(o->syscalls);
         for (size_t i = 0; i < o->n_capabilities; i++) {
@@ -204,6 +218,16 @@ static int append_syscall(osl_observation *o, const char *arch, const char *name
         return 0;
 }
 
+static osl_obs_syscall *find_syscall(osl_observation *o, const char *arch, const char *name, osl_origin origin)
+{
+        for (size_t i = 0; i < o->n_syscalls; i++) {
+                osl_obs_syscall *e = &o->syscalls[i];
+                if (e->origin == origin && strcmp(e->name, name) == 0 && strcmp(e->arch, arch) == 0)
+                        return e;
+        }
+        return NULL;
+}
+
 int osl_observation_add(osl_observation *o, const char *arch, const char *name, osl_origin origin,
                         uint64_t count, bool implied)
 {
@@ -213,16 +237,65 @@ int osl_observation_add(osl_observation *o, const char *arch, const char *name, 
         if (!o || !arch || !osl_syscall_name_valid(name) || (unsigned) origin >= _OSL_ORIGIN_MAX ||
             osl_arch_from_oci(arch, &token, &ignored) < 0)
                 return -EINVAL;
-        for (size_t i = 0; i < o->n_syscalls; i++) {
-                osl_obs_syscall *e = &o->syscalls[i];
-                if (e->origin == origin && strcmp(e->name, name) == 0 && strcmp(e->arch, arch) == 0) {
-                        e->count = add_saturating(e->count, count);
-                        /* Seen for real once, it is no longer only implied. */
-                        e->implied = e->implied && implied;
-                        return 0;
-                }
+        osl_obs_syscall *e = find_syscall(o, arch, name, origin);
+        if (e) {
+                e->count = add_saturating(e->count, count);
+                /* Seen for real once, it is no longer only implied. */
+                e->implied = e->implied && implied;
+                return 0;
         }
         return append_syscall(o, arch, name, origin, count, implied);
+}
+
+int osl_time_widen(char **slot, const char *t, int want_sign)
+{
+        if (!t)
+                return 0;
+        if (*slot) {
+                int c = osl_rfc3339_compare(t, *slot);
+                if (c == 0 || (c < 0) != (want_sign < 0))
+                        return 0;
+        }
+        char *copy = strdup(t);
+        if (!copy)
+                return -ENOMEM;
+        free(*slot);
+        *slot = copy;
+        return 0;
+}
+
+int osl_observation_add_sample(osl_observation *o, const char *arch, const char *name, osl_origin origin,
+                               const char *first_seen, const char *last_seen, int64_t pid, const char *comm)
+{
+        int64_t sec;
+        uint32_t nsec;
+
+        if (!o || !arch || !name || (unsigned) origin >= _OSL_ORIGIN_MAX || pid < 0 || pid > OSL_SAMPLE_PID_MAX ||
+            (first_seen && !osl_rfc3339_parse(first_seen, &sec, &nsec)) ||
+            (last_seen && !osl_rfc3339_parse(last_seen, &sec, &nsec)) ||
+            (first_seen && last_seen && osl_rfc3339_compare(first_seen, last_seen) > 0))
+                return -EINVAL;
+        osl_obs_syscall *e = find_syscall(o, arch, name, origin);
+        if (!e)
+                return -ENOENT;
+        if (osl_time_widen(&e->first_seen, first_seen, -1) < 0 || osl_time_widen(&e->last_seen, last_seen, 1) < 0)
+                return -ENOMEM;
+        if (e->sample_pid > 0 || e->sample_comm)
+                return 0;
+        if (comm && *comm) {
+                /* What a process calls itself is up to it: keep only what
+                 * any terminal and JSON reader shows as it is. */
+                size_t n = strnlen(comm, OSL_COMM_MAX);
+                char *copy = strndup(comm, n);
+                if (!copy)
+                        return -ENOMEM;
+                for (size_t i = 0; i < n; i++)
+                        if ((unsigned char) copy[i] < 0x20 || (unsigned char) copy[i] > 0x7e)
+                                copy[i] = '?';
+                e->sample_comm = copy;
+        }
+        e->sample_pid = pid;
+        return 0;
 }
 
 int osl_observation_add_capability(osl_observation *o, const char *name, const char *evidence)
@@ -327,17 +400,25 @@ static int get_text(const jv *obj, const char *key, const char *path, bool requi
         return *out ? 0 : osl_err(err, -ENOMEM, "out of memory");
 }
 
-static int get_time(const jv *obj, const char *key, bool required, char **out, osl_error *err)
+static int get_time_at(const jv *obj, const char *key, const char *path, bool required, char **out,
+                       osl_error *err)
 {
-        int r = get_text(obj, key, key, required, out, err);
+        int r = get_text(obj, key, path, required, out, err);
         if (r < 0)
                 return r;
         int64_t sec;
         uint32_t nsec;
-        if (*out && !osl_rfc3339_parse(*out, &sec, &nsec))
-                return osl_err(err, -EINVAL, "%s: \"%s\" is not an RFC 3339 time such as 2026-11-28T16:43:02.123Z",
-                               key, *out);
+        if (*out && !osl_rfc3339_parse(*out, &sec, &nsec)) {
+                char quoted[128];
+                return osl_err(err, -EINVAL, "%s: %s is not an RFC 3339 time such as 2026-11-28T16:43:02.123Z",
+                               path, osl_quote(*out, quoted, sizeof(quoted)));
+        }
         return 0;
+}
+
+static int get_time(const jv *obj, const char *key, bool required, char **out, osl_error *err)
+{
+        return get_time_at(obj, key, key, required, out, err);
 }
 
 static int get_count(const jv *v, const char *path, const char *name, uint64_t *out, osl_error *err)
@@ -479,6 +560,102 @@ static int parse_implied(const jv *implied, osl_observation *o, osl_error *err)
         return 0;
 }
 
+static bool has_sample(const osl_obs_syscall *e)
+{
+        return e->first_seen || e->last_seen || e->sample_pid > 0 || e->sample_comm;
+}
+
+/* One entry of "samples": {"firstSeen", "lastSeen", "pid", "comm"}, each
+ * optional. path names it ("samples.ARCH.ORIGIN.NAME"). */
+static int parse_sample(const jv *sample, const char *path, osl_obs_syscall *e, osl_error *err)
+{
+        static const char *const fields[] = { "firstSeen", "lastSeen", "pid", "comm" };
+        char field[256], quoted[96];
+        int r;
+
+        if ((r = check_object(sample, path, err)) < 0 || (r = check_keys(sample, path, fields, ELEMENTSOF(fields), err)) < 0)
+                return r;
+        /* null is not "absent" here: nothing writes it. */
+        for (size_t i = 0; i < sample->u.object.len; i++)
+                if (sample->u.object.values[i]->type == JV_NULL)
+                        return osl_err(err, -EINVAL, "%s.%s: expected a %s, got null", path, sample->u.object.keys[i],
+                                       strcmp(sample->u.object.keys[i], "pid") == 0 ? "process id" : "string");
+
+        snprintf(field, sizeof(field), "%s.firstSeen", path);
+        if ((r = get_time_at(sample, "firstSeen", field, false, &e->first_seen, err)) < 0)
+                return r;
+        snprintf(field, sizeof(field), "%s.lastSeen", path);
+        if ((r = get_time_at(sample, "lastSeen", field, false, &e->last_seen, err)) < 0)
+                return r;
+        if (e->first_seen && e->last_seen && osl_rfc3339_compare(e->last_seen, e->first_seen) < 0)
+                return osl_err(err, -EINVAL, "%s: %s is before firstSeen %s", field, e->last_seen, e->first_seen);
+
+        const jv *pid = jv_obj_get(sample, "pid");
+        if (pid) {
+                int64_t v;
+                if (!jv_get_int64(pid, &v) || v < 1 || v > OSL_SAMPLE_PID_MAX)
+                        return osl_err(err, -EINVAL, "%s.pid: expected a process id from 1 to %d, got %.40s", path,
+                                       OSL_SAMPLE_PID_MAX,
+                                       pid->type == JV_NUMBER ? pid->u.number : jv_type_name(pid->type));
+                e->sample_pid = v;
+        }
+
+        snprintf(field, sizeof(field), "%s.comm", path);
+        if ((r = get_text(sample, "comm", field, false, &e->sample_comm, err)) < 0)
+                return r;
+        if (e->sample_comm && !osl_comm_valid(e->sample_comm))
+                return osl_err(err, -EINVAL, "%s: %s is not a command name (1 to %d bytes of printable ASCII)", field,
+                               osl_quote(e->sample_comm, quoted, sizeof(quoted)), OSL_COMM_MAX);
+        return 0;
+}
+
+/* "samples": when and by whom entries of syscalls were seen. */
+static int parse_samples(const jv *samples, osl_observation *o, osl_error *err)
+{
+        int r;
+        if (!samples)
+                return 0;
+        if ((r = check_object(samples, "samples", err)) < 0)
+                return r;
+        for (size_t a = 0; a < samples->u.object.len; a++) {
+                const char *arch = samples->u.object.keys[a];
+                const jv *by_origin = samples->u.object.values[a];
+                char path[128];
+
+                snprintf(path, sizeof(path), "samples.%.64s", arch);
+                if ((r = check_arch(arch, path, err)) < 0 || (r = check_object(by_origin, path, err)) < 0 ||
+                    (r = check_keys(by_origin, path, origin_names, _OSL_ORIGIN_MAX, err)) < 0)
+                        return r;
+                for (size_t g = 0; g < by_origin->u.object.len; g++) {
+                        osl_origin origin = OSL_ORIGIN_RUNTIME; /* check_keys allowed only origin names */
+                        const jv *names = by_origin->u.object.values[g];
+
+                        origin_from_name(by_origin->u.object.keys[g], &origin);
+                        snprintf(path, sizeof(path), "samples.%.64s.%s", arch, osl_origin_name(origin));
+                        if ((r = check_object(names, path, err)) < 0)
+                                return r;
+                        for (size_t i = 0; i < names->u.object.len; i++) {
+                                const char *name = names->u.object.keys[i];
+                                char entry_path[224];
+                                osl_obs_syscall key = { .arch = (char *) arch, .name = (char *) name, .origin = origin };
+                                osl_obs_syscall *e = o->n_syscalls == 0 ? NULL
+                                                     : bsearch(&key, o->syscalls, o->n_syscalls,
+                                                               sizeof(*o->syscalls), syscall_cmp);
+
+                                snprintf(entry_path, sizeof(entry_path), "%s.%.64s", path, name);
+                                if (!e)
+                                        return osl_err(err, -EINVAL, "%s: \"%.80s\" is not listed in syscalls.%s.%s",
+                                                       path, name, arch, osl_origin_name(origin));
+                                if (has_sample(e))
+                                        return osl_err(err, -EINVAL, "%s: appears twice", entry_path);
+                                if ((r = parse_sample(names->u.object.values[i], entry_path, e, err)) < 0)
+                                        return r;
+                        }
+                }
+        }
+        return 0;
+}
+
 static int parse_capabilities(const jv *caps, osl_observation *o, osl_error *err)
 {
         static const char *const fields[] = { "name", "evidence", "count" };
@@ -529,7 +706,7 @@ int osl_observation_from_jv(const jv *v, osl_observation **out, osl_error *err)
 {
         static const char *const fields[] = {
                 "schemaVersion", "containerId", "image", "startTime", "endTime", "method",
-                "notifications", "syscalls", "implied", "capabilities",
+                "notifications", "syscalls", "implied", "capabilities", "partial", "samples",
         };
         static const char *const image_fields[] = { "key", "name", "tag", "digest" };
         _cleanup_observation_ osl_observation *o = osl_observation_new();
@@ -583,6 +760,10 @@ int osl_observation_from_jv(const jv *v, osl_observation **out, osl_error *err)
         if (!method_ok)
                 return osl_err(err, -EINVAL, "method: \"%.80s\" is not one of notify, log, manual", o->method);
 
+        const jv *partial = jv_obj_get(v, "partial");
+        if (partial && !jv_get_bool(partial, &o->partial))
+                return osl_err(err, -EINVAL, "partial: expected true or false, got %s", jv_type_name(partial->type));
+
         const jv *notifications = jv_obj_get(v, "notifications");
         if (notifications && (r = get_count(notifications, "notifications", NULL, &o->notifications, err)) < 0)
                 return r;
@@ -591,6 +772,7 @@ int osl_observation_from_jv(const jv *v, osl_observation **out, osl_error *err)
         if (!syscalls)
                 return osl_err(err, -EINVAL, "syscalls: missing");
         if ((r = parse_syscalls(syscalls, o, err)) < 0 || (r = parse_implied(jv_obj_get(v, "implied"), o, err)) < 0 ||
+            (r = parse_samples(jv_obj_get(v, "samples"), o, err)) < 0 ||
             (r = parse_capabilities(jv_obj_get(v, "capabilities"), o, err)) < 0)
                 return r;
 
@@ -605,9 +787,26 @@ static int set_optional_string(jv *obj, const char *key, const char *value)
         return value ? jv_obj_set(obj, key, jv_new_string(value)) : 0;
 }
 
+/* Adds e's sample to samples[arch][origin][name]. */
+static int sample_to_jv(jv *samples, const osl_obs_syscall *e)
+{
+        jv *by_origin = jv_obj_ensure_object(samples, e->arch);
+        jv *names = by_origin ? jv_obj_ensure_object(by_origin, osl_origin_name(e->origin)) : NULL;
+        jv *sample = names ? jv_new_object() : NULL;
+
+        if (!sample || jv_obj_set(names, e->name, sample) < 0)
+                return -ENOMEM;
+        if ((e->first_seen && jv_obj_set(sample, "firstSeen", jv_new_string(e->first_seen)) < 0) ||
+            (e->last_seen && jv_obj_set(sample, "lastSeen", jv_new_string(e->last_seen)) < 0) ||
+            (e->sample_pid > 0 && jv_obj_set(sample, "pid", jv_new_int(e->sample_pid)) < 0) ||
+            (e->sample_comm && jv_obj_set(sample, "comm", jv_new_string(e->sample_comm)) < 0))
+                return -ENOMEM;
+        return 0;
+}
+
 int osl_observation_to_jv(const osl_observation *o, jv **out, osl_error *err)
 {
-        _cleanup_jv_ jv *doc = jv_new_object(), *syscalls = NULL, *implied = NULL, *caps = NULL;
+        _cleanup_jv_ jv *doc = jv_new_object(), *syscalls = NULL, *implied = NULL, *samples = NULL, *caps = NULL;
         _cleanup_free_ osl_obs_syscall *sorted = NULL;
         _cleanup_free_ osl_obs_capability *sorted_caps = NULL;
         int r = 0;
@@ -618,6 +817,15 @@ int osl_observation_to_jv(const osl_observation *o, jv **out, osl_error *err)
                 return osl_err(err, -EINVAL, "observation lacks %s",
                                !o->container_id ? "a container id" :
                                !o->start_time   ? "a start time" : "a method");
+
+        /* Whatever filled it, what is written must read back. */
+        for (size_t i = 0; i < o->n_syscalls; i++) {
+                const osl_obs_syscall *e = &o->syscalls[i];
+                if ((e->sample_comm && !osl_comm_valid(e->sample_comm)) || e->sample_pid < 0 ||
+                    e->sample_pid > OSL_SAMPLE_PID_MAX)
+                        return osl_err(err, -EINVAL, "syscall %s: the sample's process id or command name is not valid",
+                                       e->name);
+        }
 
         /* Written sorted, so that equal observations give equal files. */
         if (o->n_syscalls > 0) {
@@ -637,8 +845,9 @@ int osl_observation_to_jv(const osl_observation *o, jv **out, osl_error *err)
 
         syscalls = jv_new_object();
         implied = jv_new_object();
+        samples = jv_new_object();
         caps = jv_new_array();
-        if (!syscalls || !implied || !caps)
+        if (!syscalls || !implied || !samples || !caps)
                 return osl_err(err, -ENOMEM, "out of memory");
         for (size_t i = 0; i < o->n_syscalls && r >= 0; i++) {
                 const osl_obs_syscall *e = &sorted[i];
@@ -648,6 +857,8 @@ int osl_observation_to_jv(const osl_observation *o, jv **out, osl_error *err)
                 if (!names)
                         return osl_err(err, -ENOMEM, "out of memory");
                 r = jv_obj_set(names, e->name, jv_new_uint(e->count));
+                if (r >= 0 && has_sample(e))
+                        r = sample_to_jv(samples, e);
                 if (r < 0 || !e->implied)
                         continue;
                 by_origin = jv_obj_ensure_object(implied, e->arch);
@@ -688,9 +899,12 @@ int osl_observation_to_jv(const osl_observation *o, jv **out, osl_error *err)
             jv_obj_set(doc, "startTime", jv_new_string(o->start_time)) < 0 ||
             set_optional_string(doc, "endTime", o->end_time) < 0 ||
             jv_obj_set(doc, "method", jv_new_string(o->method)) < 0 ||
+            (o->partial && jv_obj_set(doc, "partial", jv_new_bool(true)) < 0) ||
             jv_obj_set(doc, "notifications", jv_new_uint(o->notifications)) < 0 ||
             jv_obj_set(doc, "syscalls", TAKE_PTR(syscalls)) < 0 ||
             jv_obj_set(doc, "implied", TAKE_PTR(implied)) < 0 ||
+            /* Only when there are any: observations without them stay as they were. */
+            (samples->u.object.len > 0 && jv_obj_set(doc, "samples", TAKE_PTR(samples)) < 0) ||
             jv_obj_set(doc, "capabilities", TAKE_PTR(caps)) < 0)
                 return osl_err(err, -ENOMEM, "out of memory");
         *out = TAKE_PTR(doc);

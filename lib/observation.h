@@ -19,7 +19,17 @@ typedef struct osl_obs_syscall {
         osl_origin origin;
         uint64_t count;
         bool implied; /* not notified but implied (see doc/learning.md: write) */
+        /* When and by whom it was seen (the agent's notifications). Absent
+         * for implied entries and from older observations. */
+        char *first_seen;  /* RFC 3339, may be NULL */
+        char *last_seen;   /* RFC 3339, may be NULL */
+        int64_t sample_pid; /* a process that made the call, in the agent's pid namespace; 0: none */
+        char *sample_comm;  /* its command name (/proc/PID/comm), may be NULL */
 } osl_obs_syscall;
+
+/* Longest sample command name kept: the kernel's comm is at most 15 bytes
+ * (TASK_COMM_LEN 16, with the NUL). */
+#define OSL_COMM_MAX 16
 
 typedef struct osl_obs_capability {
         char *name;     /* "CAP_NET_BIND_SERVICE" */
@@ -36,6 +46,7 @@ typedef struct osl_observation {
         char *start_time;   /* RFC 3339 */
         char *end_time;
         char *method;       /* "notify", "log", "manual" */
+        bool partial;       /* written while the container still ran (the agent was stopping) */
         uint64_t notifications;
         osl_obs_syscall *syscalls;
         size_t n_syscalls;
@@ -52,6 +63,17 @@ static inline void osl_observation_freep(osl_observation **o) { osl_observation_
 int osl_observation_add(osl_observation *o, const char *arch, const char *name, osl_origin origin,
                         uint64_t count, bool implied);
 int osl_observation_add_capability(osl_observation *o, const char *name, const char *evidence);
+/* Adds when and by whom the existing entry (arch, name, origin) was seen:
+ * first_seen and last_seen (RFC 3339, each may be NULL) widen what the
+ * entry holds (the earlier first, the later last); pid (0: none) and comm
+ * (NULL: none) are kept only when the entry has no sample yet, so the first
+ * caller's stays. comm is what a process chose to call itself: bytes outside
+ * 0x20..0x7e are stored as '?', and it is cut to OSL_COMM_MAX bytes; an
+ * empty one counts as none. -ENOENT when the entry does not exist, -EINVAL
+ * for a time that is not RFC 3339, first_seen later than last_seen, or a
+ * negative pid. */
+int osl_observation_add_sample(osl_observation *o, const char *arch, const char *name, osl_origin origin,
+                               const char *first_seen, const char *last_seen, int64_t pid, const char *comm);
 
 int osl_observation_from_jv(const jv *v, osl_observation **out, osl_error *err);
 int osl_observation_to_jv(const osl_observation *o, jv **out, osl_error *err);

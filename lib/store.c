@@ -35,8 +35,6 @@
 #define DRIFT_SCHEMA_VERSION 1
 /* Temporary files start with this; any left under a held lock is stale. */
 #define TMP_PREFIX ".tmp-"
-#define LEARNED_DEFAULT_ACTION "SCMP_ACT_ERRNO"
-#define LEARNED_DEFAULT_ERRNO 1 /* EPERM, as Docker's default profile */
 
 struct osl_store {
         char *root;
@@ -321,6 +319,8 @@ void osl_learned_free(osl_learned *l)
                 free(l->syscalls[i].name);
                 free(l->syscalls[i].first_seen);
                 free(l->syscalls[i].last_seen);
+                free(l->syscalls[i].sample_container);
+                free(l->syscalls[i].sample_comm);
         }
         free(l->syscalls);
         for (size_t i = 0; i < l->n_capabilities; i++) {
@@ -504,11 +504,49 @@ static int check_arch(const char *arch, const char *path, const char *key, osl_e
         return 0;
 }
 
+/* The optional "sample" of a syscall entry: {"pid", "comm", "containerId"}. */
+static int parse_sample(const jv *e, const char *path, osl_learned_syscall *out, osl_error *err)
+{
+        static const char *const fields[] = { "pid", "comm", "containerId" };
+        const jv *sample = jv_obj_get(e, "sample"), *pid;
+        const char *container, *comm = NULL;
+        char spath[96];
+        int r;
+
+        if (!sample)
+                return 0;
+        if (!jv_is(sample, JV_OBJECT))
+                return field_error(err, path, "sample", "expected an object, got %.40s", describe(sample));
+        snprintf(spath, sizeof(spath), "%s.sample", path);
+        if ((r = check_fields(sample, spath, fields, ELEMENTSOF(fields), err)) < 0 ||
+            (r = get_string(sample, spath, "containerId", false, &container, err)) < 0)
+                return r;
+        if ((pid = jv_obj_get(sample, "pid"))) {
+                int64_t v;
+                if (!jv_get_int64(pid, &v) || v < 1 || v > OSL_SAMPLE_PID_MAX)
+                        return field_error(err, spath, "pid", "expected a process id from 1 to %d, got %.40s",
+                                           OSL_SAMPLE_PID_MAX, describe(pid));
+                out->sample_pid = v;
+        }
+        if (jv_obj_get(sample, "comm")) {
+                if ((r = get_string(sample, spath, "comm", false, &comm, err)) < 0)
+                        return r;
+                if (!osl_comm_valid(comm))
+                        return field_error(err, spath, "comm", "is not a command name (1 to %d bytes of printable ASCII)",
+                                           OSL_COMM_MAX);
+        }
+        out->sample_container = strdup(container);
+        out->sample_comm = osl_strdup(comm);
+        if (!out->sample_container || (comm && !out->sample_comm))
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
 static int parse_syscall_entry(const jv *e, const char *path, uint32_t version, osl_learned_syscall *out,
                                osl_error *err)
 {
         static const char *const fields[] = {
-                "arch", "name", "origins", "count", "containers", "firstSeen", "lastSeen", "addedIn",
+                "arch", "name", "origins", "count", "containers", "firstSeen", "lastSeen", "addedIn", "sample",
         };
         const char *arch, *name, *first, *last;
         const jv *origins;
@@ -553,7 +591,7 @@ static int parse_syscall_entry(const jv *e, const char *path, uint32_t version, 
         out->last_seen = strdup(last);
         if (!out->arch || !out->name || !out->first_seen || !out->last_seen)
                 return osl_err(err, -ENOMEM, "out of memory");
-        return 0;
+        return parse_sample(e, path, out, err);
 }
 
 static int parse_capability_entry(const jv *e, const char *path, uint32_t version, osl_learned_capability *out,
@@ -591,6 +629,7 @@ static int check_history_entry(const jv *e, const char *path, uint32_t want_vers
         static const char *const fields[] = {
                 "version",     "time",          "containerId",       "imageTag",
                 "imageDigest", "addedSyscalls", "addedCapabilities", "acceptedDrift",
+                "partial",
         };
         const char *s;
         const jv *added;
@@ -631,6 +670,11 @@ static int check_history_entry(const jv *e, const char *path, uint32_t want_vers
                 if (!osl_capability_name_valid(cap))
                         return field_error(err, path, "addedCapabilities", "item %zu is not a capability name", i);
         }
+        /* Optional: the container's observation was written while it still ran. */
+        const jv *partial = jv_obj_get(e, "partial");
+        bool b;
+        if (partial && !jv_get_bool(partial, &b))
+                return field_error(err, path, "partial", "expected true or false, got %.40s", describe(partial));
         /* Optional: the version came from `profile accept`, of these containers' drift. */
         if (jv_obj_get(e, "acceptedDrift")) {
                 if ((r = get_field(e, path, "acceptedDrift", JV_ARRAY, &added, err)) < 0)
@@ -894,7 +938,7 @@ static int learned_to_doc(const osl_learned *l, jv *history, jv *merged, const c
 
         if (!doc || !syscalls || !caps || !history || !merged)
                 return osl_err(err, -ENOMEM, "out of memory");
-        if ((r = osl_learned_to_seccomp(l, LEARNED_DEFAULT_ACTION, LEARNED_DEFAULT_ERRNO, &sc, err)) < 0 ||
+        if ((r = osl_learned_to_seccomp(l, OSL_LEARNED_DEFAULT_ACTION, OSL_LEARNED_DEFAULT_ERRNO, &sc, err)) < 0 ||
             (r = osl_seccomp_to_jv(sc, OSL_SECCOMP_OCI, &sc_jv, err)) < 0)
                 return r;
         for (size_t i = 0; i < l->n_syscalls; i++) {
@@ -913,6 +957,14 @@ static int learned_to_doc(const osl_learned *l, jv *history, jv *merged, const c
                     jv_obj_set(entry, "firstSeen", jv_new_string(e->first_seen)) < 0 ||
                     jv_obj_set(entry, "lastSeen", jv_new_string(e->last_seen)) < 0 ||
                     jv_obj_set(entry, "addedIn", jv_new_uint(e->added_in)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                if (!e->sample_container)
+                        continue;
+                jv *sample = jv_new_object();
+                if (jv_obj_set(entry, "sample", sample) < 0 ||
+                    (e->sample_pid > 0 && jv_obj_set(sample, "pid", jv_new_int(e->sample_pid)) < 0) ||
+                    (e->sample_comm && jv_obj_set(sample, "comm", jv_new_string(e->sample_comm)) < 0) ||
+                    jv_obj_set(sample, "containerId", jv_new_string(e->sample_container)) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
         }
         for (size_t i = 0; i < l->n_capabilities; i++) {
@@ -957,6 +1009,11 @@ static int check_observation(const osl_observation *obs, osl_error *err)
                 if (!osl_syscall_name_valid(e->name) || (unsigned) e->origin >= _OSL_ORIGIN_MAX)
                         return osl_err(err, -EINVAL, "the observation holds an invalid syscall entry \"%s\"",
                                        e->name ? e->name : "");
+                if ((e->first_seen && !osl_rfc3339_parse(e->first_seen, &sec, &nsec)) ||
+                    (e->last_seen && !osl_rfc3339_parse(e->last_seen, &sec, &nsec)) || e->sample_pid < 0 ||
+                    e->sample_pid > OSL_SAMPLE_PID_MAX || (e->sample_comm && !osl_comm_valid(e->sample_comm)) ||
+                    (e->first_seen && e->last_seen && osl_rfc3339_compare(e->first_seen, e->last_seen) > 0))
+                        return osl_err(err, -EINVAL, "the observation holds an invalid sample of syscall \"%s\"", e->name);
         }
         for (size_t i = 0; i < obs->n_capabilities; i++)
                 if (!osl_capability_name_valid(obs->capabilities[i].name))
@@ -970,33 +1027,18 @@ static uint64_t add_saturating(uint64_t a, uint64_t b)
         return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
-/* Puts t into *slot when the slot is empty or t is earlier (want_sign < 0)
- * or later (want_sign > 0) than what it holds. */
-static int set_time_if(char **slot, const char *t, int want_sign)
-{
-        if (*slot) {
-                int c = osl_rfc3339_compare(t, *slot);
-                if (c == 0 || (c < 0) != (want_sign < 0))
-                        return 0;
-        }
-        char *copy = strdup(t);
-        if (!copy)
-                return -ENOMEM;
-        free(*slot);
-        *slot = copy;
-        return 0;
-}
-
 /* Unions obs into l (whose version is the current one). New entries get
  * added_in = l->version + 1 and are listed in added_syscalls/added_caps
  * (JSON arrays for the history record). */
 static int union_observation(osl_learned *l, const osl_observation *obs, jv *added_syscalls, jv *added_caps,
                              osl_error *err)
 {
-        const char *first = obs->start_time, *last = obs->end_time ? obs->end_time : obs->start_time;
+        const char *obs_first = obs->start_time, *obs_last = obs->end_time ? obs->end_time : obs->start_time;
         uint32_t next = l->version + 1;
         size_t n_before = l->n_syscalls;
         _cleanup_free_ bool *counted = NULL; /* per entry: containers already counted for obs */
+        /* per entry: the origin + 1 of obs's entry whose sample it took, 0: none yet */
+        _cleanup_free_ uint8_t *sampled = NULL;
 
         /* At most one new entry per observed syscall. */
         osl_learned_syscall *grown = realloc(l->syscalls, (l->n_syscalls + obs->n_syscalls + 1) * sizeof(*grown));
@@ -1004,7 +1046,8 @@ static int union_observation(osl_learned *l, const osl_observation *obs, jv *add
                 return osl_err(err, -ENOMEM, "out of memory");
         l->syscalls = grown;
         counted = calloc(l->n_syscalls + obs->n_syscalls + 1, sizeof(bool));
-        if (!counted)
+        sampled = calloc(l->n_syscalls + obs->n_syscalls + 1, sizeof(uint8_t));
+        if (!counted || !sampled)
                 return osl_err(err, -ENOMEM, "out of memory");
 
         for (size_t i = 0; i < obs->n_syscalls; i++) {
@@ -1033,8 +1076,22 @@ static int union_observation(osl_learned *l, const osl_observation *obs, jv *add
                         counted[idx] = true;
                         e->containers = add_saturating(e->containers, 1);
                 }
-                if (set_time_if(&e->first_seen, first, -1) < 0 || set_time_if(&e->last_seen, last, 1) < 0)
+                /* When the agent noted it; else the container's life. */
+                if (osl_time_widen(&e->first_seen, o->first_seen ? o->first_seen : obs_first, -1) < 0 ||
+                    osl_time_widen(&e->last_seen, o->last_seen ? o->last_seen : obs_last, 1) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
+                /* This observation's sample replaces an older one; of its
+                 * own, the application's tells more than the runtime's. */
+                if ((o->sample_pid > 0 || o->sample_comm) && (uint8_t) (o->origin + 1) > sampled[idx]) {
+                        sampled[idx] = (uint8_t) (o->origin + 1);
+                        free(e->sample_container);
+                        free(e->sample_comm);
+                        e->sample_pid = o->sample_pid;
+                        e->sample_container = strdup(obs->container_id);
+                        e->sample_comm = osl_strdup(o->sample_comm);
+                        if (!e->sample_container || (o->sample_comm && !e->sample_comm))
+                                return osl_err(err, -ENOMEM, "out of memory");
+                }
         }
         if (l->n_syscalls > 1)
                 qsort(l->syscalls, l->n_syscalls, sizeof(*l->syscalls), learned_syscall_cmp);
@@ -1236,7 +1293,8 @@ static int history_record(jv *history, uint32_t version, const char *now, const 
             jv_obj_set(record, "imageDigest", string_or_null(from->image_digest)) < 0 ||
             jv_obj_set(record, "addedSyscalls", TAKE_PTR(syscalls)) < 0 ||
             jv_obj_set(record, "addedCapabilities", TAKE_PTR(caps)) < 0 ||
-            (drift && jv_obj_set(record, "acceptedDrift", TAKE_PTR(drift)) < 0))
+            (drift && jv_obj_set(record, "acceptedDrift", TAKE_PTR(drift)) < 0) ||
+            (from->partial && jv_obj_set(record, "partial", jv_new_bool(true)) < 0))
                 return osl_err(err, -ENOMEM, "out of memory");
         return 0;
 }
@@ -1493,7 +1551,9 @@ static int drift_outside(const osl_observation *obs, const char *image_key, cons
                 const osl_obs_syscall *e = &obs->syscalls[i];
                 if (osl_learned_has_syscall(ver, e->arch, e->name))
                         continue;
-                if (osl_observation_add(o, e->arch, e->name, e->origin, e->count, e->implied) < 0)
+                if (osl_observation_add(o, e->arch, e->name, e->origin, e->count, e->implied) < 0 ||
+                    osl_observation_add_sample(o, e->arch, e->name, e->origin, e->first_seen, e->last_seen,
+                                               e->sample_pid, e->sample_comm) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
         }
         for (size_t i = 0; i < obs->n_capabilities; i++) {
@@ -1508,6 +1568,7 @@ static int drift_outside(const osl_observation *obs, const char *image_key, cons
         if (o->n_syscalls == 0 && o->n_capabilities == 0)
                 return 0;
         o->notifications = obs->notifications;
+        o->partial = obs->partial;
         if (!(o->container_id = strdup(obs->container_id)) || !(o->image_key = strdup(image_key)) ||
             !(o->start_time = strdup(obs->start_time)) || !(o->method = strdup(obs->method ? obs->method : "manual")) ||
             (obs->end_time && !(o->end_time = strdup(obs->end_time))) ||
@@ -1695,316 +1756,4 @@ int osl_store_accept_drift(osl_store *s, const char *image_key, osl_accept_resul
         if ((r = publish(&li, l, TAKE_PTR(history), TAKE_PTR(merged), now, res->new_version, err)) < 0)
                 return r;
         return remove_drift(&li, err);
-}
-
-/* ---- exports ---- */
-
-static const char *const export_format_names[_OSL_EXPORT_MAX] = {
-        [OSL_EXPORT_OCI] = "oci",
-        [OSL_EXPORT_DOCKER] = "docker",
-        [OSL_EXPORT_SPO] = "spo",
-        [OSL_EXPORT_PODMAN_LABEL] = "podman-label",
-        [OSL_EXPORT_DOCKER_CAPS] = "docker-caps",
-        [OSL_EXPORT_KUBERNETES] = "kubernetes",
-};
-
-int osl_export_format_parse(const char *s, osl_export_format *out)
-{
-        for (unsigned i = 0; i < _OSL_EXPORT_MAX; i++)
-                if (s && strcmp(s, export_format_names[i]) == 0) {
-                        *out = (osl_export_format) i;
-                        return 0;
-                }
-        return -EINVAL;
-}
-
-const char *osl_export_format_name(osl_export_format f)
-{
-        return (unsigned) f < _OSL_EXPORT_MAX ? export_format_names[f] : NULL;
-}
-
-/* FNV-1a: a short, stable tag for a key, not a security measure. */
-static uint32_t fnv1a(const char *s)
-{
-        uint32_t h = 2166136261u;
-        for (; *s; s++) {
-                h ^= (unsigned char) *s;
-                h *= 16777619u;
-        }
-        return h;
-}
-
-static bool lower_alnum(char c)
-{
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* ASCII only: the C library's tolower() depends on the locale. */
-static char ascii_lower(char c)
-{
-        return c >= 'A' && c <= 'Z' ? (char) (c - 'A' + 'a') : c;
-}
-
-/* Longest image part of a safe name: with the hash and "-v4294967295.json"
- * it stays below NAME_MAX and within the 253 bytes of a DNS-1123 subdomain. */
-#define SAFE_NAME_BASE_MAX 200
-
-int osl_learned_safe_name(const osl_learned *l, char **out, osl_error *err)
-{
-        const char *key = l->image_key;
-        _cleanup_free_ char *base = malloc(strlen(key) + sizeof("image"));
-        size_t n = 0;
-        /* Whether two keys could map to this name: a character outside
-         * [a-z0-9./] made '-', a '.' that could not stay, or a cut. A '/'
-         * alone between two kept characters maps back unambiguously. */
-        bool lossy = false, separator = false;
-
-        if (!base)
-                return osl_err(err, -ENOMEM, "out of memory");
-        for (const char *p = key; *p; p++) {
-                char c = ascii_lower(*p), next = ascii_lower(p[1]);
-                if (c != *p)
-                        lossy = true;
-                /* DNS-1123: a '.' only between two alphanumerics. */
-                bool keep = lower_alnum(c) || (c == '.' && !separator && n > 0 && lower_alnum(next));
-                if (!keep) {
-                        if (c != '/' || separator || n == 0 || !lower_alnum(next))
-                                lossy = true;
-                        separator = true;
-                        continue;
-                }
-                if (separator && n > 0)
-                        base[n++] = '-';
-                separator = false;
-                base[n++] = c;
-        }
-        if (separator)
-                lossy = true;
-        if (n > SAFE_NAME_BASE_MAX) {
-                n = SAFE_NAME_BASE_MAX;
-                while (n > 0 && !lower_alnum(base[n - 1]))
-                        n--;
-                lossy = true;
-        }
-        base[n] = '\0';
-        if (n == 0) {
-                strcpy(base, "image");
-                lossy = true;
-        }
-        int r = lossy ? osl_asprintf(out, "%s-%08" PRIx32 "-v%" PRIu32, base, fnv1a(key), l->version)
-                      : osl_asprintf(out, "%s-v%" PRIu32, base, l->version);
-        if (r < 0)
-                return osl_err(err, -ENOMEM, "out of memory");
-        return 0;
-}
-
-int osl_learned_localhost_profile(const osl_learned *l, char **out, osl_error *err)
-{
-        _cleanup_free_ char *name = NULL;
-        int r = osl_learned_safe_name(l, &name, err);
-        if (r < 0)
-                return r;
-        if (osl_asprintf(out, OSL_KUBELET_SUBDIR "/%s.json", name) < 0)
-                return osl_err(err, -ENOMEM, "out of memory");
-        return 0;
-}
-
-/* A YAML double-quoted scalar: JSON-style escapes, which YAML 1.1 and 1.2
- * both read; every byte below 0x20, '"', '\\' and DEL escaped. */
-static void yaml_quoted(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(f, "\\%c", *p);
-                else if (*p < 0x20 || *p == 0x7f)
-                        fprintf(f, "\\x%02x", *p);
-                else
-                        fputc(*p, f);
-        }
-        fputc('"', f);
-}
-
-/* Text inside a YAML comment: a line break would end the comment. */
-static void yaml_comment_text(FILE *f, const char *s)
-{
-        for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-                fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
-}
-
-/* "- item" lines at indent, or " []" after the key when there are none. */
-static void yaml_list(FILE *f, const char *key, int indent, char *const *items, size_t n, const char *strip_prefix)
-{
-        fprintf(f, "%*s%s:%s\n", indent, "", key, n == 0 ? " []" : "");
-        for (size_t i = 0; i < n; i++) {
-                const char *item = items[i];
-                if (strip_prefix && strncmp(item, strip_prefix, strlen(strip_prefix)) == 0)
-                        item += strlen(strip_prefix);
-                fprintf(f, "%*s- ", indent + 2, "");
-                yaml_quoted(f, item);
-                fputc('\n', f);
-        }
-}
-
-static int learned_seccomp(const osl_learned *l, osl_seccomp **out, osl_error *err)
-{
-        return osl_learned_to_seccomp(l, LEARNED_DEFAULT_ACTION, LEARNED_DEFAULT_ERRNO, out, err);
-}
-
-/* The SeccompProfile resource of the security-profiles-operator
- * (security-profiles-operator.x-k8s.io/v1beta1). Its spec has no
- * defaultErrnoRet: SCMP_ACT_ERRNO without one fails calls with EPERM, which
- * is what the learned profile says. */
-static int write_spo(FILE *f, const osl_learned *l, const osl_seccomp *sc, osl_error *err)
-{
-        _cleanup_free_ char *name = NULL;
-        int r;
-
-        if (sc->has_default_errno_ret && sc->default_errno_ret != LEARNED_DEFAULT_ERRNO)
-                return osl_err(err, -EINVAL, "a SeccompProfile cannot hold defaultErrnoRet %" PRIu32,
-                               sc->default_errno_ret);
-        if ((r = osl_learned_safe_name(l, &name, err)) < 0)
-                return r;
-        fprintf(f, "# oci-seccomp-learn: ");
-        yaml_comment_text(f, l->image_key);
-        fprintf(f, ", version %" PRIu32 "\n", l->version);
-        fprintf(f, "apiVersion: security-profiles-operator.x-k8s.io/v1beta1\n");
-        fprintf(f, "kind: SeccompProfile\n");
-        fprintf(f, "metadata:\n  name: ");
-        yaml_quoted(f, name);
-        fprintf(f, "\n  annotations:\n    io.seccomp-learn/image: ");
-        yaml_quoted(f, l->image_key);
-        fprintf(f, "\n    io.seccomp-learn/version: \"%" PRIu32 "\"\n", l->version);
-        fprintf(f, "spec:\n  defaultAction: ");
-        yaml_quoted(f, sc->default_action);
-        fputc('\n', f);
-        yaml_list(f, "architectures", 2, sc->architectures, sc->n_architectures, NULL);
-        fprintf(f, "  syscalls:%s\n", sc->n_rules == 0 ? " []" : "");
-        for (size_t i = 0; i < sc->n_rules; i++) {
-                const osl_seccomp_rule *rule = &sc->rules[i];
-                if (rule->n_args > 0 || rule->has_errno_ret)
-                        return osl_err(err, -EINVAL, "syscalls[%zu]: argument conditions and errnoRet are not exported",
-                                       i);
-                fprintf(f, "    - action: ");
-                yaml_quoted(f, rule->action);
-                fputc('\n', f);
-                yaml_list(f, "names", 6, rule->names, rule->n_names, NULL);
-        }
-        return 0;
-}
-
-static int capability_names(const osl_learned *l, char ***out, size_t *n, osl_error *err)
-{
-        _cleanup_strv_ char **names = calloc(1, sizeof(char *));
-        size_t count = 0;
-
-        if (!names)
-                return osl_err(err, -ENOMEM, "out of memory");
-        for (size_t i = 0; i < l->n_capabilities; i++)
-                if (osl_strv_push(&names, &count, l->capabilities[i].name) < 0)
-                        return osl_err(err, -ENOMEM, "out of memory");
-        *out = TAKE_PTR(names);
-        *n = count;
-        return 0;
-}
-
-/* A container's securityContext: the installed profile (osl_learned_install_kubelet)
- * and only the learned capabilities. */
-static int write_kubernetes(FILE *f, const osl_learned *l, osl_error *err)
-{
-        _cleanup_free_ char *localhost = NULL;
-        _cleanup_strv_ char **caps = NULL;
-        size_t n_caps = 0;
-        int r;
-
-        if ((r = osl_learned_localhost_profile(l, &localhost, err)) < 0 || (r = capability_names(l, &caps, &n_caps, err)) < 0)
-                return r;
-        fprintf(f, "# oci-seccomp-learn: ");
-        yaml_comment_text(f, l->image_key);
-        fprintf(f, ", version %" PRIu32 "; the profile must be on every node:\n# oci-seccomp-learn profile install ",
-                l->version);
-        yaml_comment_text(f, l->image_key);
-        fprintf(f, " --version %" PRIu32 "\n", l->version);
-        fprintf(f, "securityContext:\n  seccompProfile:\n    type: Localhost\n    localhostProfile: ");
-        yaml_quoted(f, localhost);
-        fprintf(f, "\n  capabilities:\n    drop:\n      - \"ALL\"\n");
-        yaml_list(f, "add", 4, caps, n_caps, "CAP_");
-        return 0;
-}
-
-static int write_docker_caps(FILE *f, const osl_learned *l)
-{
-        fputs("--cap-drop=ALL", f);
-        for (size_t i = 0; i < l->n_capabilities; i++)
-                /* Names are CAP_[A-Z0-9_]+ (checked when loaded): nothing to quote. */
-                fprintf(f, " --cap-add=%s", l->capabilities[i].name + strlen("CAP_"));
-        fputc('\n', f);
-        return 0;
-}
-
-int osl_learned_export(const osl_learned *l, osl_export_format f, char **out, size_t *len, osl_error *err)
-{
-        _cleanup_seccomp_ osl_seccomp *sc = NULL;
-        _cleanup_jv_ jv *v = NULL;
-        _cleanup_free_ char *text = NULL;
-        size_t n = 0;
-        int r;
-
-        switch (f) {
-        case OSL_EXPORT_OCI:
-        case OSL_EXPORT_DOCKER:
-        case OSL_EXPORT_PODMAN_LABEL:
-                /* Docker, podman (containers/common), containerd and kubelet
-                 * read the same fields as the OCI form for such a profile. */
-                if ((r = learned_seccomp(l, &sc, err)) < 0 ||
-                    (r = osl_seccomp_to_jv(sc, f == OSL_EXPORT_OCI ? OSL_SECCOMP_OCI : OSL_SECCOMP_DOCKER, &v, err)) < 0)
-                        return r;
-                return jv_serialize(v, f != OSL_EXPORT_PODMAN_LABEL, out, len, err);
-        case OSL_EXPORT_SPO:
-        case OSL_EXPORT_DOCKER_CAPS:
-        case OSL_EXPORT_KUBERNETES:
-                break;
-        default:
-                return osl_err(err, -EINVAL, "unknown export format %d", (int) f);
-        }
-
-        _cleanup_fclose_ FILE *mem = open_memstream(&text, &n);
-        if (!mem)
-                return osl_err(err, -ENOMEM, "out of memory");
-        if (f == OSL_EXPORT_SPO) {
-                if ((r = learned_seccomp(l, &sc, err)) >= 0)
-                        r = write_spo(mem, l, sc, err);
-        } else if (f == OSL_EXPORT_KUBERNETES)
-                r = write_kubernetes(mem, l, err);
-        else
-                r = write_docker_caps(mem, l);
-        if (r < 0)
-                return r;
-        if (fclose(TAKE_PTR(mem)) != 0)
-                return osl_err(err, -ENOMEM, "out of memory");
-        *out = TAKE_PTR(text);
-        if (len)
-                *len = n;
-        return 0;
-}
-
-int osl_learned_install_kubelet(const osl_learned *l, const char *kubelet_dir, char **path_out, osl_error *err)
-{
-        _cleanup_free_ char *localhost = NULL, *dir = NULL, *path = NULL, *text = NULL;
-        size_t len;
-        int r;
-
-        if (!kubelet_dir || !*kubelet_dir)
-                return osl_err(err, -EINVAL, "the kubelet directory name is empty");
-        if ((r = osl_learned_localhost_profile(l, &localhost, err)) < 0)
-                return r;
-        if (osl_asprintf(&dir, "%s/seccomp/" OSL_KUBELET_SUBDIR, kubelet_dir) < 0 ||
-            osl_asprintf(&path, "%s/seccomp/%s", kubelet_dir, localhost) < 0)
-                return osl_err(err, -ENOMEM, "out of memory");
-        if ((r = osl_mkdir_p(dir, 0755, err)) < 0 || (r = osl_learned_export(l, OSL_EXPORT_OCI, &text, &len, err)) < 0 ||
-            (r = osl_write_file_atomic(path, text, len, 0644, err)) < 0)
-                return r;
-        if (path_out)
-                *path_out = TAKE_PTR(path);
-        return 0;
 }

@@ -9,6 +9,7 @@ Every agent started here dies with this script (PR_SET_PDEATHSIG) and is
 killed on exit; every wait is bounded."""
 
 import ctypes
+import datetime
 import json
 import os
 import platform
@@ -158,6 +159,40 @@ RUNTIME_FLOOR = sorted([
 ])
 
 
+def rfc3339(text):
+    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def check_samples(doc, arch, partial=False):
+    """Every notified entry has when and by whom (firstSeen <= lastSeen within
+    the container's life, a pid, a command name); implied ones have none."""
+    check(doc.get("partial", False) is partial, "partial %r, expected %r" % (doc.get("partial"), partial))
+    samples = doc.get("samples", {}).get(arch, {})
+    start, end = rfc3339(doc["startTime"]), rfc3339(doc["endTime"])
+    for origin, names in doc["syscalls"][arch].items():
+        implied = set(doc["implied"].get(arch, {}).get(origin, []))
+        for name in names:
+            sample = samples.get(origin, {}).get(name)
+            if name in implied:
+                check(sample is None, "implied %s %s has a sample: %r" % (origin, name, sample))
+                continue
+            check(sample and "firstSeen" in sample and "lastSeen" in sample,
+                  "%s %s: no firstSeen/lastSeen: %r" % (origin, name, sample))
+            first, last = rfc3339(sample["firstSeen"]), rfc3339(sample["lastSeen"])
+            check(start <= first <= last <= end, "%s %s: start %s, first %s, last %s, end %s out of order" % (
+                origin, name, doc["startTime"], sample["firstSeen"], sample["lastSeen"], doc["endTime"]))
+            check(sample.get("pid", 0) > 0, "%s %s: pid %r" % (origin, name, sample.get("pid")))
+    app = samples.get("application", {})
+    for name in ("getppid", "uname", "getcwd"):
+        if name in doc["syscalls"][arch].get("application", {}):
+            check(app[name].get("comm") == "fake-app", "application %s by %r, expected fake-app" % (
+                name, app[name].get("comm")))
+    runtime = samples.get("runtime", {})
+    if "getppid" in runtime:
+        check(runtime["getppid"].get("comm") == "fake-runtime", "runtime getppid by %r, expected fake-runtime" %
+              runtime["getppid"].get("comm"))
+
+
 def check_observation(doc, cid, app_getppid=5, application=True, key=KEY):
     """What fake-runtime's container does, as the agent must record it."""
     validate_schema(doc)
@@ -197,6 +232,7 @@ def check_observation(doc, cid, app_getppid=5, application=True, key=KEY):
         check(doc["implied"] == {arch: {"runtime": RUNTIME_FLOOR}},
               "only the runtime floor implied without an application: %r" % doc["implied"])
     check(doc["notifications"] == total, "notifications %r, sum of counts %r" % (doc["notifications"], total))
+    check_samples(doc, arch)
     return doc
 
 
@@ -389,6 +425,7 @@ def case_exec(tmp):
         app = seen["application"]
         check(app.get("getppid") == 12 and app.get("execve") == 2 and app.get("getcwd") == 2,
               "both filters' application calls: %r" % app)
+        check_samples(doc, list(doc["syscalls"])[0])
         check("ex1: recording (learn mode) for another process" in agent.log(), "second filter logged as another process")
         agent.finish()
     finally:
@@ -429,6 +466,7 @@ def case_sigterm(tmp):
         runtime = doc["syscalls"][list(doc["syscalls"])[0]]["runtime"]
         check(runtime.get("getppid") == 3, "partial observation keeps the runtime calls: %r" % runtime)
         check("partial" in agent.log(), "partial observation logged:\n" + agent.log())
+        check_samples(doc, list(doc["syscalls"])[0], partial=True)
         check(not os.path.exists(agent.socket), "socket removed on exit")
     finally:
         open(go, "w").close()

@@ -19,8 +19,11 @@ expect_one_line_error "show of an image not stored" "no profile is stored for do
 [ ! -e "$STORE" ] || fail "a reader created the store"
 
 obs "$WORK/a.json" ca image:$IMG tag:7 sys:SCMP_ARCH_X86_64:runtime:futex:3 sys:SCMP_ARCH_X86_64:application:read:10 \
+        sample,SCMP_ARCH_X86_64,application,read,2026-11-28T10:00:01Z,2026-11-28T10:00:02Z,42,redis-server \
         implied:SCMP_ARCH_X86_64:application:write "cap:CAP_NET_BIND_SERVICE:bind(port 6379)"
-obs "$WORK/b.json" cb image:$IMG tag:7.2 sys:SCMP_ARCH_X86_64:application:read:1 sys:SCMP_ARCH_X86_64:application:epoll_wait:4
+# b's sample of read is the latest (c has none): show names its command.
+obs "$WORK/b.json" cb image:$IMG tag:7.2 sys:SCMP_ARCH_X86_64:application:read:1 sys:SCMP_ARCH_X86_64:application:epoll_wait:4 \
+        sample,SCMP_ARCH_X86_64,application,read,-,-,7,redis-check
 obs "$WORK/c.json" cc image:$IMG sys:SCMP_ARCH_X86_64:application:read:2
 obs "$WORK/other.json" cx image:docker.io/library/nginx sys:SCMP_ARCH_X86_64:application:read:2
 
@@ -58,10 +61,10 @@ PY
 # show
 run osl profile show redis
 expect_rc 0 show
-printf '%s\n' "$out" | grep -Eq '^ARCH +SYSCALL +ORIGIN +COUNT +CONTAINERS +FIRST SEEN +LAST SEEN +ADDED IN$' || fail "show header: $out"
-printf '%s\n' "$out" | grep -Eq '^SCMP_ARCH_X86_64 +read +application +13 +3 ' || fail "show read row: $out"
-printf '%s\n' "$out" | grep -Eq '^SCMP_ARCH_X86_64 +futex +runtime +3 +1 .* 1$' || fail "show futex row: $out"
-printf '%s\n' "$out" | grep -Eq '^SCMP_ARCH_X86_64 +epoll_wait +application +4 +1 .* 2$' || fail "show epoll_wait row: $out"
+printf '%s\n' "$out" | grep -Eq '^ARCH +SYSCALL +ORIGIN +COUNT +CONTAINERS +FIRST SEEN +LAST SEEN +ADDED IN +COMM$' || fail "show header: $out"
+printf '%s\n' "$out" | grep -Eq '^SCMP_ARCH_X86_64 +read +application +13 +3 .* 1 +redis-check$' || fail "show read row: $out"
+printf '%s\n' "$out" | grep -Eq '^SCMP_ARCH_X86_64 +futex +runtime +3 +1 .* 1 +-$' || fail "show futex row: $out"
+printf '%s\n' "$out" | grep -Eq '^SCMP_ARCH_X86_64 +epoll_wait +application +4 +1 .* 2 +-$' || fail "show epoll_wait row: $out"
 printf '%s\n' "$out" | grep -Eq '^CAP_NET_BIND_SERVICE +1 +1 +bind\(port 6379\)$' || fail "show capability: $out"
 printf '%s\n' "$out" | grep -Eq '^2 +20[0-9T:.Z-]+ +cb +7.2 +- +1 syscall, 0 capabilities$' || fail "show history: $out"
 run osl profile show redis --version 1
@@ -71,6 +74,16 @@ printf '%s\n' "$out" | grep -Eq '^Version: +1$' || fail "show --version 1: $out"
 run osl profile show redis --json
 expect_rc 0 "show --json"
 cmp -s "$WORK/.out" "$(image_dir $IMG)/profile.json" || fail "show --json is not the stored document"
+"$PY" - "$out" <<'PY' || fail "show --json evidence: $out"
+import json, sys
+p = json.loads(sys.argv[1])
+e = {s["name"]: s for s in p["syscalls"]}
+assert e["read"]["sample"] == {"pid": 7, "comm": "redis-check", "containerId": "cb"}, e["read"]
+# The earliest start (b and c have no times of their own) and a's lastSeen.
+assert e["read"]["firstSeen"] == "2026-11-28T10:00:00.000Z", e["read"]
+assert e["read"]["lastSeen"] == "2026-11-28T10:00:02Z", e["read"]
+assert "sample" not in e["futex"] and "sample" not in e["epoll_wait"], e
+PY
 run osl profile show redis --version 7
 expect_rc 3 "show of a version not stored"
 expect_one_line_error "show --version 7" "version 7 of docker.io/library/redis is not stored \(the newest is 2\)"

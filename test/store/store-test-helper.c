@@ -4,7 +4,9 @@
  *   store-test-helper obs PATH CONTAINER_ID START_TIME [SPEC...]
  *       writes an observation with osl_observation_write; SPEC is one of
  *       sys:ARCH:ORIGIN:NAME:COUNT  implied:ARCH:ORIGIN:NAME
- *       cap:NAME:EVIDENCE  image:KEY  tag:TAG  digest:DIGEST  end:TIME
+ *       cap:NAME:EVIDENCE  image:KEY  tag:TAG  digest:DIGEST  end:TIME  partial
+ *       sample,ARCH,ORIGIN,NAME,FIRST,LAST,PID,COMM (after the entry's sys:;
+ *       '-' for a field that is absent, PID 0 for none)
  *   store-test-helper names
  *       prints "ARCH NAME" for every syscall libseccomp knows on the native
  *       architectures, native architecture first.
@@ -28,6 +30,23 @@ static int parse_origin(const char *s, osl_origin *out)
         return -EINVAL;
 }
 
+/* sample,ARCH,ORIGIN,NAME,FIRST,LAST,PID,COMM: commas, as times hold ':'. */
+static int add_sample(osl_observation *o, const char *arg)
+{
+        _cleanup_free_ char *spec = strdup(arg);
+        char *f[8] = {}, *save = NULL;
+        int n = 0;
+        osl_origin origin;
+
+        if (!spec)
+                return -ENOMEM;
+        for (char *t = strtok_r(spec, ",", &save); t && n < 8; t = strtok_r(NULL, ",", &save))
+                f[n++] = strcmp(t, "-") == 0 ? NULL : t;
+        if (n != 8 || !f[1] || !f[2] || !f[3] || !f[6] || parse_origin(f[2], &origin) < 0)
+                return -EINVAL;
+        return osl_observation_add_sample(o, f[1], f[3], origin, f[4], f[5], strtoll(f[6], NULL, 10), f[7]);
+}
+
 static int write_observation(int argc, char **argv)
 {
         _cleanup_observation_ osl_observation *o = osl_observation_new();
@@ -45,6 +64,15 @@ static int write_observation(int argc, char **argv)
                 int n = 0, r = -EINVAL;
                 osl_origin origin;
 
+                if (strncmp(argv[i], "sample,", 7) == 0) {
+                        if ((r = add_sample(o, argv[i])) == 0)
+                                continue;
+                        goto bad;
+                }
+                if (strcmp(argv[i], "partial") == 0) {
+                        o->partial = true;
+                        continue;
+                }
                 for (char *t = strtok_r(spec, ":", &save); t && n < 6; t = strtok_r(NULL, ":", &save))
                         fields[n++] = t;
                 if (n == 0)

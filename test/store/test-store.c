@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests of observations and the profile store (lib/observation.c,
- * lib/store.c): round trips, merge semantics, versions, bad files, symlinks. */
+/* Unit tests of observations, the profile store and its exports
+ * (lib/observation.c, lib/store.c, lib/export.c): round trips, merge
+ * semantics, versions, bad files, symlinks. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "export.h"
 #include "image.h"
 #include "store.h"
 
@@ -153,6 +155,26 @@ static void test_observation_round_trip(void)
         CHECK(o->n_syscalls == 6);
         CHECK(o->n_capabilities == 2);
 
+        /* When and by whom: later calls widen the times, the first sample stays. */
+        CHECK(osl_observation_add_sample(o, X86_64, "read", APP, "2026-11-28T16:00:02Z", "2026-11-28T16:00:03Z", 77,
+                                         "redis-server") == 0);
+        CHECK(osl_observation_add_sample(o, X86_64, "read", APP, "2026-11-28T16:00:01.5Z", "2026-11-28T16:00:02.5Z", 78,
+                                         "other") == 0);
+        CHECK(osl_observation_add_sample(o, X86_64, "read", APP, "2026-11-28T17:00:03+01:00", "2026-11-28T16:04:00Z", 0,
+                                         NULL) == 0);
+        CHECK(osl_observation_add_sample(o, X86_64, "futex", RUNTIME, "2026-11-28T16:00:00.1Z", NULL, 0, NULL) == 0);
+        /* A process names itself: what is kept is printable and short. */
+        CHECK(osl_observation_add_sample(o, "SCMP_ARCH_X86", "socketcall", APP, NULL, NULL, 9,
+                                         "a\tb\xff" "cdefghijklmnopqrstuvwxyz") == 0);
+        CHECK(osl_observation_add_sample(o, X86_64, "close", APP, NULL, NULL, 5, "") == 0);
+        CHECK(osl_observation_add_sample(o, X86_64, "openat", APP, NULL, NULL, 5, "x") == -ENOENT);
+        CHECK(osl_observation_add_sample(o, X86_64, "read", RUNTIME, NULL, NULL, 5, "x") == -ENOENT);
+        CHECK(osl_observation_add_sample(o, X86_64, "read", APP, "noon", NULL, 5, "x") == -EINVAL);
+        CHECK(osl_observation_add_sample(o, X86_64, "read", APP, "2026-11-28T16:00:02Z", "2026-11-28T16:00:01Z", 0,
+                                         NULL) == -EINVAL);
+        CHECK(osl_observation_add_sample(o, X86_64, "read", APP, NULL, NULL, -1, NULL) == -EINVAL);
+        o->partial = true;
+
         CHECK_OK(osl_observation_write(o, path, &err), &err);
         CHECK_OK(osl_observation_load(path, &back, &err), &err);
         if (!back)
@@ -168,10 +190,22 @@ static void test_observation_round_trip(void)
         CHECK_STREQ(back->method, "notify");
         CHECK(back->notifications == 42);
         CHECK(back->n_syscalls == 6);
+        CHECK(back->partial);
         for (size_t i = 0; i < back->n_syscalls; i++) {
                 const osl_obs_syscall *e = &back->syscalls[i];
-                if (strcmp(e->name, "read") == 0)
+                if (strcmp(e->name, "read") == 0) {
                         CHECK(e->count == 15 && e->origin == APP && !e->implied);
+                        CHECK_STREQ(e->first_seen, "2026-11-28T16:00:01.5Z");
+                        CHECK_STREQ(e->last_seen, "2026-11-28T16:04:00Z");
+                        CHECK(e->sample_pid == 77);
+                        CHECK_STREQ(e->sample_comm, "redis-server");
+                }
+                if (strcmp(e->name, "futex") == 0)
+                        CHECK(e->first_seen && !e->last_seen && e->sample_pid == 0 && !e->sample_comm);
+                if (strcmp(e->name, "socketcall") == 0)
+                        CHECK(e->sample_pid == 9 && e->sample_comm && strcmp(e->sample_comm, "a?b?cdefghijklmn") == 0);
+                if (strcmp(e->name, "close") == 0)
+                        CHECK(e->sample_pid == 5 && !e->sample_comm && !e->first_seen);
                 if (strcmp(e->name, "write") == 0)
                         CHECK(e->implied && e->count == 0);
                 if (strcmp(e->name, "close") == 0)
@@ -194,8 +228,12 @@ static void test_observation_round_trip(void)
         anon->image_key = NULL;
         CHECK_OK(osl_observation_to_jv(anon, &anon_v, &err), &err);
         CHECK_OK(osl_observation_from_jv(anon_v, &anon_back, &err), &err);
-        CHECK(anon_back && !anon_back->image_key && !anon_back->end_time);
+        CHECK(anon_back && !anon_back->image_key && !anon_back->end_time && !anon_back->partial);
+        /* Without them, no "samples" and no "partial": the file is as before. */
+        CHECK(!jv_obj_get(anon_v, "samples") && !jv_obj_get(anon_v, "partial"));
 }
+
+#define SAMPLE_BASE "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":1}}}"
 
 static void test_observation_errors(void)
 {
@@ -244,6 +282,29 @@ static void test_observation_errors(void)
                   "capabilities[0].count: expected a non-negative integer, got boolean" },
                 { "{\"schemaVersion\":1,\"containerId\":\"c\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":[]}",
                   "syscalls: expected an object, got array" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"write\":{}}}}}",
+                  "samples.SCMP_ARCH_X86_64.application: \"write\" is not listed in syscalls.SCMP_ARCH_X86_64.application" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":{\"comm\":\"seventeen-bytes!!\"}}}}}",
+                  "samples.SCMP_ARCH_X86_64.application.read.comm: \"seventeen-bytes!!\" is not a command name" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":{\"comm\":\"caf\\u00e9\"}}}}}",
+                  "read.comm: \"caf\\xc3\\xa9\" is not a command name" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":{\"comm\":\"a\\nb\"}}}}}",
+                  "read.comm: contains a control character" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":{\"pid\":0}}}}}",
+                  "read.pid: expected a process id from 1 to 2147483647, got 0" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":{\"pid\":\"7\"}}}}}",
+                  "read.pid: expected a process id from 1 to 2147483647, got string" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":{\"comm\":null}}}}}",
+                  "read.comm: expected a string, got null" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":{\"tid\":1}}}}}",
+                  "read: unknown field \"tid\"" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":{\"firstSeen\":\"2026-11-28T16:00:02Z\",\"lastSeen\":\"2026-11-28T16:00:01Z\"}}}}}",
+                  "read.lastSeen: 2026-11-28T16:00:01Z is before firstSeen 2026-11-28T16:00:02Z" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"application\":{\"read\":{\"firstSeen\":\"soon\"}}}}}",
+                  "read.firstSeen: \"soon\" is not an RFC 3339 time" },
+                { "%s,\"samples\":{\"SCMP_ARCH_X86_64\":{\"kernel\":{}}}}",
+                  "samples.SCMP_ARCH_X86_64: unknown field \"kernel\"" },
+                { "%s,\"partial\":1}", "partial: expected true or false, got number" },
                 { "{\"schemaVersion\":1,\"containerId\":\"c\\u0001\",\"image\":{},\"startTime\":\"2026-11-28T16:00:00Z\",\"method\":\"notify\",\"syscalls\":{}}",
                   "containerId: contains a control character" },
         };
@@ -251,8 +312,15 @@ static void test_observation_errors(void)
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 _cleanup_jv_ jv *v = NULL;
                 _cleanup_observation_ osl_observation *o = NULL;
+                _cleanup_free_ char *json = NULL;
                 osl_error err = {};
-                int r = jv_parse(cases[i].json, strlen(cases[i].json), "case", &v, &err);
+                /* "%s" stands for an observation with one syscall, read, left open. */
+                if (strncmp(cases[i].json, "%s", 2) == 0) {
+                        if (osl_asprintf(&json, "%s%s", SAMPLE_BASE, cases[i].json + 2) < 0)
+                                abort();
+                } else if (!(json = strdup(cases[i].json)))
+                        abort();
+                int r = jv_parse(json, strlen(json), "case", &v, &err);
                 CHECK_MSG(r == 0, "case %zu: %s", i, err.msg);
                 if (r < 0)
                         continue;
@@ -381,6 +449,106 @@ static void test_merge_union_idempotent_evidence(void)
         CHECK(old && old->version == 1 && old->n_syscalls == 3 && old->n_capabilities == 0);
 }
 
+/* firstSeen/lastSeen from the samples (the container's life without one),
+ * the latest sample kept, partial in the history; also through drift. */
+static void test_merge_samples(void)
+{
+        _cleanup_free_ char *root = path_join(tmp_root, "samples");
+        _cleanup_store_ osl_store *s = NULL;
+        _cleanup_learned_ osl_learned *l1 = NULL, *l2 = NULL, *l3 = NULL, *l4 = NULL;
+        _cleanup_drift_ osl_drift *drift = NULL;
+        _cleanup_observation_ osl_observation *a = make_obs("ca", "2026-11-28T10:00:00Z", "2026-11-28T10:10:00Z");
+        _cleanup_observation_ osl_observation *b = make_obs("cb", "2026-11-28T09:00:00Z", "2026-11-28T11:00:00Z");
+        _cleanup_observation_ osl_observation *c = make_obs("cc", "2026-11-28T12:00:00Z", NULL);
+        _cleanup_observation_ osl_observation *d = make_obs("cd", "2026-11-28T13:00:00Z", "2026-11-28T13:05:00Z");
+        const char *key = "docker.io/library/redis";
+        const osl_learned_syscall *e;
+        osl_merge_result res;
+        osl_drift_result dres;
+        osl_accept_result ares;
+        osl_error err = {};
+
+        a->partial = true;
+        add(a, X86_64, "read", APP, 2);
+        add(a, X86_64, "close", APP, 1);
+        CHECK(osl_observation_add_sample(a, X86_64, "read", APP, "2026-11-28T10:01:00Z", "2026-11-28T10:05:00Z", 11,
+                                         "a-app") == 0);
+        /* read by b's runtime and by its application: the application's sample is kept. */
+        add(b, X86_64, "read", RUNTIME, 1);
+        add(b, X86_64, "read", APP, 1);
+        add(b, X86_64, "openat", APP, 1);
+        CHECK(osl_observation_add_sample(b, X86_64, "read", APP, "2026-11-28T09:45:00Z", "2026-11-28T10:30:00Z", 22,
+                                         "b-app") == 0);
+        CHECK(osl_observation_add_sample(b, X86_64, "read", RUNTIME, "2026-11-28T09:30:00Z", "2026-11-28T09:31:00Z", 21,
+                                         "runc:[2:INIT]") == 0);
+        add(c, X86_64, "read", APP, 1);
+
+        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        if (!s || merge(s, key, a, &res) < 0)
+                return;
+        CHECK_OK(osl_store_load(s, key, 0, &l1, &err), &err);
+        if (!l1)
+                return;
+        e = find(l1, X86_64, "read");
+        CHECK(e && strcmp(e->first_seen, "2026-11-28T10:01:00Z") == 0 && strcmp(e->last_seen, "2026-11-28T10:05:00Z") == 0);
+        CHECK(e && e->sample_pid == 11 && e->sample_comm && strcmp(e->sample_comm, "a-app") == 0 &&
+              e->sample_container && strcmp(e->sample_container, "ca") == 0);
+        e = find(l1, X86_64, "close");
+        CHECK(e && strcmp(e->first_seen, "2026-11-28T10:00:00Z") == 0 && strcmp(e->last_seen, "2026-11-28T10:10:00Z") == 0);
+        CHECK(e && !e->sample_container && e->sample_pid == 0 && !e->sample_comm);
+        bool partial = false;
+        CHECK(jv_get_bool(jv_obj_get(jv_arr_at(l1->history, 0), "partial"), &partial) && partial);
+
+        if (merge(s, key, b, &res) < 0)
+                return;
+        CHECK(res.new_version && res.version == 2);
+        CHECK_OK(osl_store_load(s, key, 0, &l2, &err), &err);
+        if (!l2)
+                return;
+        e = find(l2, X86_64, "read");
+        /* The earliest sample (b's runtime), not b's start; the latest sample, not b's end. */
+        CHECK(e && strcmp(e->first_seen, "2026-11-28T09:30:00Z") == 0 && strcmp(e->last_seen, "2026-11-28T10:30:00Z") == 0);
+        CHECK(e && e->sample_pid == 22 && e->sample_comm && strcmp(e->sample_comm, "b-app") == 0 &&
+              e->sample_container && strcmp(e->sample_container, "cb") == 0);
+        CHECK(!jv_obj_get(jv_arr_at(l2->history, 1), "partial"));
+
+        /* c has no samples: its start is read's last time seen; b's sample stays. */
+        if (merge(s, key, c, &res) < 0)
+                return;
+        CHECK(!res.new_version && res.version == 2);
+        CHECK_OK(osl_store_load(s, key, 0, &l3, &err), &err);
+        e = l3 ? find(l3, X86_64, "read") : NULL;
+        CHECK(e && strcmp(e->first_seen, "2026-11-28T09:30:00Z") == 0 && strcmp(e->last_seen, "2026-11-28T12:00:00Z") == 0);
+        CHECK(e && e->sample_pid == 22 && e->sample_container && strcmp(e->sample_container, "cb") == 0);
+
+        /* Drift keeps the samples and partial until they are accepted. */
+        d->partial = true;
+        add(d, X86_64, "read", APP, 1);
+        add(d, X86_64, "mmap", APP, 4);
+        CHECK(osl_observation_add_sample(d, X86_64, "mmap", APP, "2026-11-28T13:01:00Z", "2026-11-28T13:02:00Z", 44,
+                                         "d-app") == 0);
+        CHECK_OK(osl_store_record_drift(s, key, 0, d, &dres, &err), &err);
+        CHECK_OK(osl_store_load_drift(s, key, &drift, &err), &err);
+        CHECK(drift && drift->n_records == 1);
+        if (!drift || drift->n_records != 1)
+                return;
+        const osl_observation *outside = drift->records[0].outside;
+        CHECK(outside->partial && outside->n_syscalls == 1);
+        CHECK(outside->n_syscalls == 1 && outside->syscalls[0].sample_pid == 44 &&
+              outside->syscalls[0].sample_comm && strcmp(outside->syscalls[0].sample_comm, "d-app") == 0 &&
+              outside->syscalls[0].first_seen && strcmp(outside->syscalls[0].first_seen, "2026-11-28T13:01:00Z") == 0);
+        CHECK_OK(osl_store_accept_drift(s, key, &ares, &err), &err);
+        CHECK(ares.new_version && ares.version == 3);
+        CHECK_OK(osl_store_load(s, key, 0, &l4, &err), &err);
+        if (!l4)
+                return;
+        e = find(l4, X86_64, "mmap");
+        CHECK(e && strcmp(e->first_seen, "2026-11-28T13:01:00Z") == 0 && strcmp(e->last_seen, "2026-11-28T13:02:00Z") == 0);
+        CHECK(e && e->sample_pid == 44 && e->sample_container && strcmp(e->sample_container, "cd") == 0);
+        partial = false;
+        CHECK(jv_get_bool(jv_obj_get(jv_arr_at(l4->history, 2), "partial"), &partial) && partial);
+}
+
 static void test_versions_increment(void)
 {
         _cleanup_free_ char *root = path_join(tmp_root, "versions");
@@ -505,6 +673,21 @@ static void test_bad_profiles(void)
                               "\"containers\":1,\"firstSeen\":\"2026-11-28T10:00:00Z\",\"lastSeen\":\"2026-11-28T10:00:00Z\",\"addedIn\":9}]",
                   "syscalls[0].addedIn: expected an integer from 0 to 1, got 9" },
                 { "syscalls", "[1]", "syscalls[0]: expected an object, got 1" },
+                { "syscalls", "[{\"arch\":\"SCMP_ARCH_X86_64\",\"name\":\"read\",\"origins\":[\"application\"],\"count\":1,"
+                              "\"containers\":1,\"firstSeen\":\"2026-11-28T10:00:00Z\",\"lastSeen\":\"2026-11-28T10:00:00Z\",\"addedIn\":1,"
+                              "\"sample\":{\"pid\":3}}]",
+                  "syscalls[0].sample.containerId: missing" },
+                { "syscalls", "[{\"arch\":\"SCMP_ARCH_X86_64\",\"name\":\"read\",\"origins\":[\"application\"],\"count\":1,"
+                              "\"containers\":1,\"firstSeen\":\"2026-11-28T10:00:00Z\",\"lastSeen\":\"2026-11-28T10:00:00Z\",\"addedIn\":1,"
+                              "\"sample\":{\"containerId\":\"c\",\"comm\":\"\\u001b[2J\"}}]",
+                  "syscalls[0].sample.comm: is not a command name" },
+                { "syscalls", "[{\"arch\":\"SCMP_ARCH_X86_64\",\"name\":\"read\",\"origins\":[\"application\"],\"count\":1,"
+                              "\"containers\":1,\"firstSeen\":\"2026-11-28T10:00:00Z\",\"lastSeen\":\"2026-11-28T10:00:00Z\",\"addedIn\":1,"
+                              "\"sample\":{\"containerId\":\"c\",\"pid\":-4}}]",
+                  "syscalls[0].sample.pid: expected a process id from 1 to 2147483647, got -4" },
+                { "history", "[{\"version\":1,\"time\":\"2026-11-28T10:00:00Z\",\"containerId\":\"a\",\"imageTag\":null,"
+                             "\"imageDigest\":null,\"addedSyscalls\":[],\"addedCapabilities\":[],\"partial\":\"yes\"}]",
+                  "history[0].partial: expected true or false, got string" },
                 { "capabilities", "[{\"name\":\"CAP_CHOWN\",\"count\":1}]", "capabilities[0].addedIn: missing" },
                 { "history", "[]", "history: has 0 entries, expected one per version (1)" },
                 { "history", "[{\"version\":2}]", "history[0].version: is 2, expected 1" },
@@ -1188,6 +1371,7 @@ int main(void)
         test_observation_round_trip();
         test_observation_errors();
         test_merge_union_idempotent_evidence();
+        test_merge_samples();
         test_versions_increment();
         test_roll_forward();
         test_bad_profiles();
