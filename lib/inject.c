@@ -318,6 +318,13 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
                 r = inject_learn(cfg, opts, &img, res, err);
         else
                 r = inject_profile(cfg, opts, &img, res->mode, res, err);
+        /* The hooks read the mode from the config: when it came from --mode
+         * or a default, write it down. */
+        if (r >= 0 && res->changed) {
+                const char *written = osl_config_annotation(cfg, OSL_ANNOTATION_MODE);
+                if (!written || strcmp(written, osl_mode_name(res->mode)) != 0)
+                        r = osl_config_set_annotation(cfg, OSL_ANNOTATION_MODE, osl_mode_name(res->mode), err);
+        }
         if (r >= 0 && opts->hook_binary && res->mode != OSL_MODE_ENFORCE &&
             (res->learning || res->mode == OSL_MODE_COMPLAIN)) {
                 r = add_hooks(cfg, opts, err);

@@ -200,3 +200,14 @@ WORKLOAD='["/bin/sh","-c","echo hi; ls /; cat /proc/self/status"]'
                 echo "$learned" | grep -qE "^${s}\$|^epoll_pwait\$" || { echo "missing $s in $learned"; false; }
         done
 }
+
+@test "learn: inject --mode learn without the annotation learns too (the hooks find the mode)" {
+        start_agent
+        make_bundle "$T/b" busybox '["/bin/sh","-c","echo forced"]' localhost/forced
+        run osl inject --mode learn "$T/b"
+        [ "$status" -eq 0 ]
+        jq -e '.annotations["io.seccomp-learn.mode"] == "learn"' "$T/b/config.json"
+        run_container "$T/b" forced1
+        [ "$status" -eq 0 ]
+        [ "$(osl profile show localhost/forced --json | jq .version)" -eq 1 ]
+}
