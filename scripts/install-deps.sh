@@ -10,7 +10,7 @@ packages=(
         redis-server redis-tools
         python3 python3-jsonschema python3-yaml
         golang-github-containers-common
-        podman containerd skopeo umoci
+        podman containerd buildah skopeo umoci
 )
 
 missing=()
@@ -31,4 +31,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # redis-server's postinst would start a system redis; policy-rc.d keeps
 # services from starting inside package installs on CI machines.
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get install -y -qq "${missing[@]}" >/dev/null
