@@ -467,6 +467,29 @@ static int check_keys(const jv *obj, const char *path, const char *const *allowe
         return 0;
 }
 
+/* One architecture's object under section ("syscalls", "implied" or
+ * "samples"): a known architecture whose keys are origin names. */
+static int check_arch_object(const char *section, const char *arch, const jv *by_origin, osl_error *err)
+{
+        char path[128];
+        int r;
+
+        snprintf(path, sizeof(path), "%s.%.64s", section, arch);
+        if ((r = check_arch(arch, path, err)) < 0 || (r = check_object(by_origin, path, err)) < 0 ||
+            (r = check_keys(by_origin, path, origin_names, _OSL_ORIGIN_MAX, err)) < 0)
+                return r;
+        return 0;
+}
+
+/* The entry of syscalls for (arch, name, origin), NULL if it is not listed;
+ * o->syscalls must be sorted already. */
+static osl_obs_syscall *find_listed(const osl_observation *o, const char *arch, const char *name, osl_origin origin)
+{
+        osl_obs_syscall key = { .arch = (char *) arch, .name = (char *) name, .origin = origin };
+        return o->n_syscalls == 0 ? NULL
+                                  : bsearch(&key, o->syscalls, o->n_syscalls, sizeof(*o->syscalls), syscall_cmp);
+}
+
 static int parse_syscalls(const jv *syscalls, osl_observation *o, osl_error *err)
 {
         int r = check_object(syscalls, "syscalls", err);
@@ -477,9 +500,7 @@ static int parse_syscalls(const jv *syscalls, osl_observation *o, osl_error *err
                 const jv *by_origin = syscalls->u.object.values[a];
                 char path[256];
 
-                snprintf(path, sizeof(path), "syscalls.%.64s", arch);
-                if ((r = check_arch(arch, path, err)) < 0 || (r = check_object(by_origin, path, err)) < 0 ||
-                    (r = check_keys(by_origin, path, origin_names, _OSL_ORIGIN_MAX, err)) < 0)
+                if ((r = check_arch_object("syscalls", arch, by_origin, err)) < 0)
                         return r;
                 for (size_t g = 0; g < by_origin->u.object.len; g++) {
                         osl_origin origin = OSL_ORIGIN_RUNTIME; /* check_keys allowed only origin names */
@@ -528,9 +549,7 @@ static int parse_implied(const jv *implied, osl_observation *o, osl_error *err)
                 const jv *by_origin = implied->u.object.values[a];
                 char path[256];
 
-                snprintf(path, sizeof(path), "implied.%.64s", arch);
-                if ((r = check_arch(arch, path, err)) < 0 || (r = check_object(by_origin, path, err)) < 0 ||
-                    (r = check_keys(by_origin, path, origin_names, _OSL_ORIGIN_MAX, err)) < 0)
+                if ((r = check_arch_object("implied", arch, by_origin, err)) < 0)
                         return r;
                 for (size_t g = 0; g < by_origin->u.object.len; g++) {
                         osl_origin origin = OSL_ORIGIN_RUNTIME; /* check_keys allowed only origin names */
@@ -546,10 +565,7 @@ static int parse_implied(const jv *implied, osl_observation *o, osl_error *err)
                                 if (!name)
                                         return osl_err(err, -EINVAL, "%s[%zu]: expected a string, got %s", path, i,
                                                        jv_type_name(jv_arr_at(names, i)->type));
-                                osl_obs_syscall key = { .arch = (char *) arch, .name = (char *) name, .origin = origin };
-                                osl_obs_syscall *e = o->n_syscalls == 0 ? NULL
-                                                     : bsearch(&key, o->syscalls, o->n_syscalls,
-                                                               sizeof(*o->syscalls), syscall_cmp);
+                                osl_obs_syscall *e = find_listed(o, arch, name, origin);
                                 if (!e)
                                         return osl_err(err, -EINVAL, "%s[%zu]: \"%.80s\" is not listed in syscalls.%s.%s",
                                                        path, i, name, arch, osl_origin_name(origin));
@@ -622,9 +638,7 @@ static int parse_samples(const jv *samples, osl_observation *o, osl_error *err)
                 const jv *by_origin = samples->u.object.values[a];
                 char path[128];
 
-                snprintf(path, sizeof(path), "samples.%.64s", arch);
-                if ((r = check_arch(arch, path, err)) < 0 || (r = check_object(by_origin, path, err)) < 0 ||
-                    (r = check_keys(by_origin, path, origin_names, _OSL_ORIGIN_MAX, err)) < 0)
+                if ((r = check_arch_object("samples", arch, by_origin, err)) < 0)
                         return r;
                 for (size_t g = 0; g < by_origin->u.object.len; g++) {
                         osl_origin origin = OSL_ORIGIN_RUNTIME; /* check_keys allowed only origin names */
@@ -637,10 +651,7 @@ static int parse_samples(const jv *samples, osl_observation *o, osl_error *err)
                         for (size_t i = 0; i < names->u.object.len; i++) {
                                 const char *name = names->u.object.keys[i];
                                 char entry_path[224];
-                                osl_obs_syscall key = { .arch = (char *) arch, .name = (char *) name, .origin = origin };
-                                osl_obs_syscall *e = o->n_syscalls == 0 ? NULL
-                                                     : bsearch(&key, o->syscalls, o->n_syscalls,
-                                                               sizeof(*o->syscalls), syscall_cmp);
+                                osl_obs_syscall *e = find_listed(o, arch, name, origin);
 
                                 snprintf(entry_path, sizeof(entry_path), "%s.%.64s", path, name);
                                 if (!e)

@@ -504,6 +504,18 @@ static int check_arch(const char *arch, const char *path, const char *key, osl_e
         return 0;
 }
 
+/* The "arch" (one libseccomp knows) and "name" (a syscall name) of a syscall entry at path. */
+static int get_arch_and_name(const jv *e, const char *path, const char **arch, const char **name, osl_error *err)
+{
+        int r;
+        if ((r = get_string(e, path, "arch", false, arch, err)) < 0 || (r = check_arch(*arch, path, "arch", err)) < 0 ||
+            (r = get_string(e, path, "name", false, name, err)) < 0)
+                return r;
+        if (!osl_syscall_name_valid(*name))
+                return field_error(err, path, "name", "\"%.60s\" is not a syscall name", *name);
+        return 0;
+}
+
 /* The optional "sample" of a syscall entry: {"pid", "comm", "containerId"}. */
 static int parse_sample(const jv *e, const char *path, osl_learned_syscall *out, osl_error *err)
 {
@@ -556,11 +568,8 @@ static int parse_syscall_entry(const jv *e, const char *path, uint32_t version, 
         if (!jv_is(e, JV_OBJECT))
                 return field_error(err, path, NULL, "expected an object, got %.40s", describe(e));
         if ((r = check_fields(e, path, fields, ELEMENTSOF(fields), err)) < 0 ||
-            (r = get_string(e, path, "arch", false, &arch, err)) < 0 || (r = check_arch(arch, path, "arch", err)) < 0 ||
-            (r = get_string(e, path, "name", false, &name, err)) < 0)
+            (r = get_arch_and_name(e, path, &arch, &name, err)) < 0)
                 return r;
-        if (!osl_syscall_name_valid(name))
-                return field_error(err, path, "name", "\"%.60s\" is not a syscall name", name);
         if ((r = get_field(e, path, "origins", JV_ARRAY, &origins, err)) < 0)
                 return r;
         if (jv_arr_len(origins) == 0)
@@ -652,16 +661,14 @@ static int check_history_entry(const jv *e, const char *path, uint32_t want_vers
         for (size_t i = 0; i < jv_arr_len(added); i++) {
                 const jv *a = jv_arr_at(added, i);
                 static const char *const afields[] = { "arch", "name" };
+                const char *arch, *name;
                 char apath[256];
                 snprintf(apath, sizeof(apath), "%s.addedSyscalls[%zu]", path, i);
                 if (!jv_is(a, JV_OBJECT))
                         return field_error(err, apath, NULL, "expected an object, got %.40s", describe(a));
                 if ((r = check_fields(a, apath, afields, ELEMENTSOF(afields), err)) < 0 ||
-                    (r = get_string(a, apath, "arch", false, &s, err)) < 0 || (r = check_arch(s, apath, "arch", err)) < 0 ||
-                    (r = get_string(a, apath, "name", false, &s, err)) < 0)
+                    (r = get_arch_and_name(a, apath, &arch, &name, err)) < 0)
                         return r;
-                if (!osl_syscall_name_valid(s))
-                        return field_error(err, apath, "name", "\"%.60s\" is not a syscall name", s);
         }
         if ((r = get_field(e, path, "addedCapabilities", JV_ARRAY, &added, err)) < 0)
                 return r;
@@ -690,6 +697,30 @@ static int check_history_entry(const jv *e, const char *path, uint32_t want_vers
         return 0;
 }
 
+/* The head of profile.json and drift.json: an object of schema version
+ * supported, with no field but those in fields, for image image_key. */
+static int check_document_head(const jv *doc, int supported, const char *const *fields, size_t n_fields,
+                               const char *image_key, osl_error *err)
+{
+        const char *image;
+        uint64_t schema_version;
+        int r;
+
+        if (!jv_is(doc, JV_OBJECT))
+                return osl_err(err, -EINVAL, "expected a JSON object, got %s", describe(doc));
+        if ((r = get_u64(doc, "", "schemaVersion", UINT32_MAX, &schema_version, err)) < 0)
+                return r;
+        if (schema_version != (uint64_t) supported)
+                return osl_err(err, -EINVAL, "schemaVersion: %" PRIu64 " is not supported (this oci-seccomp-learn reads %d)",
+                               schema_version, supported);
+        if ((r = check_fields(doc, "", fields, n_fields, err)) < 0 ||
+            (r = get_string(doc, "", "image", false, &image, err)) < 0)
+                return r;
+        if (strcmp(image, image_key) != 0)
+                return osl_err(err, -EINVAL, "image: is \"%.200s\", expected \"%.200s\"", image, image_key);
+        return 0;
+}
+
 /* Checks a whole stored document and fills an osl_learned from it (taking
  * doc). want_version 0: any. Messages name the JSON field; the caller puts
  * the file name in front. */
@@ -702,24 +733,14 @@ static int learned_from_doc(jv *doc_in, const char *image_key, uint32_t want_ver
         _cleanup_jv_ jv *doc = doc_in;
         _cleanup_learned_ osl_learned *l = calloc(1, sizeof(*l));
         const jv *syscalls, *caps, *history, *merged, *seccomp;
-        const char *image, *updated;
-        uint64_t schema_version, version;
+        const char *updated;
+        uint64_t version;
         int r;
 
         if (!l)
                 return osl_err(err, -ENOMEM, "out of memory");
-        if (!jv_is(doc, JV_OBJECT))
-                return osl_err(err, -EINVAL, "expected a JSON object, got %s", describe(doc));
-        if ((r = get_u64(doc, "", "schemaVersion", UINT32_MAX, &schema_version, err)) < 0)
+        if ((r = check_document_head(doc, PROFILE_SCHEMA_VERSION, fields, ELEMENTSOF(fields), image_key, err)) < 0)
                 return r;
-        if (schema_version != PROFILE_SCHEMA_VERSION)
-                return osl_err(err, -EINVAL, "schemaVersion: %" PRIu64 " is not supported (this oci-seccomp-learn reads %d)",
-                               schema_version, PROFILE_SCHEMA_VERSION);
-        if ((r = check_fields(doc, "", fields, ELEMENTSOF(fields), err)) < 0 ||
-            (r = get_string(doc, "", "image", false, &image, err)) < 0)
-                return r;
-        if (strcmp(image, image_key) != 0)
-                return osl_err(err, -EINVAL, "image: is \"%.200s\", expected \"%.200s\"", image, image_key);
         if ((r = get_u64(doc, "", "version", UINT32_MAX, &version, err)) < 0)
                 return r;
         if (version == 0)
@@ -1407,22 +1428,10 @@ static int drift_from_doc(jv *doc_in, const osl_learned *current, osl_drift *d, 
         static const char *const record_fields[] = { "time", "version", "outside" };
         _cleanup_jv_ jv *doc = doc_in;
         const jv *records;
-        const char *image;
-        uint64_t schema_version;
         int r;
 
-        if (!jv_is(doc, JV_OBJECT))
-                return osl_err(err, -EINVAL, "expected a JSON object, got %s", describe(doc));
-        if ((r = get_u64(doc, "", "schemaVersion", UINT32_MAX, &schema_version, err)) < 0)
+        if ((r = check_document_head(doc, DRIFT_SCHEMA_VERSION, fields, ELEMENTSOF(fields), current->image_key, err)) < 0)
                 return r;
-        if (schema_version != DRIFT_SCHEMA_VERSION)
-                return osl_err(err, -EINVAL, "schemaVersion: %" PRIu64 " is not supported (this oci-seccomp-learn reads %d)",
-                               schema_version, DRIFT_SCHEMA_VERSION);
-        if ((r = check_fields(doc, "", fields, ELEMENTSOF(fields), err)) < 0 ||
-            (r = get_string(doc, "", "image", false, &image, err)) < 0)
-                return r;
-        if (strcmp(image, current->image_key) != 0)
-                return osl_err(err, -EINVAL, "image: is \"%.200s\", expected \"%.200s\"", image, current->image_key);
         if ((r = get_field(doc, "", "records", JV_ARRAY, &records, err)) < 0)
                 return r;
         if (jv_arr_len(records) > OSL_DRIFT_MAX)

@@ -3,16 +3,7 @@
 #include <string.h>
 
 #include "agent.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                      \
-        do {                                                                             \
-                if (!(cond)) {                                                           \
-                        fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-                        failures++;                                                      \
-                }                                                                        \
-        } while (0)
+#include "testing.h"
 
 static bool streq_null(const char *a, const char *b)
 {
@@ -35,7 +26,7 @@ static void check_round_trip(const char *key, const char *name, const char *tag,
         }
         if (expected && strcmp(s, expected) != 0) {
                 fprintf(stderr, "  formatted \"%s\", expected \"%s\"\n", s, expected);
-                failures++;
+                testing_failures++;
         }
         r = osl_agent_metadata_parse(s, &out, &mode, &err);
         CHECK(r == 0);
@@ -61,7 +52,7 @@ static void check_parse_fails(const char *s, const char *needle)
         int r = osl_agent_metadata_parse(s, &out, &mode, &err);
         if (r >= 0) {
                 fprintf(stderr, "parse of \"%s\" succeeded, expected a failure\n", s);
-                failures++;
+                testing_failures++;
                 osl_image_clear(&out);
                 free(mode);
                 return;
@@ -71,7 +62,7 @@ static void check_parse_fails(const char *s, const char *needle)
         CHECK(mode == NULL);
         if (!strstr(err.msg, needle)) {
                 fprintf(stderr, "parse of \"%.60s\": message \"%s\" does not mention \"%s\"\n", s, err.msg, needle);
-                failures++;
+                testing_failures++;
         }
 }
 
@@ -82,7 +73,7 @@ static void check_parse(const char *s, const char *key, const char *tag)
         int r = osl_agent_metadata_parse(s, &out, NULL, &err);
         if (r < 0) {
                 fprintf(stderr, "parse of \"%s\" failed: %s\n", s, err.msg);
-                failures++;
+                testing_failures++;
                 return;
         }
         CHECK(streq_null(out.key, key));
@@ -151,10 +142,5 @@ int main(void)
                 }
         }
 
-        if (failures) {
-                fprintf(stderr, "%d checks failed\n", failures);
-                return 1;
-        }
-        printf("all metadata checks passed\n");
-        return 0;
+        return testing_result();
 }

@@ -13,20 +13,10 @@
 
 #include "oci_layout.h"
 #include "sha256.h"
+#include "testing.h"
 
-static int failures;
-
-#define CHECK_MSG(cond, ...)                                                                        \
-        do {                                                                                        \
-                if (!(cond)) {                                                                      \
-                        fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);      \
-                        fprintf(stderr, __VA_ARGS__);                                               \
-                        fputc('\n', stderr);                                                        \
-                        failures++;                                                                 \
-                }                                                                                   \
-        } while (0)
-#define CHECK(cond) CHECK_MSG(cond, "%s", "")
-/* A call that must fail with want, and a message that contains needle. */
+/* A call that must fail with want, and a message that contains needle; the
+ * call reports into _e, an osl_error these macros declare. */
 #define CHECK_FAILS(call, want, needle)                                                             \
         do {                                                                                        \
                 osl_error _e = {};                                                                  \
@@ -34,7 +24,8 @@ static int failures;
                 CHECK_MSG(_r == (want) && strstr(_e.msg, (needle)), "returned %d (%s), want %d and \"%s\"", _r, \
                           _e.msg, (want), (needle));                                                \
         } while (0)
-#define CHECK_OK(call)                                                                              \
+/* A call that must return 0; like CHECK_FAILS, it reports into _e. */
+#define CHECK_SUCCEEDS(call)                                                                        \
         do {                                                                                        \
                 osl_error _e = {};                                                                  \
                 int _r = (call);                                                                    \
@@ -226,22 +217,22 @@ static void test_blobs(void)
         size_t len = 0;
         struct stat before, after;
 
-        CHECK_OK(osl_oci_layout_open(dir, &l, &_e));
+        CHECK_SUCCEEDS(osl_oci_layout_open(dir, &l, &_e));
         if (!l)
                 return;
-        CHECK_OK(osl_oci_write_blob(l, content, strlen(content), digest, &_e));
+        CHECK_SUCCEEDS(osl_oci_write_blob(l, content, strlen(content), digest, &_e));
         osl_sha256_hex(content, strlen(content), hex);
         CHECK(strncmp(digest, "sha256:", 7) == 0 && strcmp(digest + 7, hex) == 0);
         p = blob_path(dir, digest);
         CHECK(stat(p, &before) == 0 && S_ISREG(before.st_mode) && (before.st_mode & 0777) == 0644);
 
-        CHECK_OK(osl_oci_read_blob(l, digest, strlen(content), 1024, &data, &len, &_e));
+        CHECK_SUCCEEDS(osl_oci_read_blob(l, digest, strlen(content), 1024, &data, &len, &_e));
         CHECK(data && len == strlen(content) && memcmp(data, content, len) == 0);
         free(data);
         data = NULL;
 
         /* A correct copy is kept as it is. */
-        CHECK_OK(osl_oci_write_blob(l, content, strlen(content), digest, &_e));
+        CHECK_SUCCEEDS(osl_oci_write_blob(l, content, strlen(content), digest, &_e));
         CHECK(stat(p, &after) == 0 && after.st_ino == before.st_ino);
 
         CHECK_FAILS(osl_oci_read_blob(l, digest, strlen(content), 4, &data, &len, &_e), -EFBIG, "more than the 4");
@@ -258,8 +249,8 @@ static void test_blobs(void)
                     "not the one it is named by");
         CHECK(data == NULL);
         /* Writing the blob again repairs it. */
-        CHECK_OK(osl_oci_write_blob(l, content, strlen(content), digest, &_e));
-        CHECK_OK(osl_oci_read_blob(l, digest, strlen(content), 1024, &data, &len, &_e));
+        CHECK_SUCCEEDS(osl_oci_write_blob(l, content, strlen(content), digest, &_e));
+        CHECK_SUCCEEDS(osl_oci_read_blob(l, digest, strlen(content), 1024, &data, &len, &_e));
         free(data);
         data = NULL;
 
@@ -271,7 +262,7 @@ static void test_blobs(void)
         CHECK_FAILS(osl_oci_read_blob(l, digest, strlen(content), 1024, &data, &len, &_e), -ELOOP,
                     "is a symbolic link");
         /* Writing replaces the link, and the file it pointed to is untouched. */
-        CHECK_OK(osl_oci_write_blob(l, content, strlen(content), digest, &_e));
+        CHECK_SUCCEEDS(osl_oci_write_blob(l, content, strlen(content), digest, &_e));
         CHECK(lstat(p, &after) == 0 && S_ISREG(after.st_mode));
         free(p);
         p = path_of(dir, "blobs/sha256");
@@ -294,7 +285,7 @@ static void test_index(void)
         _cleanup_oci_layout_ osl_oci_layout *l = NULL;
         jv *index = NULL;
 
-        CHECK_OK(osl_oci_layout_open(dir, &l, &_e));
+        CHECK_SUCCEEDS(osl_oci_layout_open(dir, &l, &_e));
         if (!l)
                 return;
         CHECK_FAILS(osl_oci_read_index(l, &index, &_e), -EINVAL, "index.json is missing");
@@ -357,17 +348,17 @@ static void test_select(void)
         _cleanup_jv_ jv *index = NULL;
         osl_oci_descriptor d = {};
 
-        CHECK_OK(osl_oci_layout_open(one, &l, &_e));
-        CHECK_OK(osl_oci_read_index(l, &index, &_e));
+        CHECK_SUCCEEDS(osl_oci_layout_open(one, &l, &_e));
+        CHECK_SUCCEEDS(osl_oci_read_index(l, &index, &_e));
         if (!index)
                 return;
-        CHECK_OK(osl_oci_select_image(l, index, &(osl_oci_selector) {}, &d, &_e));
+        CHECK_SUCCEEDS(osl_oci_select_image(l, index, &(osl_oci_selector) {}, &d, &_e));
         CHECK(d.digest && strcmp(d.digest, d1) == 0 && d.size == s1 && d.ref_name && strcmp(d.ref_name, "v1") == 0);
         osl_oci_descriptor_clear(&d);
-        CHECK_OK(osl_oci_select_image(l, index, &(osl_oci_selector) { .tag = "v1" }, &d, &_e));
+        CHECK_SUCCEEDS(osl_oci_select_image(l, index, &(osl_oci_selector) { .tag = "v1" }, &d, &_e));
         CHECK(d.digest && strcmp(d.digest, d1) == 0);
         osl_oci_descriptor_clear(&d);
-        CHECK_OK(osl_oci_select_image(l, index, &(osl_oci_selector) { .digest = d1 }, &d, &_e));
+        CHECK_SUCCEEDS(osl_oci_select_image(l, index, &(osl_oci_selector) { .digest = d1 }, &d, &_e));
         CHECK(d.digest && strcmp(d.digest, d1) == 0);
         osl_oci_descriptor_clear(&d);
         CHECK_FAILS(osl_oci_select_image(l, index, &(osl_oci_selector) { .tag = "v9" }, &d, &_e), -ENOENT,
@@ -392,13 +383,13 @@ static void test_select(void)
         _cleanup_free_ char *two = image_layout("select-two", true, d1, &s1, d2);
         _cleanup_oci_layout_ osl_oci_layout *l2 = NULL;
         _cleanup_jv_ jv *index2 = NULL;
-        CHECK_OK(osl_oci_layout_open(two, &l2, &_e));
-        CHECK_OK(osl_oci_read_index(l2, &index2, &_e));
+        CHECK_SUCCEEDS(osl_oci_layout_open(two, &l2, &_e));
+        CHECK_SUCCEEDS(osl_oci_read_index(l2, &index2, &_e));
         if (!index2)
                 return;
         CHECK_FAILS(osl_oci_select_image(l2, index2, &(osl_oci_selector) {}, &d, &_e), -EINVAL,
                     "names 2 images");
-        CHECK_OK(osl_oci_select_image(l2, index2, &(osl_oci_selector) { .tag = "v2" }, &d, &_e));
+        CHECK_SUCCEEDS(osl_oci_select_image(l2, index2, &(osl_oci_selector) { .tag = "v2" }, &d, &_e));
         CHECK(d.digest && strcmp(d.digest, d2) == 0);
         osl_oci_descriptor_clear(&d);
 }
@@ -432,14 +423,14 @@ static void test_attach_fetch(void)
         osl_oci_attach_result res;
         osl_oci_fetched f = {};
 
-        CHECK_OK(osl_oci_layout_open(dir, &l, &_e));
+        CHECK_SUCCEEDS(osl_oci_layout_open(dir, &l, &_e));
         if (!l)
                 return;
         /* Nothing attached yet. */
         CHECK_FAILS(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e),
                     -ENOENT, "no application/vnd.cncf.seccomp-profile.config.v1+json is attached to sha256:");
 
-        CHECK_OK(osl_oci_attach(l, &(osl_oci_selector) { .tag = "v1" }, &a, &res, &_e));
+        CHECK_SUCCEEDS(osl_oci_attach(l, &(osl_oci_selector) { .tag = "v1" }, &a, &res, &_e));
         CHECK(strcmp(res.subject, d1) == 0 && !res.unchanged && res.replaced == 0);
         CHECK(osl_oci_digest_is_sha256(res.artifact));
 
@@ -447,7 +438,7 @@ static void test_attach_fetch(void)
         _cleanup_free_ char *mpath = blob_path(dir, res.artifact);
         _cleanup_free_ char *mtext = read_all(mpath);
         _cleanup_jv_ jv *m = NULL;
-        CHECK_OK(jv_parse(mtext, strlen(mtext), "manifest", &m, &_e));
+        CHECK_SUCCEEDS(jv_parse(mtext, strlen(mtext), "manifest", &m, &_e));
         CHECK(jv_get_path(m, "schemaVersion", NULL) && strcmp(jv_get_path(m, "schemaVersion", NULL)->u.number, "2") == 0);
         CHECK(strcmp(jv_str(jv_get_path(m, "mediaType", NULL)), OSL_OCI_MEDIA_TYPE_MANIFEST) == 0);
         CHECK(strcmp(jv_str(jv_get_path(m, "artifactType", NULL)), OSL_SECCOMP_ARTIFACT_TYPE) == 0);
@@ -470,7 +461,7 @@ static void test_attach_fetch(void)
         /* index.json: both images, the artifact, and what we do not know. */
         _cleanup_free_ char *itext = read_all(index_path);
         _cleanup_jv_ jv *index = NULL;
-        CHECK_OK(jv_parse(itext, strlen(itext), "index", &index, &_e));
+        CHECK_SUCCEEDS(jv_parse(itext, strlen(itext), "index", &index, &_e));
         CHECK(jv_arr_len(jv_obj_get(index, "manifests")) == 3);
         CHECK(strcmp(jv_str(jv_get_path(index, "annotations", "com.example.keep", NULL)), "me") == 0);
         const jv *entry = jv_arr_at(jv_obj_get(index, "manifests"), 2);
@@ -478,7 +469,7 @@ static void test_attach_fetch(void)
         CHECK(strcmp(jv_str(jv_obj_get(entry, "artifactType")), OSL_SECCOMP_ARTIFACT_TYPE) == 0);
         CHECK(jv_obj_get(entry, "annotations") == NULL); /* no --artifact-tag */
 
-        CHECK_OK(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
+        CHECK_SUCCEEDS(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
         CHECK(f.data && f.len == strlen(profile_one) && memcmp(f.data, profile_one, f.len) == 0);
         CHECK(strcmp(f.artifact, res.artifact) == 0 && strcmp(f.subject, d1) == 0);
         CHECK(strcmp(jv_str(jv_obj_get(f.annotations, "io.seccomp-learn.image")), "localhost/app") == 0);
@@ -494,7 +485,7 @@ static void test_attach_fetch(void)
         struct stat before, after;
         CHECK(stat(index_path, &before) == 0);
         osl_oci_attach_result again;
-        CHECK_OK(osl_oci_attach(l, &(osl_oci_selector) { .tag = "v1" }, &a, &again, &_e));
+        CHECK_SUCCEEDS(osl_oci_attach(l, &(osl_oci_selector) { .tag = "v1" }, &a, &again, &_e));
         CHECK(again.unchanged && strcmp(again.artifact, res.artifact) == 0);
         CHECK(stat(index_path, &after) == 0 && after.st_ino == before.st_ino);
         /* A lost blob comes back when the same is attached again. */
@@ -502,26 +493,26 @@ static void test_attach_fetch(void)
         CHECK(unlink(lost) == 0);
         CHECK_FAILS(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e),
                     -EBADMSG, "is missing: the layout is incomplete");
-        CHECK_OK(osl_oci_attach(l, &(osl_oci_selector) { .tag = "v1" }, &a, &again, &_e));
+        CHECK_SUCCEEDS(osl_oci_attach(l, &(osl_oci_selector) { .tag = "v1" }, &a, &again, &_e));
         CHECK(again.unchanged);
-        CHECK_OK(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
+        CHECK_SUCCEEDS(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
         osl_oci_fetched_clear(&f);
 
         /* A new profile replaces the old one: still one artifact for v1. */
         osl_oci_artifact b = seccomp_artifact(profile_two, annotations, "v1.seccomp");
         osl_oci_attach_result replaced;
-        CHECK_OK(osl_oci_attach(l, &(osl_oci_selector) { .digest = d1 }, &b, &replaced, &_e));
+        CHECK_SUCCEEDS(osl_oci_attach(l, &(osl_oci_selector) { .digest = d1 }, &b, &replaced, &_e));
         CHECK(!replaced.unchanged && replaced.replaced == 1 && strcmp(replaced.artifact, res.artifact) != 0);
         free(itext);
         itext = read_all(index_path);
         jv_free(index);
         index = NULL;
-        CHECK_OK(jv_parse(itext, strlen(itext), "index", &index, &_e));
+        CHECK_SUCCEEDS(jv_parse(itext, strlen(itext), "index", &index, &_e));
         CHECK(jv_arr_len(jv_obj_get(index, "manifests")) == 3);
         entry = jv_arr_at(jv_obj_get(index, "manifests"), 2);
         CHECK(strcmp(jv_str(jv_get_path(entry, "annotations", "org.opencontainers.image.ref.name", NULL)),
                      "v1.seccomp") == 0);
-        CHECK_OK(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
+        CHECK_SUCCEEDS(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
         CHECK(f.data && strcmp(f.data, profile_two) == 0);
         osl_oci_fetched_clear(&f);
 
@@ -529,7 +520,7 @@ static void test_attach_fetch(void)
          * the artifact is not one of them. */
         _cleanup_jv_ jv *fresh = NULL;
         osl_oci_descriptor d = {};
-        CHECK_OK(osl_oci_read_index(l, &fresh, &_e));
+        CHECK_SUCCEEDS(osl_oci_read_index(l, &fresh, &_e));
         CHECK_FAILS(osl_oci_select_image(l, fresh, &(osl_oci_selector) {}, &d, &_e), -EINVAL, "names 2 images");
 
         /* A tag that names an image cannot go to the artifact; the refusal
@@ -549,11 +540,11 @@ static void test_attach_fetch(void)
         CHECK(count_tmp_files(dir) == 0 && count_tmp_files(blobs) == 0);
 
         /* Tampering, each blob in turn: the layer, the config, the manifest. */
-        CHECK_OK(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
+        CHECK_SUCCEEDS(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
         _cleanup_free_ char *layer_path = NULL, *config_path = NULL, *manifest_path = blob_path(dir, replaced.artifact);
         _cleanup_free_ char *mtext2 = read_all(manifest_path);
         _cleanup_jv_ jv *m2 = NULL;
-        CHECK_OK(jv_parse(mtext2, strlen(mtext2), "manifest", &m2, &_e));
+        CHECK_SUCCEEDS(jv_parse(mtext2, strlen(mtext2), "manifest", &m2, &_e));
         layer_path = blob_path(dir, jv_str(jv_obj_get(jv_arr_at(jv_obj_get(m2, "layers"), 0), "digest")));
         config_path = blob_path(dir, jv_str(jv_get_path(m2, "config", "digest", NULL)));
         osl_oci_fetched_clear(&f);
@@ -567,7 +558,7 @@ static void test_attach_fetch(void)
         CHECK_FAILS(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e),
                     -EBADMSG, "but its descriptor says");
         write_file(layer_path, profile_two);
-        CHECK_OK(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
+        CHECK_SUCCEEDS(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
         osl_oci_fetched_clear(&f);
 
         write_file(config_path, "[]");
@@ -584,7 +575,7 @@ static void test_attach_fetch(void)
         CHECK_FAILS(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e),
                     -EBADMSG, "not the one it is named by");
         write_file(manifest_path, mtext2);
-        CHECK_OK(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
+        CHECK_SUCCEEDS(osl_oci_fetch(l, &(osl_oci_selector) { .tag = "v1" }, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
         osl_oci_fetched_clear(&f);
         (void) d;
 }
@@ -601,11 +592,11 @@ static void test_foreign_artifacts(void)
         _cleanup_oci_layout_ osl_oci_layout *l = NULL;
         osl_oci_fetched f = {};
 
-        CHECK_OK(osl_oci_layout_open(dir, &l, &_e));
+        CHECK_SUCCEEDS(osl_oci_layout_open(dir, &l, &_e));
         if (!l)
                 return;
-        CHECK_OK(osl_oci_write_blob(l, "{}", 2, config, &_e));
-        CHECK_OK(osl_oci_write_blob(l, profile_one, strlen(profile_one), layer, &_e));
+        CHECK_SUCCEEDS(osl_oci_write_blob(l, "{}", 2, config, &_e));
+        CHECK_SUCCEEDS(osl_oci_write_blob(l, profile_one, strlen(profile_one), layer, &_e));
         /* As oras attach writes it: an empty config and artifactType. */
         osl_asprintf(&manifest1,
                      "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"artifactType\":\"%s\",\"config\":{\"mediaType\":\"%s\","
@@ -613,7 +604,7 @@ static void test_foreign_artifacts(void)
                      "\"size\":%zu}],\"subject\":{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}}",
                      OSL_OCI_MEDIA_TYPE_MANIFEST, OSL_SECCOMP_ARTIFACT_TYPE, OSL_OCI_MEDIA_TYPE_EMPTY, config, layer,
                      strlen(profile_one), OSL_OCI_MEDIA_TYPE_MANIFEST, d1, s1);
-        CHECK_OK(osl_oci_write_blob(l, manifest1, strlen(manifest1), m1, &_e));
+        CHECK_SUCCEEDS(osl_oci_write_blob(l, manifest1, strlen(manifest1), m1, &_e));
         /* Without artifactType: the config's media type is the type. */
         osl_asprintf(&manifest2,
                      "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":{\"mediaType\":\"%s\",\"digest\":\"%s\","
@@ -621,12 +612,12 @@ static void test_foreign_artifacts(void)
                      "\"subject\":{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}}",
                      OSL_OCI_MEDIA_TYPE_MANIFEST, OSL_SECCOMP_ARTIFACT_TYPE, config, layer, strlen(profile_one),
                      OSL_OCI_MEDIA_TYPE_MANIFEST, d1, s1);
-        CHECK_OK(osl_oci_write_blob(l, manifest2, strlen(manifest2), m2, &_e));
+        CHECK_SUCCEEDS(osl_oci_write_blob(l, manifest2, strlen(manifest2), m2, &_e));
 
         _cleanup_free_ char *a1 = index_entry(m1, strlen(manifest1), NULL), *a2 = index_entry(m2, strlen(manifest2), NULL);
         osl_asprintf(&text, "{\"schemaVersion\":2,\"manifests\":[%s,%s]}", e1, a1);
         write_file(index_path, text);
-        CHECK_OK(osl_oci_fetch(l, &(osl_oci_selector) {}, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
+        CHECK_SUCCEEDS(osl_oci_fetch(l, &(osl_oci_selector) {}, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
         CHECK(f.data && strcmp(f.data, profile_one) == 0 && f.annotations == NULL);
         osl_oci_fetched_clear(&f);
 
@@ -640,9 +631,9 @@ static void test_foreign_artifacts(void)
         /* Attaching ours replaces both. */
         osl_oci_artifact a = seccomp_artifact(profile_two, NULL, NULL);
         osl_oci_attach_result res;
-        CHECK_OK(osl_oci_attach(l, &(osl_oci_selector) {}, &a, &res, &_e));
+        CHECK_SUCCEEDS(osl_oci_attach(l, &(osl_oci_selector) {}, &a, &res, &_e));
         CHECK(res.replaced == 2);
-        CHECK_OK(osl_oci_fetch(l, &(osl_oci_selector) {}, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
+        CHECK_SUCCEEDS(osl_oci_fetch(l, &(osl_oci_selector) {}, OSL_SECCOMP_ARTIFACT_TYPE, 1 << 20, &f, &_e));
         CHECK(f.data && strcmp(f.data, profile_two) == 0);
         osl_oci_fetched_clear(&f);
 
@@ -656,7 +647,7 @@ static void test_foreign_artifacts(void)
                      "\"digest\":\"%s\",\"size\":%zu}}",
                      OSL_OCI_MEDIA_TYPE_MANIFEST, OSL_SECCOMP_ARTIFACT_TYPE, config, layer, strlen(profile_one),
                      OSL_OCI_MEDIA_TYPE_MANIFEST, d1, s1);
-        CHECK_OK(osl_oci_write_blob(l, manifest3, strlen(manifest3), m3, &_e));
+        CHECK_SUCCEEDS(osl_oci_write_blob(l, manifest3, strlen(manifest3), m3, &_e));
         a3 = index_entry(m3, strlen(manifest3), NULL);
         free(text);
         text = NULL;
@@ -683,10 +674,5 @@ int main(void)
         _cleanup_free_ char *cmd = NULL;
         if (osl_asprintf(&cmd, "rm -rf '%s'", root) >= 0 && system(cmd) != 0)
                 fprintf(stderr, "cannot remove %s\n", root);
-        if (failures) {
-                fprintf(stderr, "%d checks failed\n", failures);
-                return 1;
-        }
-        printf("all oci layout checks passed\n");
-        return 0;
+        return testing_result();
 }

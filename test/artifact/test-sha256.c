@@ -7,16 +7,12 @@
 #include <string.h>
 
 #include "sha256.h"
-
-static int failures;
+#include "testing.h"
 
 #define CHECK_HEX(got, want, what)                                                            \
         do {                                                                                  \
-                if (strcmp((got), (want)) != 0) {                                             \
-                        fprintf(stderr, "%s:%d: %s: got %s, want %s\n", __FILE__, __LINE__, (what), (got), \
-                                (want));                                                      \
-                        failures++;                                                           \
-                }                                                                             \
+                if (strcmp((got), (want)) != 0)                                               \
+                        TESTING_FAIL(what, "got %s, want %s", (got), (want));                 \
         } while (0)
 
 static void to_hex(const uint8_t d[OSL_SHA256_SIZE], char out[OSL_SHA256_HEX_SIZE])
@@ -120,10 +116,5 @@ int main(void)
         osl_sha256_hex(all, sizeof(all), hex);
         CHECK_HEX(hex, "785b0751fc2c53dc14a4ce3d800e69ef9ce1009eb327ccf458afe09c242c26c9", "bytes 0..255, 4 times");
 
-        if (failures) {
-                fprintf(stderr, "%d checks failed\n", failures);
-                return 1;
-        }
-        printf("all sha256 checks passed\n");
-        return 0;
+        return testing_result();
 }

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "seccomp_profile.h"
 #include "syscalls.h"
+#include "testing.h"
 
 static char *dump(const jv *v)
 {
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
         CHECK_OK(jv_parse_file(path, 16 << 20, &input, &err), err);
         CHECK_OK(osl_seccomp_load_file(path, &s, &err), err);
         if (!s)
-                return check_exit("test-containers-profile");
+                return testing_result();
         CHECK_STREQ(s->default_action, "SCMP_ACT_ERRNO");
         CHECK(s->has_default_errno_ret);
         CHECK(s->arch_map != NULL);
@@ -100,5 +100,5 @@ int main(int argc, char **argv)
                 CHECK(find_rule(admin, "bpf", "SCMP_ACT_ALLOW") != NULL);
                 CHECK(find_rule(admin, "bpf", "SCMP_ACT_ERRNO") == NULL);
         }
-        return check_exit("test-containers-profile");
+        return testing_result();
 }

@@ -7,8 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "image.h"
+#include "testing.h"
 
 #define SHA_A "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define HEX_B "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
@@ -93,7 +93,7 @@ static void test_parse_ref(void)
                 if (r != -EINVAL || !strstr(err.msg, bad[i].message) || img.key) {
                         fprintf(stderr, "bad ref case %zu: expected \"%s\", got %d: %s\n", i, bad[i].message, r,
                                 err.msg);
-                        check_failures++;
+                        testing_failures++;
                 }
                 for (const char *p = err.msg; *p; p++)
                         CHECK((unsigned char) *p >= 0x20 && (unsigned char) *p < 0x7f);
@@ -168,7 +168,7 @@ static void test_resolve_annotations(void)
                 if (r != bad[i].code || !strstr(err.msg, bad[i].message) || img.key) {
                         fprintf(stderr, "bad annotations case %zu: expected %d \"%s\", got %d: %s\n", i, bad[i].code,
                                 bad[i].message, r, err.msg);
-                        check_failures++;
+                        testing_failures++;
                 }
                 osl_image_clear(&img);
         }
@@ -578,7 +578,7 @@ static void test_key_examples(void)
                 int r = osl_key_decode(bad_components[i], &k, &err);
                 if (r != -EINVAL || k) {
                         fprintf(stderr, "decode of bad component %zu gave %d\n", i, r);
-                        check_failures++;
+                        testing_failures++;
                 }
                 free(k);
         }
@@ -613,7 +613,7 @@ static void test_key_injective(void)
                         char *c = NULL, *back = NULL;
                         if (osl_key_encode(key, &c, &err) < 0) {
                                 fprintf(stderr, "encode failed: %s\n", err.msg);
-                                check_failures++;
+                                testing_failures++;
                                 continue;
                         }
                         CHECK(component_safe(c));
@@ -654,5 +654,5 @@ int main(void)
         test_root_path();
         test_key_examples();
         test_key_injective();
-        return check_exit("test-image");
+        return testing_result();
 }

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
 #include "seccomp_profile.h"
 #include "syscalls.h"
+#include "testing.h"
 
 #define SAMPLE "data/docker-sample.json"
 
@@ -42,7 +42,7 @@ static char *dump(const jv *v)
                                 _b);                                                                     \
                         free(_a);                                                                        \
                         free(_b);                                                                        \
-                        check_failures++;                                                                \
+                        testing_failures++;                                                                \
                 }                                                                                        \
                 jv_free(_e);                                                                             \
         } while (0)
@@ -78,7 +78,7 @@ static void test_sample_round_trip(void)
                 char *a = dump(docker);
                 fprintf(stderr, "Docker form round trip differs: %s", a);
                 free(a);
-                check_failures++;
+                testing_failures++;
         }
 
         /* A copy serializes the same. */
@@ -405,7 +405,7 @@ static void test_bad_profiles(void)
                 if (r != -EINVAL || !strstr(err.msg, cases[i].message) || s) {
                         fprintf(stderr, "bad profile case %zu: %s\n  expected -EINVAL with: %s\n  got %d: %s\n", i,
                                 cases[i].json, cases[i].message, r, err.msg);
-                        check_failures++;
+                        testing_failures++;
                 }
                 /* No raw control character ever reaches a message. */
                 for (const char *p = err.msg; *p; p++)
@@ -452,5 +452,5 @@ int main(void)
         test_unknown_names_and_add_rule();
         test_bad_profiles();
         test_files();
-        return check_exit("test-seccomp-profile");
+        return testing_result();
 }

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "syscalls.h"
+#include "testing.h"
 
 static void test_arch_names(void)
 {
@@ -205,5 +205,5 @@ int main(void)
         test_native();
         test_numbers();
         test_all_names();
-        return check_exit("test-syscalls");
+        return testing_result();
 }

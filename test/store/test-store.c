@@ -11,35 +11,7 @@
 #include "export.h"
 #include "image.h"
 #include "store.h"
-
-static int failures;
-
-#define CHECK_MSG(cond, ...)                                                                          \
-        do {                                                                                          \
-                if (!(cond)) {                                                                        \
-                        fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond);      \
-                        fprintf(stderr, __VA_ARGS__);                                                 \
-                        fputc('\n', stderr);                                                          \
-                        failures++;                                                                   \
-                }                                                                                     \
-        } while (0)
-#define CHECK(cond) CHECK_MSG(cond, "%s", "")
-#define CHECK_OK(expr, err)                                                                           \
-        do {                                                                                          \
-                int _r = (expr);                                                                      \
-                CHECK_MSG(_r >= 0, "returned %d: %s", _r, (err)->msg);                                \
-        } while (0)
-#define CHECK_STREQ(a, b)                                                                             \
-        do {                                                                                          \
-                const char *_a = (a), *_b = (b);                                                      \
-                CHECK_MSG(_a && _b && strcmp(_a, _b) == 0, "\"%s\" != \"%s\"", _a ? _a : "(null)",    \
-                          _b ? _b : "(null)");                                                        \
-        } while (0)
-#define CHECK_CONTAINS(haystack, needle)                                                              \
-        do {                                                                                          \
-                const char *_h = (haystack), *_n = (needle);                                          \
-                CHECK_MSG(_h && strstr(_h, _n), "\"%s\" does not contain \"%s\"", _h ? _h : "(null)", _n); \
-        } while (0)
+#include "testing.h"
 
 static char tmp_root[] = "/tmp/osl-test-store.XXXXXX";
 
@@ -175,12 +147,12 @@ static void test_observation_round_trip(void)
         CHECK(osl_observation_add_sample(o, X86_64, "read", APP, NULL, NULL, -1, NULL) == -EINVAL);
         o->partial = true;
 
-        CHECK_OK(osl_observation_write(o, path, &err), &err);
-        CHECK_OK(osl_observation_load(path, &back, &err), &err);
+        CHECK_OK(osl_observation_write(o, path, &err), err);
+        CHECK_OK(osl_observation_load(path, &back, &err), err);
         if (!back)
                 return;
-        CHECK_OK(osl_observation_to_jv(o, &v1, &err), &err);
-        CHECK_OK(osl_observation_to_jv(back, &v2, &err), &err);
+        CHECK_OK(osl_observation_to_jv(o, &v1, &err), err);
+        CHECK_OK(osl_observation_to_jv(back, &v2, &err), err);
         CHECK(jv_equal(v1, v2));
         CHECK_STREQ(back->container_id, "c1");
         CHECK_STREQ(back->image_key, "docker.io/library/redis");
@@ -226,8 +198,8 @@ static void test_observation_round_trip(void)
         _cleanup_jv_ jv *anon_v = NULL;
         free(anon->image_key);
         anon->image_key = NULL;
-        CHECK_OK(osl_observation_to_jv(anon, &anon_v, &err), &err);
-        CHECK_OK(osl_observation_from_jv(anon_v, &anon_back, &err), &err);
+        CHECK_OK(osl_observation_to_jv(anon, &anon_v, &err), err);
+        CHECK_OK(osl_observation_from_jv(anon_v, &anon_back, &err), err);
         CHECK(anon_back && !anon_back->image_key && !anon_back->end_time && !anon_back->partial);
         /* Without them, no "samples" and no "partial": the file is as before. */
         CHECK(!jv_obj_get(anon_v, "samples") && !jv_obj_get(anon_v, "partial"));
@@ -376,7 +348,7 @@ static void test_merge_union_idempotent_evidence(void)
         CHECK(osl_observation_add_capability(b, "CAP_NET_BIND_SERVICE", "bind(port 80)") == 0);
         add(c, X86_64, "read", APP, 1);
 
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s)
                 return;
         if (merge(s, key, a, &res) < 0)
@@ -387,7 +359,7 @@ static void test_merge_union_idempotent_evidence(void)
                 return;
         CHECK(res.new_version && res.version == 2 && res.added_syscalls == 1 && res.added_capabilities == 1);
 
-        CHECK_OK(osl_store_load(s, key, 0, &l, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &l, &err), err);
         if (!l)
                 return;
         CHECK(l->version == 2);
@@ -411,7 +383,7 @@ static void test_merge_union_idempotent_evidence(void)
         /* The stored seccomp profile allows exactly what was learned. */
         const jv *names = jv_get_path(l->doc, "seccomp", NULL);
         _cleanup_seccomp_ osl_seccomp *sc = NULL;
-        CHECK_OK(osl_seccomp_from_jv(names, &sc, &err), &err);
+        CHECK_OK(osl_seccomp_from_jv(names, &sc, &err), err);
         CHECK(sc && sc->n_rules == 1 && sc->rules[0].n_names == 4 && strcmp(sc->rules[0].action, "SCMP_ACT_ALLOW") == 0);
         CHECK(sc && strcmp(sc->default_action, "SCMP_ACT_ERRNO") == 0 && sc->has_default_errno_ret &&
               sc->default_errno_ret == 1);
@@ -437,7 +409,7 @@ static void test_merge_union_idempotent_evidence(void)
         CHECK(v2_before && v2_after && strcmp(v2_before, v2_after) == 0);
         CHECK(!exists(v3_path));
         _cleanup_learned_ osl_learned *l2 = NULL, *old = NULL;
-        CHECK_OK(osl_store_load(s, key, 0, &l2, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &l2, &err), err);
         const osl_learned_syscall *rd = l2 ? find(l2, X86_64, "read") : NULL;
         CHECK(rd && rd->count == 6 && rd->containers == 2);
         /* 09:00+02:00 is 07:00Z: earlier than what was first seen. */
@@ -445,7 +417,7 @@ static void test_merge_union_idempotent_evidence(void)
         CHECK(rd && strcmp(rd->last_seen, "2026-11-28T12:00:00Z") == 0);
         CHECK(l2 && jv_arr_len(jv_obj_get(l2->doc, "merged")) == 3);
         /* Version 1 is still what it was. */
-        CHECK_OK(osl_store_load(s, key, 1, &old, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 1, &old, &err), err);
         CHECK(old && old->version == 1 && old->n_syscalls == 3 && old->n_capabilities == 0);
 }
 
@@ -483,10 +455,10 @@ static void test_merge_samples(void)
                                          "runc:[2:INIT]") == 0);
         add(c, X86_64, "read", APP, 1);
 
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s || merge(s, key, a, &res) < 0)
                 return;
-        CHECK_OK(osl_store_load(s, key, 0, &l1, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &l1, &err), err);
         if (!l1)
                 return;
         e = find(l1, X86_64, "read");
@@ -502,7 +474,7 @@ static void test_merge_samples(void)
         if (merge(s, key, b, &res) < 0)
                 return;
         CHECK(res.new_version && res.version == 2);
-        CHECK_OK(osl_store_load(s, key, 0, &l2, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &l2, &err), err);
         if (!l2)
                 return;
         e = find(l2, X86_64, "read");
@@ -516,7 +488,7 @@ static void test_merge_samples(void)
         if (merge(s, key, c, &res) < 0)
                 return;
         CHECK(!res.new_version && res.version == 2);
-        CHECK_OK(osl_store_load(s, key, 0, &l3, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &l3, &err), err);
         e = l3 ? find(l3, X86_64, "read") : NULL;
         CHECK(e && strcmp(e->first_seen, "2026-11-28T09:30:00Z") == 0 && strcmp(e->last_seen, "2026-11-28T12:00:00Z") == 0);
         CHECK(e && e->sample_pid == 22 && e->sample_container && strcmp(e->sample_container, "cb") == 0);
@@ -527,8 +499,8 @@ static void test_merge_samples(void)
         add(d, X86_64, "mmap", APP, 4);
         CHECK(osl_observation_add_sample(d, X86_64, "mmap", APP, "2026-11-28T13:01:00Z", "2026-11-28T13:02:00Z", 44,
                                          "d-app") == 0);
-        CHECK_OK(osl_store_record_drift(s, key, 0, d, &dres, &err), &err);
-        CHECK_OK(osl_store_load_drift(s, key, &drift, &err), &err);
+        CHECK_OK(osl_store_record_drift(s, key, 0, d, &dres, &err), err);
+        CHECK_OK(osl_store_load_drift(s, key, &drift, &err), err);
         CHECK(drift && drift->n_records == 1);
         if (!drift || drift->n_records != 1)
                 return;
@@ -537,9 +509,9 @@ static void test_merge_samples(void)
         CHECK(outside->n_syscalls == 1 && outside->syscalls[0].sample_pid == 44 &&
               outside->syscalls[0].sample_comm && strcmp(outside->syscalls[0].sample_comm, "d-app") == 0 &&
               outside->syscalls[0].first_seen && strcmp(outside->syscalls[0].first_seen, "2026-11-28T13:01:00Z") == 0);
-        CHECK_OK(osl_store_accept_drift(s, key, &ares, &err), &err);
+        CHECK_OK(osl_store_accept_drift(s, key, &ares, &err), err);
         CHECK(ares.new_version && ares.version == 3);
-        CHECK_OK(osl_store_load(s, key, 0, &l4, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &l4, &err), err);
         if (!l4)
                 return;
         e = find(l4, X86_64, "mmap");
@@ -557,7 +529,7 @@ static void test_versions_increment(void)
         const char *key = "quay.io/example/app";
         osl_error err = {};
 
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s)
                 return;
         for (size_t i = 0; i < ELEMENTSOF(names); i++) {
@@ -572,7 +544,7 @@ static void test_versions_increment(void)
         }
         for (uint32_t v = 1; v <= ELEMENTSOF(names); v++) {
                 _cleanup_learned_ osl_learned *l = NULL;
-                CHECK_OK(osl_store_load(s, key, v, &l, &err), &err);
+                CHECK_OK(osl_store_load(s, key, v, &l, &err), err);
                 CHECK(l && l->version == v && l->n_syscalls == v && jv_arr_len(l->history) == v);
                 CHECK(l && osl_learned_has_syscall(l, X86_64, names[v - 1]));
                 CHECK(l && (v == ELEMENTSOF(names) || !osl_learned_has_syscall(l, X86_64, names[v])));
@@ -585,7 +557,7 @@ static void test_versions_increment(void)
 
         _cleanup_strv_ char **keys = NULL;
         size_t n = 0;
-        CHECK_OK(osl_store_list(s, &keys, &n, &err), &err);
+        CHECK_OK(osl_store_list(s, &keys, &n, &err), err);
         CHECK(n == 1 && keys && strcmp(keys[0], key) == 0);
 }
 
@@ -607,7 +579,7 @@ static void test_roll_forward(void)
         add(a, X86_64, "read", APP, 1);
         add(b, X86_64, "write", APP, 1);
         add(c, X86_64, "close", APP, 1);
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s || merge(s, key, a, &res) < 0)
                 return;
         v1_text = read_text(profile);
@@ -616,7 +588,7 @@ static void test_roll_forward(void)
         write_text(profile, v1_text); /* as if the merge of b died before its last rename */
 
         _cleanup_learned_ osl_learned *cur = NULL, *v2 = NULL;
-        CHECK_OK(osl_store_load(s, key, 0, &cur, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &cur, &err), err);
         CHECK(cur && cur->version == 1);
         CHECK(osl_store_load(s, key, 2, &v2, &err) == -ENOENT); /* not published */
 
@@ -624,7 +596,7 @@ static void test_roll_forward(void)
                 return;
         CHECK(res.new_version && res.version == 3 && res.added_syscalls == 1);
         _cleanup_learned_ osl_learned *l = NULL;
-        CHECK_OK(osl_store_load(s, key, 0, &l, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &l, &err), err);
         CHECK(l && l->version == 3 && l->n_syscalls == 3 && osl_learned_has_syscall(l, X86_64, "write"));
         /* b counts as merged: merging it again is a no-op. */
         if (merge(s, key, b, &res) < 0)
@@ -646,7 +618,7 @@ static void test_bad_profiles(void)
 
         add(a, X86_64, "read", APP, 1);
         add(b, X86_64, "write", APP, 1);
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s || merge(s, key, a, &res) < 0 || !(good = read_text(profile)))
                 return;
 
@@ -770,7 +742,7 @@ static void test_symlinks(void)
         add(b, X86_64, "write", APP, 1);
         add(c, X86_64, "close", APP, 1);
         CHECK(mkdir(elsewhere, 0755) == 0);
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s || merge(s, key, a, &res) < 0 || merge(s, key, b, &res) < 0)
                 return;
 
@@ -847,7 +819,7 @@ static void test_seccomp_and_list(void)
         add(a, X86_64, "read", APP, 1);
         add(a, "SCMP_ARCH_X86", "read", APP, 1);
         add(a, "SCMP_ARCH_X86", "socketcall", APP, 1);
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s)
                 return;
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
@@ -860,39 +832,39 @@ static void test_seccomp_and_list(void)
 
         _cleanup_strv_ char **list = NULL;
         size_t n = 0;
-        CHECK_OK(osl_store_list(s, &list, &n, &err), &err);
+        CHECK_OK(osl_store_list(s, &list, &n, &err), err);
         CHECK(n == 3 && list && strcmp(list[0], "docker.io/library/alpine") == 0 &&
               strcmp(list[1], "example.com:5000/a/b_c") == 0 && strcmp(list[2], "localhost/zeta") == 0);
 
         _cleanup_learned_ osl_learned *l = NULL;
         _cleanup_seccomp_ osl_seccomp *sc = NULL, *back = NULL;
         _cleanup_jv_ jv *docker = NULL;
-        CHECK_OK(osl_store_load(s, keys[0], 0, &l, &err), &err);
+        CHECK_OK(osl_store_load(s, keys[0], 0, &l, &err), err);
         if (!l)
                 return;
-        CHECK_OK(osl_learned_to_seccomp(l, "SCMP_ACT_LOG", 0, &sc, &err), &err);
+        CHECK_OK(osl_learned_to_seccomp(l, "SCMP_ACT_LOG", 0, &sc, &err), err);
         CHECK(sc && strcmp(sc->default_action, "SCMP_ACT_LOG") == 0 && !sc->has_default_errno_ret);
         CHECK(sc && sc->n_architectures == 2 && strcmp(sc->architectures[0], "SCMP_ARCH_X86") == 0 &&
               strcmp(sc->architectures[1], "SCMP_ARCH_X86_64") == 0);
         CHECK(sc && sc->n_rules == 1 && sc->rules[0].n_names == 2 && strcmp(sc->rules[0].names[0], "read") == 0 &&
               strcmp(sc->rules[0].names[1], "socketcall") == 0);
-        CHECK_OK(osl_seccomp_to_jv(sc, OSL_SECCOMP_DOCKER, &docker, &err), &err);
-        CHECK_OK(osl_seccomp_from_jv(docker, &back, &err), &err);
+        CHECK_OK(osl_seccomp_to_jv(sc, OSL_SECCOMP_DOCKER, &docker, &err), err);
+        CHECK_OK(osl_seccomp_from_jv(docker, &back, &err), err);
 
         /* Where the store is when no root is given. */
         CHECK(setenv(OSL_STORE_ENV, root, 1) == 0);
-        CHECK_OK(osl_store_open(NULL, false, &env_store, &err), &err);
+        CHECK_OK(osl_store_open(NULL, false, &env_store, &err), err);
         CHECK(env_store && strcmp(osl_store_root(env_store), root) == 0);
         osl_store_close(TAKE_PTR(env_store));
         CHECK(unsetenv(OSL_STORE_ENV) == 0);
-        CHECK_OK(osl_store_open(NULL, false, &env_store, &err), &err);
+        CHECK_OK(osl_store_open(NULL, false, &env_store, &err), err);
         CHECK(env_store && strcmp(osl_store_root(env_store), OSL_DEFAULT_STORE) == 0);
 
         /* A store that does not exist is empty to readers. */
         _cleanup_free_ char *nowhere = path_join(tmp_root, "nowhere");
         _cleanup_strv_ char **none = NULL;
         _cleanup_learned_ osl_learned *nl = NULL;
-        CHECK_OK(osl_store_open(nowhere, false, &missing, &err), &err);
+        CHECK_OK(osl_store_open(nowhere, false, &missing, &err), err);
         CHECK(missing && osl_store_list(missing, &none, &n, &err) == 0 && n == 0 && none && !none[0]);
         CHECK(missing && osl_store_load(missing, keys[0], 0, &nl, &err) == -ENOENT);
         CHECK(!exists(nowhere));
@@ -915,7 +887,7 @@ static void test_merged_cap(void)
 
         add(a, X86_64, "read", APP, 1);
         add(b, X86_64, "read", APP, 1);
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s || merge(s, key, a, &res) < 0 || !(text = read_text(profile)))
                 return;
         if (jv_parse(text, strlen(text), profile, &doc, &err) < 0)
@@ -931,7 +903,7 @@ static void test_merged_cap(void)
         write_text(profile, filled);
         if (merge(s, key, b, &res) < 0)
                 return;
-        CHECK_OK(osl_store_load(s, key, 0, &l, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &l, &err), err);
         const jv *m = l ? jv_obj_get(l->doc, "merged") : NULL;
         CHECK(jv_arr_len(m) == 4096);
         CHECK_STREQ(jv_str(jv_arr_at(m, 0)), "old1@2026-11-28T10:00:00Z");
@@ -985,7 +957,7 @@ static void test_drift_record(void)
         add(out, "SCMP_ARCH_X86", "read", APP, 1);
         CHECK(osl_observation_add_capability(out, "CAP_NET_RAW", "socket(AF_PACKET)") == 0);
 
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s)
                 return;
         /* No profile: nothing to drift from. */
@@ -1022,7 +994,7 @@ static void test_drift_record(void)
         CHECK(count_files(versions) == 2);
 
         _cleanup_drift_ osl_drift *d = NULL;
-        CHECK_OK(osl_store_load_drift(s, key, &d, &err), &err);
+        CHECK_OK(osl_store_load_drift(s, key, &d, &err), err);
         CHECK(d && d->n_records == 1 && d->version == 2);
         if (d && d->n_records == 1) {
                 const osl_drift_record *rec = &d->records[0];
@@ -1085,17 +1057,17 @@ static void test_drift_accept(void)
         free(b->image_tag);
         b->image_tag = strdup("1.27");
 
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s || merge(s, key, base, &mres) < 0)
                 return;
         /* Nothing pending: nothing happens. */
-        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), err);
         CHECK(res.records == 0 && !res.new_version && res.version == 1);
         CHECK(!exists(v2_path));
 
         if (record(s, key, 1, a, &dres) < 0 || record(s, key, 1, b, &dres) < 0)
                 return;
-        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), err);
         CHECK_MSG(res.records == 2 && res.new_version && res.version == 2 && res.added_syscalls == 2 &&
                   res.added_capabilities == 1,
                   "records %zu version %u +%zu +%zu", res.records, res.version, res.added_syscalls,
@@ -1103,7 +1075,7 @@ static void test_drift_accept(void)
         CHECK(exists(v2_path) && !exists(v3_path) && !exists(drift));
 
         _cleanup_learned_ osl_learned *l = NULL;
-        CHECK_OK(osl_store_load(s, key, 0, &l, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &l, &err), err);
         if (!l)
                 return;
         const osl_learned_syscall *sf = find(l, X86_64, "sendfile"), *sp = find(l, X86_64, "splice");
@@ -1132,7 +1104,7 @@ static void test_drift_accept(void)
         CHECK(before && after && strcmp(before, after) == 0);
 
         /* A second accept with nothing pending makes no version. */
-        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), err);
         CHECK(res.records == 0 && !res.new_version && res.version == 2 && !exists(v3_path));
 
         /* Drift against version 1 that version 2 already holds: accepted
@@ -1142,10 +1114,10 @@ static void test_drift_accept(void)
         if (record(s, key, 1, c, &dres) < 0)
                 return;
         CHECK(dres.added_syscalls == 1 && exists(drift));
-        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), err);
         CHECK(res.records == 1 && !res.new_version && res.version == 2 && !exists(v3_path) && !exists(drift));
         _cleanup_learned_ osl_learned *l2 = NULL;
-        CHECK_OK(osl_store_load(s, key, 0, &l2, &err), &err);
+        CHECK_OK(osl_store_load(s, key, 0, &l2, &err), err);
         sf = l2 ? find(l2, X86_64, "sendfile") : NULL;
         CHECK(sf && sf->count == 6 && sf->containers == 3);
 
@@ -1157,14 +1129,14 @@ static void test_drift_accept(void)
         if (record(s, key, 2, e, &dres) < 0)
                 return;
         _cleanup_free_ char *pending = read_text(drift);
-        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), err);
         CHECK(res.new_version && res.version == 3);
         if (pending)
                 write_text(drift, pending);
         _cleanup_drift_ osl_drift *d = NULL;
-        CHECK_OK(osl_store_load_drift(s, key, &d, &err), &err);
+        CHECK_OK(osl_store_load_drift(s, key, &d, &err), err);
         CHECK(d && d->n_records == 0 && d->version == 3);
-        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), &err);
+        CHECK_OK(osl_store_accept_drift(s, key, &res, &err), err);
         CHECK(res.records == 0 && !res.new_version && res.version == 3 && !exists(drift));
 
         /* A broken drift.json is reported, and neither overwritten nor accepted. */
@@ -1194,7 +1166,7 @@ static void test_drift_bounded(void)
 
         drift = path_join(dir, "drift.json");
         add(base, X86_64, "read", APP, 1);
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s || merge(s, key, base, &mres) < 0)
                 return;
         /* A full drift.json, written directly: OSL_DRIFT_MAX records. */
@@ -1226,7 +1198,7 @@ static void test_drift_bounded(void)
         if (record(s, key, 1, n, &dres) < 0)
                 return;
         _cleanup_drift_ osl_drift *d = NULL;
-        CHECK_OK(osl_store_load_drift(s, key, &d, &err), &err);
+        CHECK_OK(osl_store_load_drift(s, key, &d, &err), err);
         CHECK(d && d->n_records == OSL_DRIFT_MAX);
         if (d && d->n_records == OSL_DRIFT_MAX) {
                 CHECK_STREQ(d->records[0].outside->container_id, "old1");
@@ -1262,7 +1234,7 @@ static char *safe_name(const char *key, uint32_t version)
         osl_learned l = { .image_key = (char *) key, .version = version };
         osl_error err = {};
         char *name = NULL;
-        CHECK_OK(osl_learned_safe_name(&l, &name, &err), &err);
+        CHECK_OK(osl_learned_safe_name(&l, &name, &err), err);
         CHECK_MSG(name && dns1123_subdomain(name), "\"%s\" is not a DNS-1123 subdomain", name ? name : "(null)");
         return name;
 }
@@ -1307,10 +1279,10 @@ static osl_learned *export_fixture(void)
         add(o, X86_64, "write", APP, 1);
         CHECK(osl_observation_add_capability(o, "CAP_NET_BIND_SERVICE", NULL) == 0);
         CHECK(osl_observation_add_capability(o, "CAP_CHOWN", NULL) == 0);
-        CHECK_OK(osl_store_open(root, true, &s, &err), &err);
+        CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s || merge(s, "localhost/web", o, &res) < 0)
                 return NULL;
-        CHECK_OK(osl_store_load(s, "localhost/web", 0, &l, &err), &err);
+        CHECK_OK(osl_store_load(s, "localhost/web", 0, &l, &err), err);
         return l;
 }
 
@@ -1319,7 +1291,7 @@ static char *export_text(const osl_learned *l, osl_export_format f)
         char *text = NULL;
         size_t len = 0;
         osl_error err = {};
-        CHECK_OK(osl_learned_export(l, f, &text, &len, &err), &err);
+        CHECK_OK(osl_learned_export(l, f, &text, &len, &err), err);
         CHECK(text && strlen(text) == len && len > 0 && text[len - 1] == '\n');
         return text;
 }
@@ -1341,8 +1313,8 @@ static void test_exports(void)
         _cleanup_free_ char *label = export_text(l, OSL_EXPORT_PODMAN_LABEL), *oci = export_text(l, OSL_EXPORT_OCI);
         CHECK(label && strchr(label, '\n') == label + strlen(label) - 1);
         _cleanup_jv_ jv *a = NULL, *b = NULL;
-        CHECK_OK(jv_parse(label, strlen(label), "label", &a, &err), &err);
-        CHECK_OK(jv_parse(oci, strlen(oci), "oci", &b, &err), &err);
+        CHECK_OK(jv_parse(label, strlen(label), "label", &a, &err), err);
+        CHECK_OK(jv_parse(oci, strlen(oci), "oci", &b, &err), err);
         CHECK(a && b && jv_equal(a, b));
         _cleanup_free_ char *spo = export_text(l, OSL_EXPORT_SPO);
         CHECK_CONTAINS(spo, "\nkind: SeccompProfile\n");
@@ -1384,9 +1356,5 @@ int main(void)
         test_safe_names();
         test_exports();
         nftw(tmp_root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-        if (failures)
-                fprintf(stderr, "%d checks failed\n", failures);
-        else
-                printf("all store checks passed\n");
-        return failures ? 1 : 0;
+        return testing_result();
 }
