@@ -104,5 +104,31 @@ run osl profile list
 head -c 100 "$WORK/profile.good" >"$PROFILE"
 run osl profile show $IMG
 expect_one_line_error "show of a truncated profile" "profile.json: invalid JSON"
+"$PY" - "$WORK/profile.good" "$PROFILE" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+p["syscalls"][0]["name"] = "../x"
+json.dump(p, open(sys.argv[2], "w"))
+PY
+run osl profile show $IMG
+expect_one_line_error "show of a profile with a bad syscall name" 'profile.json: syscalls\[0\]\.name: "\.\./x" is not a syscall name'
+cp "$WORK/profile.good" "$PROFILE"
+
+# A damaged drift.json: one line naming the file and what is wrong; it is
+# not rewritten.
+DRIFT=$(image_dir $IMG)/drift.json
+bad_drift() { # content pattern
+        printf '%s' "$1" >"$DRIFT"
+        cp "$DRIFT" "$WORK/drift.before"
+        run osl profile drift $IMG
+        expect_one_line_error "drift.json $1" "drift.json: $2"
+        [ "$rc" -eq 1 ] || fail "drift.json $1: exit code $rc, expected 1"
+        cmp -s "$DRIFT" "$WORK/drift.before" || fail "drift.json $1 was rewritten"
+}
+bad_drift "{\"schemaVersion\":2,\"image\":\"$IMG\",\"records\":[]}" "schemaVersion: 2 is not supported"
+bad_drift '{"schemaVersion":1,"image":"docker.io/library/other","records":[]}' 'image: is "docker.io/library/other"'
+bad_drift "{\"schemaVersion\":1,\"image\":\"$IMG\",\"records\":[],\"extra\":1}" 'unknown field "extra"'
+bad_drift '[]' "expected a JSON object, got array"
+rm -f "$DRIFT"
 
 finish
