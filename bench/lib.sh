@@ -11,6 +11,10 @@
 
 set -euo pipefail
 
+# make_bundle, shared with the integration tests.
+# shellcheck source=../test/integration/bundle.bash
+. "$(dirname "${BASH_SOURCE[0]}")/../test/integration/bundle.bash"
+
 BENCH_CONTAINERS=()
 BENCH_PIDS=()
 BENCH_DIR=
@@ -173,48 +177,14 @@ bench_stop_agent() {
 }
 
 # bench_bundle DIR busybox|hostusr ARGS-JSON [IMAGE]: a bundle from
-# `runc spec`, as the integration tests make them (test/integration/helpers.bash):
+# `runc spec`, made as the integration tests make them (test/integration/bundle.bash):
 # busybox-static's applets, or the host's /usr and /etc bind-mounted read-only
 # so that host programs run; the host's network. config.pristine keeps the
 # config before any filter is put in.
 bench_bundle() {
-        local dir=$1 kind=$2 args=$3 image=${4:-}
-        mkdir -p "$dir/rootfs"
-        case $kind in
-        busybox)
-                mkdir -p "$dir/rootfs"/{bin,proc,dev,sys,tmp}
-                cp /bin/busybox "$dir/rootfs/bin/busybox"
-                local a
-                for a in sh sleep true; do
-                        ln -s busybox "$dir/rootfs/bin/$a"
-                done
-                ;;
-        hostusr)
-                mkdir -p "$dir/rootfs"/{usr,etc,proc,dev,sys,tmp,run,var/lib,root}
-                ln -s usr/bin "$dir/rootfs/bin"
-                ln -s usr/sbin "$dir/rootfs/sbin"
-                ln -s usr/lib "$dir/rootfs/lib"
-                ln -s usr/lib64 "$dir/rootfs/lib64"
-                ;;
-        *) bench_die "bench_bundle: unknown rootfs kind $kind" ;;
-        esac
-        (cd "$dir" && runc spec)
-        local mounts='[]'
-        if [ "$kind" = hostusr ]; then
-                mounts='[{"destination":"/usr","type":"bind","source":"/usr","options":["rbind","ro","nosuid","nodev"]},
-                         {"destination":"/etc","type":"bind","source":"/etc","options":["rbind","ro","nosuid","nodev"]},
-                         {"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=1777"]},
-                         {"destination":"/run","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=755"]}]'
-        fi
-        jq --argjson args "$args" --arg image "$image" --argjson mounts "$mounts" '
-                .process.terminal = false
-                | .process.args = $args
-                | .mounts += $mounts
-                | .linux.namespaces |= map(select(.type != "network"))
-                | del(.linux.seccomp)
-                | if $image != "" then .annotations["io.seccomp-learn.image"] = $image else . end
-        ' "$dir/config.json" >"$dir/config.pristine"
-        cp "$dir/config.pristine" "$dir/config.json"
+        make_bundle "$@" || bench_die "cannot make the bundle $1"
+        jq 'del(.linux.seccomp)' "$1/config.json" >"$1/config.pristine"
+        cp "$1/config.pristine" "$1/config.json"
 }
 
 # bench_jq_config DIR FILTER [jq args...]: edits DIR/config.json in place.
