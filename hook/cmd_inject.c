@@ -37,14 +37,19 @@ static void report(const char *command, const char *where, const osl_inject_resu
 {
         if (res->warning[0])
                 fprintf(stderr, "oci-seccomp-learn %s: %s: %s\n", command, where, res->warning);
-        else if (res->learning)
+        if (res->mode == OSL_MODE_LEARN && res->learning)
                 fprintf(stderr,
                         "oci-seccomp-learn %s: %s: learn mode for image %s: %zu syscalls notified "
                         "(stored profile version %u)\n",
                         command, where, res->image_key, res->notified, res->version);
-        else if (res->mode != OSL_MODE_OFF)
-                fprintf(stderr, "oci-seccomp-learn %s: %s: %s mode for image %s: profile version %u\n", command,
-                        where, osl_mode_name(res->mode), res->image_key, res->version);
+        else if (res->mode == OSL_MODE_COMPLAIN && res->changed)
+                fprintf(stderr,
+                        "oci-seccomp-learn %s: %s: complain mode for image %s: profile version %u, %zu syscalls "
+                        "outside it reported\n",
+                        command, where, res->image_key, res->version, res->notified);
+        else if (res->mode == OSL_MODE_ENFORCE && res->changed)
+                fprintf(stderr, "oci-seccomp-learn %s: %s: enforce mode for image %s: profile version %u\n", command,
+                        where, res->image_key, res->version);
 }
 
 int osl_inject_bundle(const char *command, const char *bundle, const osl_inject_options *opts)
@@ -102,6 +107,10 @@ static const char inject_help[] =
         "                         refuse (the default: the container does not start)\n"
         "                         or run (with its own seccomp profile, and a warning)\n"
         "  --no-hooks             do not add our prestart and poststop hooks\n"
+        "  --trust-image-annotation\n"
+        "                         let io.seccomp-learn.image name the image even where the\n"
+        "                         engine names another (a node admin's choice: whoever sets\n"
+        "                         annotations then chooses whose profile is used)\n"
         "  -h, --help             this text\n";
 
 static const char precreate_help[] =
@@ -119,13 +128,14 @@ typedef struct inject_cli {
 
 static int parse_common(int argc, char **argv, inject_cli *cli, const char *help)
 {
-        enum { OPT_MODE = 256, OPT_DEFAULT_MODE, OPT_DEFAULT_ACTION, OPT_NO_HOOKS, OPT_MISSING_PROFILE };
+        enum { OPT_MODE = 256, OPT_DEFAULT_MODE, OPT_DEFAULT_ACTION, OPT_NO_HOOKS, OPT_MISSING_PROFILE, OPT_TRUST_IMAGE };
         static const struct option options[] = {
                 { "mode", required_argument, NULL, OPT_MODE },
                 { "default-mode", required_argument, NULL, OPT_DEFAULT_MODE },
                 { "default-action", required_argument, NULL, OPT_DEFAULT_ACTION },
                 { "no-hooks", no_argument, NULL, OPT_NO_HOOKS },
                 { "missing-profile", required_argument, NULL, OPT_MISSING_PROFILE },
+                { "trust-image-annotation", no_argument, NULL, OPT_TRUST_IMAGE },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -157,6 +167,9 @@ static int parse_common(int argc, char **argv, inject_cli *cli, const char *help
                         break;
                 case OPT_NO_HOOKS:
                         cli->no_hooks = true;
+                        break;
+                case OPT_TRUST_IMAGE:
+                        cli->opts.trust_image_annotation = true;
                         break;
                 case OPT_MISSING_PROFILE:
                         if (osl_parse_missing_profile(optarg, &cli->opts.missing_profile_runs) < 0) {

@@ -71,7 +71,7 @@ int cmd_prestart(int argc, char **argv, const osl_global *g)
 
         r = osl_image_resolve(st.annotations, st.bundle, &img, &err);
         if (r < 0 && cfg)
-                r = osl_image_resolve_config(cfg, st.bundle, &img, &err);
+                r = osl_image_resolve_config(cfg, st.bundle, false, &img, &err);
 
         uint32_t version = 0;
         const char *applied = osl_config_annotation(cfg, OSL_ANNOTATION_APPLIED_VERSION);

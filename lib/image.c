@@ -648,22 +648,13 @@ static int from_storage_layer(const char *root_path, osl_image *out, osl_error *
         return 0;
 }
 
-int osl_image_resolve(const jv *annotations, const char *bundle, osl_image *out, osl_error *err)
+/* The names the engine itself gives: CRI-O's, containerd CRI's, podman's
+ * storage (from the bundle, else from root.path). 1 when none names it. */
+static int from_engine(const jv *annotations, const char *bundle, const char *root_path, osl_image *out,
+                       osl_error *err)
 {
         const char *v = NULL;
         int r;
-
-        if (annotations && !jv_is(annotations, JV_OBJECT) && !jv_is(annotations, JV_NULL))
-                return osl_err(err, -EINVAL, "annotations: expected an object, got a JSON %s",
-                               jv_type_name(annotations->type));
-
-        /* Ours first: it is how a user overrides everything below. Empty is
-         * an error here, since someone meant to set it. */
-        r = annotation(annotations, OSL_ANNOTATION_IMAGE, &v, err);
-        if (r < 0)
-                return r;
-        if (v)
-                return from_annotation(OSL_ANNOTATION_IMAGE, v, "annotation " OSL_ANNOTATION_IMAGE, out, err);
 
         /* CRI-O leaves ImageName empty for an image that has no name. */
         r = annotation(annotations, CRIO_IMAGE_NAME, &v, err);
@@ -695,31 +686,62 @@ int osl_image_resolve(const jv *annotations, const char *bundle, osl_image *out,
                 if (r <= 0) /* found, or a podman bundle that says why not */
                         return r;
         }
-        return osl_err(err, -ENOENT, "cannot tell which image this container runs: %s", NOT_FOUND_HINT);
-}
-
-int osl_image_resolve_config(const jv *cfg, const char *bundle, osl_image *out, osl_error *err)
-{
-        osl_error layer_err = {};
-        int r;
-
-        if (cfg && !jv_is(cfg, JV_OBJECT))
-                return osl_err(err, -EINVAL, "the config: expected an object, got a JSON %s", jv_type_name(cfg->type));
-        r = osl_image_resolve(jv_obj_get(cfg, "annotations"), bundle, out, err);
-        if (r != -ENOENT)
-                return r;
-
         /* podman's precreate hook gets the config and no bundle; root.path is
          * the container's layer, which containers.json maps to the image. */
-        const char *root_path = jv_str(jv_get_path(cfg, "root", "path", NULL));
-        if (!root_path)
+        if (root_path)
+                return from_storage_layer(root_path, out, err);
+        return 1;
+}
+
+static int resolve(const jv *annotations, const char *bundle, const char *root_path, bool trust_annotation,
+                   osl_image *out, osl_error *err)
+{
+        _cleanup_(osl_image_clear) osl_image claimed = {};
+        const char *ours = NULL;
+        int r;
+
+        if (annotations && !jv_is(annotations, JV_OBJECT) && !jv_is(annotations, JV_NULL))
+                return osl_err(err, -EINVAL, "annotations: expected an object, got a JSON %s",
+                               jv_type_name(annotations->type));
+        /* A bad value is an error, not a reason to look further: someone
+         * meant to set it. */
+        r = annotation(annotations, OSL_ANNOTATION_IMAGE, &ours, err);
+        if (r >= 0 && ours)
+                r = from_annotation(OSL_ANNOTATION_IMAGE, ours, "annotation " OSL_ANNOTATION_IMAGE, &claimed, err);
+        if (r < 0)
                 return r;
-        int found = from_storage_layer(root_path, out, &layer_err);
-        if (found == 1)
+        if (ours && trust_annotation) {
+                *out = claimed;
+                claimed = (osl_image){};
+                return 0;
+        }
+
+        /* Whoever may set annotations (a pod's author) must not write into
+         * another image's profile: the engine's name wins (doc/security.md). */
+        r = from_engine(annotations, bundle, root_path, out, err);
+        if (r == 0 && ours)
+                out->annotation_ignored = strcmp(claimed.key, out->key) != 0;
+        if (r <= 0)
                 return r;
-        if (found < 0)
-                *err = layer_err;
-        return found;
+        if (!ours)
+                return osl_err(err, -ENOENT, "cannot tell which image this container runs: %s", NOT_FOUND_HINT);
+        *out = claimed;
+        claimed = (osl_image){};
+        return 0;
+}
+
+int osl_image_resolve(const jv *annotations, const char *bundle, osl_image *out, osl_error *err)
+{
+        return resolve(annotations, bundle, NULL, false, out, err);
+}
+
+int osl_image_resolve_config(const jv *cfg, const char *bundle, bool trust_annotation, osl_image *out,
+                             osl_error *err)
+{
+        if (cfg && !jv_is(cfg, JV_OBJECT))
+                return osl_err(err, -EINVAL, "the config: expected an object, got a JSON %s", jv_type_name(cfg->type));
+        return resolve(jv_obj_get(cfg, "annotations"), bundle, jv_str(jv_get_path(cfg, "root", "path", NULL)),
+                       trust_annotation, out, err);
 }
 
 /* ---- keys as path components ---- */

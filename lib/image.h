@@ -17,6 +17,7 @@ typedef struct osl_image {
         char *tag;    /* NULL when none */
         char *digest; /* "sha256:..." or NULL */
         const char *source; /* static: which rule found it, e.g. "annotation io.seccomp-learn.image" */
+        bool annotation_ignored; /* io.seccomp-learn.image named another image: the engine's name won */
 } osl_image;
 
 void osl_image_clear(osl_image *img);
@@ -24,14 +25,17 @@ void osl_image_clear(osl_image *img);
 /* Splits "host:5000/repo/name:tag@sha256:..." into key, tag, digest. */
 int osl_image_parse_ref(const char *ref, osl_image *out, osl_error *err);
 
-/* Resolves in this order: annotation io.seccomp-learn.image; CRI-O's
- * io.kubernetes.cri-o.ImageName (digest from io.kubernetes.cri-o.ImageRef);
- * containerd CRI's io.kubernetes.cri.image-name; podman's containers/storage
- * (bundle = .../overlay-containers/ID/userdata: the container's entry in
+/* Resolves the image the engine names: CRI-O's io.kubernetes.cri-o.ImageName
+ * (digest from io.kubernetes.cri-o.ImageRef); containerd CRI's
+ * io.kubernetes.cri.image-name; podman's containers/storage (bundle =
+ * .../overlay-containers/ID/userdata: the container's entry in
  * containers.json gives the name podman created it from and the image id,
- * images.json the image's names and digest). annotations may be NULL, bundle may be
- * NULL. -ENOENT with a one-line message naming io.seccomp-learn.image when
- * nothing matches. */
+ * images.json the image's names and digest). Only when none names it, the
+ * annotation io.seccomp-learn.image: whoever can set annotations (a pod's
+ * author) must not choose another image's profile (doc/security.md). When
+ * the engine's name wins over a different annotation, out->annotation_ignored
+ * is set. annotations may be NULL, bundle may be NULL. -ENOENT with a
+ * one-line message naming io.seccomp-learn.image when nothing matches. */
 int osl_image_resolve(const jv *annotations, const char *bundle, osl_image *out, osl_error *err);
 
 /* osl_image_resolve for a container's whole OCI config (cfg may be NULL):
@@ -41,8 +45,11 @@ int osl_image_resolve(const jv *annotations, const char *bundle, osl_image *out,
  * mounts it (GRAPHROOT/overlay/LAYER/merged, GRAPHROOT/vfs/dir/LAYER, ...),
  * and GRAPHROOT/DRIVER-containers/containers.json names the container with
  * that layer and its image (the name podman created it from, else the
- * image's first name in images.json). Errors as osl_image_resolve. */
-int osl_image_resolve_config(const jv *cfg, const char *bundle, osl_image *out, osl_error *err);
+ * image's first name in images.json). trust_annotation (a node admin's
+ * choice, off by default) puts io.seccomp-learn.image before the engine's
+ * name. Errors as osl_image_resolve. */
+int osl_image_resolve_config(const jv *cfg, const char *bundle, bool trust_annotation, osl_image *out,
+                             osl_error *err);
 
 /* Encodes a key into one safe path component: bytes outside [A-Za-z0-9._-]
  * and a leading '.' become %XX, so the result never holds '/', NUL, control

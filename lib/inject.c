@@ -198,48 +198,57 @@ static int restrict_capabilities(jv *cfg, const osl_learned *learned, osl_inject
         return 0;
 }
 
-/* complain: the stored profile, with every call outside it notified to the
- * agent (allowed and recorded), or logged by the kernel when no agent
- * listens. */
-static int inject_complain(jv *cfg, const osl_inject_options *opts, const osl_image *img,
-                           const osl_learned *learned, osl_inject_result *res, osl_error *err)
+/* complain and enforce: the container's own profile ∩ the stored one
+ * (learn_filter.h). complain reports the calls outside the profile to the
+ * agent (allowed and recorded), or has the kernel log them when no agent
+ * listens or the container hands notifications to its own agent. */
+static int apply_profile_filter(jv *cfg, const osl_inject_options *opts, const osl_image *img, osl_mode mode,
+                                const osl_learned *learned, osl_inject_result *res, osl_error *err)
 {
-        _cleanup_seccomp_ osl_seccomp *filter = NULL;
+        _cleanup_seccomp_ osl_seccomp *base = NULL, *filter = NULL;
         _cleanup_free_ char *socket = NULL, *metadata = NULL;
+        osl_profile_filter_input in = { .learned = learned };
         osl_error soft = {};
-        int r;
+        int r = osl_config_get_seccomp(cfg, &base, err);
+        if (r < 0)
+                return r;
+        in.base = base;
 
-        if (osl_agent_socket_path(opts->run_dir, &socket) < 0)
-                return osl_err(err, -ENOMEM, "out of memory");
-        if (osl_agent_probe(socket, &soft) == 0) {
-                r = osl_agent_metadata_format(img, "complain", &metadata, err);
-                if (r < 0)
-                        return r;
-                osl_learn_filter_input in = {
-                        .learned = learned,
-                        .listener_path = socket,
-                        .listener_metadata = metadata,
-                };
-                r = osl_learn_filter_build(&in, &filter, &res->notified, &soft);
-                if (r >= 0)
+        if (mode == OSL_MODE_ENFORCE) {
+                in.outside_action = opts->enforce_default_action ? opts->enforce_default_action : "SCMP_ACT_ERRNO";
+                in.outside_errno = EPERM;
+        } else if (base && base->listener_path) {
+                in.outside_action = "SCMP_ACT_LOG";
+                warn(res, "complain mode: the container hands its notifications to %s, so calls outside the profile "
+                          "are only logged by the kernel", base->listener_path);
+        } else {
+                if (osl_agent_socket_path(opts->run_dir, &socket) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                if (osl_agent_probe(socket, &soft) == 0) {
+                        r = osl_agent_metadata_format(img, "complain", &metadata, err);
+                        if (r < 0)
+                                return r;
+                        in.outside_action = "SCMP_ACT_NOTIFY";
+                        in.listener_path = socket;
+                        in.listener_metadata = metadata;
                         res->learning = true;
-        } else
-                warn(res, "complain mode without the agent: calls outside the profile are only logged by the kernel (%s)",
-                     soft.msg);
-        if (!filter) {
-                r = osl_learned_to_seccomp(learned, "SCMP_ACT_LOG", 0, &filter, err);
-                if (r < 0)
-                        return r;
+                } else {
+                        in.outside_action = "SCMP_ACT_LOG";
+                        warn(res, "complain mode without the agent: calls outside the profile are only logged by the "
+                                  "kernel (%s)", soft.msg);
+                }
         }
+        r = osl_profile_filter_build(&in, &filter, &res->notified, err);
+        if (r < 0)
+                return osl_err_prefix(err, "%s mode", osl_mode_name(mode));
         return osl_config_set_seccomp(cfg, filter, err);
 }
 
-/* complain and enforce: the stored profile replaces the container's. */
+/* complain and enforce: the stored profile, within the container's own. */
 static int inject_profile(jv *cfg, const osl_inject_options *opts, const osl_image *img, osl_mode mode,
                           osl_inject_result *res, osl_error *err)
 {
         _cleanup_learned_ osl_learned *learned = NULL;
-        _cleanup_seccomp_ osl_seccomp *profile = NULL;
         uint32_t version;
         int r = pinned_version(cfg, &version, err);
         if (r < 0)
@@ -262,15 +271,8 @@ static int inject_profile(jv *cfg, const osl_inject_options *opts, const osl_ima
         r = osl_config_set_annotation(cfg, OSL_ANNOTATION_APPLIED_VERSION, version_text, err);
         if (r < 0)
                 return r;
-        if (mode == OSL_MODE_COMPLAIN)
-                return inject_complain(cfg, opts, img, learned, res, err);
-
-        const char *action = opts->enforce_default_action ? opts->enforce_default_action : "SCMP_ACT_ERRNO";
-        r = osl_learned_to_seccomp(learned, action, 1 /* EPERM */, &profile, err);
-        if (r < 0)
-                return r;
-        r = osl_config_set_seccomp(cfg, profile, err);
-        if (r < 0)
+        r = apply_profile_filter(cfg, opts, img, mode, learned, res, err);
+        if (r < 0 || mode == OSL_MODE_COMPLAIN)
                 return r;
         return restrict_capabilities(cfg, learned, res, err);
 }
@@ -286,6 +288,32 @@ static bool is_sandbox(const jv *cfg)
         return false;
 }
 
+/* The strictest mode any reading of the config selects: with the mode
+ * annotation twice, the runtime hands the hooks the last one and we would
+ * read the first. The modes are declared from the least to the most strict. */
+static osl_mode strictest_mode(const jv *cfg, const osl_inject_options *opts)
+{
+        const jv *ann = jv_obj_get(cfg, "annotations");
+        osl_mode strictest = OSL_MODE_OFF, m;
+        bool found = false;
+
+        if (opts->mode && osl_mode_parse(opts->mode, &m) == 0)
+                return m;
+        for (size_t i = 0; jv_is(ann, JV_OBJECT) && i < ann->u.object.len; i++) {
+                if (strcmp(ann->u.object.keys[i], OSL_ANNOTATION_MODE) != 0)
+                        continue;
+                /* A value that is no mode could be anything: assume the worst. */
+                m = OSL_MODE_ENFORCE;
+                (void) osl_mode_parse(jv_str(ann->u.object.values[i]), &m);
+                if (m > strictest)
+                        strictest = m;
+                found = true;
+        }
+        if (!found && opts->default_mode)
+                (void) osl_mode_parse(opts->default_mode, &strictest);
+        return strictest;
+}
+
 int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, osl_error *err)
 {
         osl_image img = {};
@@ -293,17 +321,31 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
         int r;
 
         *res = (osl_inject_result){};
+        /* A config that runc could read differently from us: enforce and
+         * complain refuse it, learning leaves it alone (doc/security.md). */
+        if (osl_config_check_unambiguous(cfg, &soft) < 0) {
+                res->mode = strictest_mode(cfg, opts);
+                if (res->mode == OSL_MODE_LEARN)
+                        warn(res, "learning is off for this container: %s", soft.msg);
+                if (res->mode <= OSL_MODE_LEARN)
+                        return 0;
+                *err = soft;
+                return osl_err_prefix(err, "%s mode refuses the config", osl_mode_name(res->mode));
+        }
         r = resolve_mode(cfg, opts, &res->mode, err);
         if (r < 0)
                 return r;
         /* A Kubernetes pod's sandbox (pause) container carries the pod's
          * annotations but is not the application: leave it alone. */
-        if (is_sandbox(cfg))
+        if (res->mode != OSL_MODE_OFF && is_sandbox(cfg)) {
+                warn(res, "%s mode not applied: the config is a pod's sandbox (pause) container, which is left alone",
+                     osl_mode_name(res->mode));
                 res->mode = OSL_MODE_OFF;
+        }
         if (res->mode == OSL_MODE_OFF)
                 return 0;
 
-        r = osl_image_resolve_config(cfg, opts->bundle, &img, &soft);
+        r = osl_image_resolve_config(cfg, opts->bundle, opts->trust_image_annotation, &img, &soft);
         if (r < 0) {
                 if (res->mode == OSL_MODE_LEARN) {
                         warn(res, "learning is off for this container: %s", soft.msg);
@@ -313,6 +355,9 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
                 return r;
         }
         snprintf(res->image_key, sizeof(res->image_key), "%s", img.key);
+        if (img.annotation_ignored)
+                warn(res, "the annotation %s is ignored: the engine says the image is %s (%s)", OSL_ANNOTATION_IMAGE,
+                     img.key, img.source);
 
         if (res->mode == OSL_MODE_LEARN)
                 r = inject_learn(cfg, opts, &img, res, err);

@@ -32,6 +32,10 @@ typedef struct osl_inject_options {
          * default) refuses, so the container does not start; true runs it
          * with its own seccomp profile and says so in result->warning. */
         bool missing_profile_runs;
+        /* The node admin lets io.seccomp-learn.image name the image even
+         * when the engine names another (doc/security.md). Off by default:
+         * whoever sets annotations would choose whose profile they write. */
+        bool trust_image_annotation;
 } osl_inject_options;
 
 typedef struct osl_inject_result {

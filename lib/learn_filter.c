@@ -59,6 +59,15 @@ static bool action_allows(const char *action)
         return strcmp(action, ACT_ALLOW) == 0;
 }
 
+bool osl_seccomp_action_permits(const char *action)
+{
+        static const char *const permitting[] = { ACT_ALLOW, ACT_NOTIFY, "SCMP_ACT_LOG", "SCMP_ACT_TRACE" };
+        for (size_t i = 0; action && i < ELEMENTSOF(permitting); i++)
+                if (strcmp(action, permitting[i]) == 0)
+                        return true;
+        return false;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
         return strcmp(*(char *const *) a, *(char *const *) b);
@@ -161,6 +170,228 @@ int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, 
 
         if (n_notified)
                 *n_notified = notified;
+        *out = TAKE_PTR(f);
+        return 0;
+}
+
+/* ---- complain and enforce: the base ∩ the learned profile ---- */
+
+static bool learned_name(const osl_learned *l, const char *name)
+{
+        for (size_t i = 0; i < l->n_syscalls; i++)
+                if (strcmp(l->syscalls[i].name, name) == 0)
+                        return true;
+        return false;
+}
+
+typedef struct intersection {
+        const osl_profile_filter_input *in;
+        const osl_seccomp *base; /* in->base, or "no filter" */
+        osl_seccomp *f;
+        bool notify;    /* complain through the agent */
+        size_t outside; /* names given the outside action */
+} intersection;
+
+/* The action for a call outside the profile. NOTIFY is not possible on
+ * every syscall (learn_filter.h): those are logged instead. */
+static const char *outside_action(const intersection *x, const char *name)
+{
+        return x->notify && !can_notify(name) ? "SCMP_ACT_LOG" : x->in->outside_action;
+}
+
+/* A learned syscall the base allows: as the base allows it, except that
+ * complain still notifies exec and capability-relevant calls, so that a new
+ * capability use is seen (as the learning filter does). */
+static const char *inside_action(const intersection *x, const char *name, const char *base_action)
+{
+        if (x->notify && strcmp(base_action, ACT_ALLOW) == 0 && can_notify(name) &&
+            (osl_syscall_is_exec(name) || osl_caps_syscall_relevant(name)))
+                return ACT_NOTIFY;
+        return base_action;
+}
+
+/* Adds names with action and like's conditions; rules with the outside
+ * action get its errno. */
+static int add_group(intersection *x, char **names, size_t n, const char *action, const osl_seccomp_rule *like,
+                     osl_error *err)
+{
+        if (n == 0)
+                return 0;
+        int r = osl_seccomp_add_rule_like(x->f, names, n, action, like, err);
+        if (r < 0)
+                return r;
+        osl_seccomp_rule *added = &x->f->rules[x->f->n_rules - 1];
+        if (strcmp(action, x->in->outside_action) == 0 && (!like || strcmp(like->action, action) != 0)) {
+                added->has_errno_ret = strcmp(action, "SCMP_ACT_ERRNO") == 0;
+                added->errno_ret = added->has_errno_ret ? x->in->outside_errno : 0;
+        }
+        return 0;
+}
+
+/* Names of one rule that share an action. */
+typedef struct name_group {
+        const char *action;
+        char **names;
+        size_t n;
+} name_group;
+
+/* At most four per rule: as the base, notified, outside, logged outside. */
+#define MAX_GROUPS 4
+static void name_groups_free(name_group (*groups)[MAX_GROUPS])
+{
+        for (size_t i = 0; i < MAX_GROUPS; i++)
+                strvfreep(&(*groups)[i].names);
+}
+
+/* One rule of the base. Rules that deny are copied; the names of a rule that
+ * permits are split by action, each group keeping the rule's conditions. */
+static int intersect_rule(intersection *x, const osl_seccomp_rule *src, osl_error *err)
+{
+        _cleanup_(name_groups_free) name_group groups[MAX_GROUPS] = {};
+
+        if (!osl_seccomp_action_permits(src->action))
+                return add_group(x, src->names, src->n_names, src->action, src, err);
+        for (size_t i = 0; i < src->n_names; i++) {
+                const char *name = src->names[i];
+                bool inside = learned_name(x->in->learned, name);
+                const char *action = inside ? inside_action(x, name, src->action) : outside_action(x, name);
+                size_t g = 0;
+                while (groups[g].action && strcmp(groups[g].action, action) != 0)
+                        g++;
+                groups[g].action = action;
+                if (osl_strv_push(&groups[g].names, &groups[g].n, name) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                if (!inside)
+                        x->outside++;
+        }
+        for (size_t g = 0; g < MAX_GROUPS && groups[g].action; g++) {
+                int r = add_group(x, groups[g].names, groups[g].n, groups[g].action, src, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Where the base's default action permits, the names its rules do not
+ * settle: every syscall outside the profile gets the outside action. A
+ * syscall the base names only in conditional rules falls through to the
+ * default; an unconditional outside rule would override those conditions in
+ * libseccomp, so it is added only when the outside action denies (then
+ * every call of it is denied, which is what the base ∩ the profile asks). */
+static int intersect_default(intersection *x, char *const *arches, size_t n_arches, osl_error *err)
+{
+        const osl_seccomp *base = x->base;
+        _cleanup_strv_ char **all = NULL, **conditional = NULL, **settled = NULL;
+        size_t n_all = 0, n_conditional = 0, n_settled = 0;
+        bool outside_denies = !osl_seccomp_action_permits(x->in->outside_action);
+        int r = osl_syscall_all_names(arches, n_arches, &all, &n_all, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < base->n_rules; i++)
+                for (size_t j = 0; j < base->rules[i].n_names; j++) {
+                        const char *name = base->rules[i].names[j];
+                        bool uncond = base->rules[i].n_args == 0;
+                        if (uncond && !osl_strv_contains(settled, name) &&
+                            osl_strv_push(&settled, &n_settled, name) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                        if (!uncond && !osl_strv_contains(conditional, name) &&
+                            osl_strv_push(&conditional, &n_conditional, name) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                }
+        for (size_t i = 0; i < n_conditional; i++) {
+                const char *name = conditional[i];
+                if (osl_strv_contains(settled, name) || learned_name(x->in->learned, name) || !outside_denies)
+                        continue;
+                if ((r = add_group(x, &conditional[i], 1, outside_action(x, name), NULL, err)) < 0)
+                        return r;
+                x->outside++;
+        }
+        for (size_t i = 0; i < n_all; i++) {
+                const char *name = all[i], *action;
+                if (osl_strv_contains(settled, name) || osl_strv_contains(conditional, name))
+                        continue;
+                if (learned_name(x->in->learned, name)) {
+                        action = inside_action(x, name, ACT_ALLOW);
+                        if (strcmp(action, ACT_ALLOW) == 0)
+                                continue; /* the default allows it */
+                } else {
+                        action = outside_action(x, name);
+                        x->outside++;
+                }
+                if ((r = add_group(x, &all[i], 1, action, NULL, err)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **out, size_t *n_outside,
+                             osl_error *err)
+{
+        _cleanup_seccomp_ osl_seccomp *f = NULL, *allow_all = NULL;
+        _cleanup_strv_ char **arches = NULL;
+        size_t n_arches = 0;
+        const osl_seccomp *base = in->base;
+        bool notify = strcmp(in->outside_action, ACT_NOTIFY) == 0;
+        int r;
+
+        if (!osl_seccomp_action_valid(in->outside_action) || strcmp(in->outside_action, ACT_ALLOW) == 0)
+                return osl_err(err, -EINVAL, "\"%s\" cannot be the action outside the profile", in->outside_action);
+        if (notify && base && base->listener_path)
+                return osl_err(err, -EEXIST, "the container's seccomp profile already hands notifications to %s",
+                               base->listener_path);
+        if (!base) {
+                /* No base: what the container had is no filter at all. */
+                if (!notify) {
+                        r = osl_learned_to_seccomp(in->learned, in->outside_action, in->outside_errno, &f, err);
+                        if (r < 0)
+                                return r;
+                        if (n_outside)
+                                *n_outside = 0;
+                        *out = TAKE_PTR(f);
+                        return 0;
+                }
+                if (!(allow_all = osl_seccomp_new()) || !(allow_all->default_action = strdup(ACT_ALLOW)))
+                        return osl_err(err, -ENOMEM, "out of memory");
+                base = allow_all;
+        }
+
+        f = osl_seccomp_dup(base);
+        if (!f)
+                return osl_err(err, -ENOMEM, "out of memory");
+        _cleanup_seccomp_ osl_seccomp *old_rules = osl_seccomp_new();
+        if (!old_rules)
+                return osl_err(err, -ENOMEM, "out of memory");
+        /* The rules are rebuilt below from the base's. */
+        old_rules->rules = TAKE_PTR(f->rules);
+        old_rules->n_rules = f->n_rules;
+        f->n_rules = 0;
+        if (notify) {
+                f->listener_path = osl_strdup(in->listener_path);
+                f->listener_metadata = osl_strdup(in->listener_metadata);
+                if (!f->listener_path || (in->listener_metadata && !f->listener_metadata))
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        if (base->n_architectures > 0) {
+                for (size_t i = 0; i < base->n_architectures; i++)
+                        if (osl_strv_push(&arches, &n_arches, base->architectures[i]) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+        } else if ((r = osl_arch_native_set(&arches, &n_arches, err)) < 0)
+                return r;
+
+        /* The synthetic base of "no filter" covers every architecture the
+         * kernel runs here, as no filter did. */
+        for (size_t i = 0; base == allow_all && i < n_arches; i++)
+                if (osl_strv_push(&f->architectures, &f->n_architectures, arches[i]) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+
+        intersection x = { .in = in, .base = base, .f = f, .notify = notify };
+        for (size_t i = 0; i < base->n_rules; i++)
+                if ((r = intersect_rule(&x, &base->rules[i], err)) < 0)
+                        return r;
+        if (osl_seccomp_action_permits(base->default_action) && (r = intersect_default(&x, arches, n_arches, err)) < 0)
+                return r;
+        if (n_outside)
+                *n_outside = x.outside;
         *out = TAKE_PTR(f);
         return 0;
 }

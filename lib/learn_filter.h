@@ -20,6 +20,31 @@ typedef struct osl_learn_filter_input {
 int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, size_t *n_notified,
                            osl_error *err);
 
+/* complain and enforce: the container's own profile (the base) intersected
+ * with the image's learned profile (doc/modes.md). Every rule of the base
+ * that denies stays as it is, and so does its default action; a rule that
+ * allows keeps its conditions and allows only the learned syscalls among its
+ * names; the calls the base allows and the profile lacks get
+ * outside_action: SCMP_ACT_ERRNO (outside_errno) or SCMP_ACT_KILL_PROCESS in
+ * enforce, SCMP_ACT_NOTIFY (to listener_path) or SCMP_ACT_LOG in complain.
+ * With no base: enforce allows the learned syscalls and nothing else;
+ * complain allows everything, reporting what the profile lacks. *n_outside
+ * (may be NULL) gets how many syscall names are outside. */
+typedef struct osl_profile_filter_input {
+        const osl_seccomp *base;
+        const osl_learned *learned;
+        const char *outside_action;
+        uint32_t outside_errno;
+        const char *listener_path;
+        const char *listener_metadata;
+} osl_profile_filter_input;
+int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **out, size_t *n_outside,
+                             osl_error *err);
+
+/* An action that can let a call run: ALLOW, LOG, NOTIFY (the agent
+ * decides) and TRACE (the tracer decides). */
+bool osl_seccomp_action_permits(const char *action);
+
 /* The syscalls whose notification marks the application's start; they stay
  * notified even when learned. */
 bool osl_syscall_is_exec(const char *name);

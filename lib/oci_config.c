@@ -7,6 +7,170 @@
 #include "caps.h"
 #include "rundir.h"
 
+/* ---- reading a config the way the runtime reads it ---- */
+
+/* The fields of each object we read or write, from the runtime spec
+ * (config.md, config-linux.md). A key that folds to one of these is a field
+ * for runc; any other key is ignored by it. */
+static const char *const root_fields[] = {
+        "ociVersion", "process", "root", "hostname", "domainname", "mounts", "hooks",
+        "annotations", "linux", "solaris", "windows", "vm", "zos", NULL,
+};
+static const char *const process_fields[] = {
+        "terminal", "consoleSize", "user", "cwd", "env", "args", "commandLine", "rlimits",
+        "apparmorProfile", "capabilities", "noNewPrivileges", "oomScoreAdj", "selinuxLabel",
+        "ioPriority", "scheduler", "execCPUAffinity", NULL,
+};
+static const char *const user_fields[] = { "uid", "gid", "umask", "additionalGids", "username", NULL };
+static const char *const capability_fields[] = { "bounding", "effective", "inheritable", "permitted", "ambient", NULL };
+static const char *const linux_fields[] = {
+        "uidMappings", "gidMappings", "timeOffsets", "sysctl", "resources", "cgroupsPath", "namespaces",
+        "devices", "seccomp", "rootfsPropagation", "maskedPaths", "readonlyPaths", "mountLabel",
+        "intelRdt", "personality", "memoryPolicy", "netDevices", NULL,
+};
+static const char *const seccomp_fields[] = {
+        "defaultAction", "defaultErrnoRet", "architectures", "flags", "listenerPath", "listenerMetadata",
+        "syscalls", NULL,
+};
+static const char *const syscall_fields[] = { "names", "action", "errnoRet", "args", NULL };
+static const char *const arg_fields[] = { "index", "value", "valueTwo", "op", NULL };
+static const char *const hooks_fields[] = {
+        "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop", NULL,
+};
+static const char *const hook_fields[] = { "path", "args", "env", "timeout", NULL };
+static const char *const no_fields[] = { NULL }; /* annotations: a map, keys match exactly */
+
+/* Go's encoding/json (1.19, runc 1.1.5's) matches a key to an ASCII field
+ * name ignoring ASCII case, and also takes U+017F (long s) for 's' and
+ * U+212A (Kelvin sign) for 'k'. */
+static bool go_fold_equal(const char *field, const char *key)
+{
+        const unsigned char *k = (const unsigned char *) key;
+        for (const char *f = field; *f; f++) {
+                char lower = (char) (*f | 0x20);
+                bool letter = lower >= 'a' && lower <= 'z';
+                if (*k == 0)
+                        return false;
+                if (*k < 0x80) {
+                        if (letter ? (char) (*k | 0x20) != lower : *k != (unsigned char) *f)
+                                return false;
+                        k++;
+                } else if (lower == 's' && k[0] == 0xc5 && k[1] == 0xbf)
+                        k += 2;
+                else if (lower == 'k' && k[0] == 0xe2 && k[1] == 0x84 && k[2] == 0xaa)
+                        k += 3;
+                else
+                        return false;
+        }
+        return *k == 0;
+}
+
+/* The field a key selects for the runtime, or NULL for a key it ignores.
+ * *exact is false when the key selects it only by folding. */
+static const char *field_of(const char *const *fields, const char *key, bool *exact)
+{
+        for (const char *const *f = fields; *f; f++)
+                if (strcmp(*f, key) == 0) {
+                        *exact = true;
+                        return *f;
+                }
+        for (const char *const *f = fields; *f; f++)
+                if (go_fold_equal(*f, key)) {
+                        *exact = false;
+                        return *f;
+                }
+        return NULL;
+}
+
+typedef struct named_key {
+        const char *name; /* the field, or the key itself */
+        const char *key;
+} named_key;
+
+static int named_key_cmp(const void *a, const void *b)
+{
+        return strcmp(((const named_key *) a)->name, ((const named_key *) b)->name);
+}
+
+static int check_object(const jv *obj, const char *path, const char *const *fields, osl_error *err)
+{
+        char q[128], q2[128];
+        if (!jv_is(obj, JV_OBJECT) || obj->u.object.len == 0)
+                return 0;
+        size_t n = obj->u.object.len;
+        _cleanup_free_ named_key *keys = calloc(n, sizeof(*keys));
+        if (!keys)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < n; i++) {
+                const char *key = obj->u.object.keys[i];
+                bool exact = true;
+                const char *field = field_of(fields, key, &exact);
+                if (field && !exact)
+                        return osl_err(err, -EINVAL,
+                                       "config %s: the key %s is the OCI field \"%s\" in another case; runc would "
+                                       "read it as that field, we would not",
+                                       path, osl_quote(key, q, sizeof(q)), field);
+                keys[i] = (named_key){ .name = field ? field : key, .key = key };
+        }
+        /* Sorted, a duplicate is next to its twin: no quadratic scan of a
+         * map with many annotations. */
+        qsort(keys, n, sizeof(*keys), named_key_cmp);
+        for (size_t i = 1; i < n; i++)
+                if (strcmp(keys[i - 1].name, keys[i].name) == 0)
+                        return osl_err(err, -EINVAL,
+                                       "config %s: the key %s appears twice; runc takes the last one, crun the "
+                                       "first",
+                                       path, osl_quote(keys[i].key, q2, sizeof(q2)));
+        return 0;
+}
+
+static int check_each(const jv *arr, const char *path, const char *const *fields, const char *const *sub_fields,
+                      const char *sub_key, osl_error *err)
+{
+        char where[160];
+        for (size_t i = 0; i < jv_arr_len(arr); i++) {
+                const jv *item = jv_arr_at(arr, i);
+                snprintf(where, sizeof(where), "%s[%zu]", path, i);
+                int r = check_object(item, where, fields, err);
+                if (r < 0)
+                        return r;
+                if (sub_key) {
+                        char sub[200];
+                        snprintf(sub, sizeof(sub), "%s.%s", where, sub_key);
+                        r = check_each(jv_obj_get(item, sub_key), sub, sub_fields, NULL, NULL, err);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+int osl_config_check_unambiguous(const jv *cfg, osl_error *err)
+{
+        const jv *process = jv_obj_get(cfg, "process"), *linux_ = jv_obj_get(cfg, "linux");
+        const jv *seccomp = jv_obj_get(linux_, "seccomp"), *hooks = jv_obj_get(cfg, "hooks");
+        int r;
+
+        if ((r = check_object(cfg, "(top level)", root_fields, err)) < 0 ||
+            (r = check_object(process, "process", process_fields, err)) < 0 ||
+            (r = check_object(jv_obj_get(process, "user"), "process.user", user_fields, err)) < 0 ||
+            (r = check_object(jv_obj_get(process, "capabilities"), "process.capabilities", capability_fields, err)) < 0 ||
+            (r = check_object(linux_, "linux", linux_fields, err)) < 0 ||
+            (r = check_object(seccomp, "linux.seccomp", seccomp_fields, err)) < 0 ||
+            (r = check_each(jv_obj_get(seccomp, "syscalls"), "linux.seccomp.syscalls", syscall_fields, arg_fields,
+                            "args", err)) < 0 ||
+            (r = check_object(jv_obj_get(cfg, "annotations"), "annotations", no_fields, err)) < 0 ||
+            (r = check_object(hooks, "hooks", hooks_fields, err)) < 0)
+                return r;
+        for (const char *const *stage = hooks_fields; *stage; stage++) {
+                char path[64];
+                snprintf(path, sizeof(path), "hooks.%s", *stage);
+                if ((r = check_each(jv_obj_get(hooks, *stage), path, hook_fields, NULL, NULL, err)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int osl_config_parse(const char *buf, size_t len, const char *what, jv **out, osl_error *err)
 {
         _cleanup_jv_ jv *cfg = NULL;
@@ -24,7 +188,7 @@ int osl_config_load(const char *path, jv **out, osl_error *err)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len;
-        int r = osl_read_file(path, OSL_CONFIG_MAX_BYTES, &buf, &len, err);
+        int r = osl_read_regular_file(path, OSL_CONFIG_MAX_BYTES, &buf, &len, err);
         if (r < 0)
                 return r;
         return osl_config_parse(buf, len, path, out, err);

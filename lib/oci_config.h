@@ -12,6 +12,17 @@
  * looser, but a config this large is a mistake or an attack). */
 #define OSL_CONFIG_MAX_BYTES (16u * 1024 * 1024)
 
+/* Fails with -EINVAL and a message naming the JSON path when the config
+ * could be read differently by a runtime than by us: in the objects we read
+ * or write (the root, process, process.capabilities, process.user, linux,
+ * linux.seccomp and its rules and their args, annotations, hooks and each
+ * hook), a key that appears twice, or a key that equals an OCI field only
+ * when case is ignored ("SECCOMP"). runc and containerd decode with Go's
+ * encoding/json: the last duplicate wins and keys match fields
+ * case-insensitively (with Unicode's simple folding of 'ſ' and 'K'); crun
+ * (yajl) takes the first and matches exactly. doc/security.md. */
+int osl_config_check_unambiguous(const jv *cfg, osl_error *err);
+
 /* Reads and checks that the top level is an object. */
 int osl_config_parse(const char *buf, size_t len, const char *what, jv **out, osl_error *err);
 int osl_config_load(const char *path, jv **out, osl_error *err);

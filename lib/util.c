@@ -99,6 +99,20 @@ int osl_read_file(const char *path, size_t max_bytes, char **out, size_t *len, o
         return osl_read_fd(fd, path, max_bytes, out, len, err);
 }
 
+int osl_read_regular_file(const char *path, size_t max_bytes, char **out, size_t *len, osl_error *err)
+{
+        struct stat st;
+        /* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return osl_err(err, -errno, "cannot open %s: %m", path);
+        if (fstat(fd, &st) < 0)
+                return osl_err(err, -errno, "cannot stat %s: %m", path);
+        if (!S_ISREG(st.st_mode))
+                return osl_err(err, -EINVAL, "%s is not a regular file", path);
+        return osl_read_fd(fd, path, max_bytes, out, len, err);
+}
+
 static int write_all(int fd, const void *data, size_t len)
 {
         const char *p = data;

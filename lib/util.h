@@ -59,6 +59,9 @@ int osl_err_prefix(osl_error *err, const char *fmt, ...) __attribute__((format(p
 /* Reads a whole file; fails with -EFBIG and a message naming the file when it
  * is larger than max_bytes. *out is NUL-terminated. */
 int osl_read_file(const char *path, size_t max_bytes, char **out, size_t *len, osl_error *err);
+/* The same, refusing anything but a regular file (a FIFO, a device) at
+ * once instead of blocking on it. */
+int osl_read_regular_file(const char *path, size_t max_bytes, char **out, size_t *len, osl_error *err);
 int osl_read_fd(int fd, const char *what, size_t max_bytes, char **out, size_t *len, osl_error *err);
 
 /* Writes path atomically: a temporary file in the same directory, fsync,

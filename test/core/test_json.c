@@ -159,8 +159,49 @@ static void check_config_round_trip(const char *path)
         unlink(out);
 }
 
+/* Configs runc (Go's encoding/json) would read differently from us. */
+static void test_config_ambiguity(void)
+{
+        static const struct {
+                const char *config, *message; /* message NULL: accepted */
+        } cases[] = {
+                { "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"],\"capabilities\":{\"bounding\":[]}},"
+                  "\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\"}},"
+                  "\"annotations\":{\"a\":\"1\",\"A\":\"2\"},\"x-unknown\":{\"y\":1,\"y\":2}}", NULL },
+                { "{\"linux\":{\"seccomp\":{},\"SECCOMP\":null}}", "config linux: the key \"SECCOMP\" is the OCI field \"seccomp\"" },
+                { "{\"linux\":{\"seccomp\":{},\"seccomp\":null}}", "config linux: the key \"seccomp\" appears twice" },
+                { "{\"Linux\":{}}", "config (top level): the key \"Linux\" is the OCI field \"linux\"" },
+                /* U+017F LATIN SMALL LETTER LONG S folds to 's' in Go. */
+                { "{\"linux\":{\"\\u017feccomp\":null}}", "the OCI field \"seccomp\"" },
+                /* U+212A KELVIN SIGN folds to 'k'. */
+                { "{\"hoo\\u212as\":{}}", "the OCI field \"hooks\"" },
+                { "{\"process\":{\"capabilities\":{\"bounding\":[],\"BOUNDING\":[\"CAP_SYS_ADMIN\"]}}}",
+                  "config process.capabilities: the key \"BOUNDING\"" },
+                { "{\"process\":{\"noNewPrivileges\":true,\"noNewPrivileges\":false}}", "config process: the key \"noNewPrivileges\" appears twice" },
+                { "{\"annotations\":{\"io.seccomp-learn.mode\":\"off\",\"io.seccomp-learn.mode\":\"enforce\"}}",
+                  "config annotations: the key \"io.seccomp-learn.mode\" appears twice" },
+                { "{\"linux\":{\"seccomp\":{\"syscalls\":[{\"names\":[\"clone\"],\"Action\":\"SCMP_ACT_ALLOW\"}]}}}",
+                  "config linux.seccomp.syscalls[0]: the key \"Action\"" },
+                { "{\"linux\":{\"seccomp\":{\"syscalls\":[{\"args\":[{\"op\":\"a\",\"op\":\"b\"}]}]}}}",
+                  "config linux.seccomp.syscalls[0].args[0]: the key \"op\" appears twice" },
+                { "{\"hooks\":{\"prestart\":[{\"path\":\"/a\",\"Path\":\"/b\"}]}}", "config hooks.prestart[0]: the key \"Path\"" },
+                { "{\"process\":{\"user\":{\"uid\":0,\"UID\":1000}}}", "config process.user: the key \"UID\"" },
+                { "{\"x\":1,\"x\":2}", "the key \"x\" appears twice" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_jv_ jv *cfg = parse_ok(cases[i].config);
+                osl_error err = {};
+                int r = osl_config_check_unambiguous(cfg, &err);
+                if (!cases[i].message)
+                        CHECK_MSG(r == 0, "case %zu: %s", i, err.msg);
+                else
+                        CHECK_ERR(osl_config_check_unambiguous(cfg, &err), -EINVAL, err, cases[i].message);
+        }
+}
+
 int main(int argc, char **argv)
 {
+        test_config_ambiguity();
         test_numbers_keep_their_text();
         test_strings_unicode_and_nul();
         test_objects_keep_order_and_duplicates();

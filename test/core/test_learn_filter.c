@@ -117,10 +117,159 @@ static void test_base_rules(void)
         CHECK(g == NULL);
 }
 
+/* ---- complain and enforce: the base ∩ the learned profile ---- */
+
+static osl_seccomp *parse_profile(const char *text)
+{
+        _cleanup_jv_ jv *v = NULL;
+        osl_seccomp *s = NULL;
+        osl_error err = {};
+        CHECK_MSG(jv_parse(text, strlen(text), "profile", &v, &err) == 0, "%s", err.msg);
+        CHECK_MSG(v && osl_seccomp_from_jv(v, &s, &err) == 0, "%s", err.msg);
+        return s;
+}
+
+static osl_seccomp *intersect(const osl_seccomp *base, const osl_learned *learned, const char *outside)
+{
+        osl_seccomp *f = NULL;
+        osl_error err = {};
+        osl_profile_filter_input in = {
+                .base = base, .learned = learned, .outside_action = outside, .outside_errno = 1,
+                .listener_path = "/run/x/agent.sock", .listener_metadata = "v1;mode=complain;key=k",
+        };
+        CHECK_MSG(osl_profile_filter_build(&in, &f, NULL, &err) == 0, "%s", err.msg);
+        return f;
+}
+
+/* Docker's and containers-common's rule: clone only without namespace flags. */
+#define CLONE_RULE                                                                                 \
+        "{\"names\":[\"clone\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"           \
+        "\"value\":2114060288,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}"
+
+static void test_intersection_keeps_the_base(void)
+{
+        const char *native = osl_arch_to_oci(seccomp_arch_native());
+        osl_learned_syscall s[] = {
+                { .arch = (char *) native, .name = (char *) "clone" },
+                { .arch = (char *) native, .name = (char *) "execve" },
+                { .arch = (char *) native, .name = (char *) "mkdir" },
+                { .arch = (char *) native, .name = (char *) "read" },
+        };
+        osl_learned learned = { .image_key = (char *) "k", .version = 1, .syscalls = s, .n_syscalls = 4 };
+        _cleanup_seccomp_ osl_seccomp *base = parse_profile(
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":38,"
+                "\"architectures\":[\"SCMP_ARCH_X86_64\"],\"syscalls\":["
+                "{\"names\":[\"read\",\"write\",\"execve\",\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\"}," CLONE_RULE ","
+                "{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13}]}");
+        if (!base)
+                return;
+        const osl_seccomp_rule *rule = NULL;
+        for (int mode = 0; mode < 2; mode++) {
+                const char *outside = mode == 0 ? "SCMP_ACT_ERRNO" : "SCMP_ACT_NOTIFY";
+                _cleanup_seccomp_ osl_seccomp *f = intersect(base, &learned, outside);
+                if (!f)
+                        return;
+                /* The base's default, with its errno, and its architectures. */
+                CHECK_STREQ(f->default_action, "SCMP_ACT_ERRNO");
+                CHECK(f->has_default_errno_ret && f->default_errno_ret == 38);
+                CHECK(f->n_architectures == 1);
+                CHECK_STREQ(action_of(f, "read", NULL), "SCMP_ACT_ALLOW");
+                /* clone stays allowed only with the base's condition. */
+                CHECK_STREQ(action_of(f, "clone", &rule), mode == 0 ? "SCMP_ACT_ALLOW" : "SCMP_ACT_NOTIFY");
+                CHECK(rule && rule->n_args == 1 && rule->args[0].value == 2114060288);
+                /* Learned, but the base never allowed it: still denied. */
+                CHECK_STREQ(action_of(f, "mkdir", NULL), "SCMP_ACT_ERRNO");
+                /* The base's own denial, errno and all. */
+                CHECK_STREQ(action_of(f, "ptrace", &rule), "SCMP_ACT_ERRNO");
+                CHECK(rule && rule->errno_ret == 13);
+                /* Allowed by the base, never learned: outside. */
+                CHECK_STREQ(action_of(f, "getpid", &rule), mode == 0 ? "SCMP_ACT_ERRNO" : "SCMP_ACT_LOG");
+                if (mode == 0)
+                        CHECK(rule && rule->has_errno_ret && rule->errno_ret == 1);
+                CHECK_STREQ(action_of(f, "write", NULL), mode == 0 ? "SCMP_ACT_ERRNO" : "SCMP_ACT_LOG"); /* never notified */
+                CHECK(mode == 0 || (f->listener_path && strcmp(f->listener_path, "/run/x/agent.sock") == 0));
+                /* complain still notifies exec, to see capability use. */
+                CHECK_STREQ(action_of(f, "execve", NULL), mode == 0 ? "SCMP_ACT_ALLOW" : "SCMP_ACT_NOTIFY");
+        }
+}
+
+static void test_intersection_with_an_allowing_default(void)
+{
+        const char *native = osl_arch_to_oci(seccomp_arch_native());
+        osl_learned_syscall s[] = {
+                { .arch = (char *) native, .name = (char *) "read" },
+                { .arch = (char *) native, .name = (char *) "unshare" },
+        };
+        osl_learned learned = { .image_key = (char *) "k", .version = 1, .syscalls = s, .n_syscalls = 2 };
+        /* A deny list: everything but a conditional unshare and mount. */
+        _cleanup_seccomp_ osl_seccomp *base = parse_profile(
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+                "{\"names\":[\"unshare\",\"setns\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1,\"args\":[{\"index\":0,"
+                "\"value\":268435456,\"valueTwo\":268435456,\"op\":\"SCMP_CMP_MASKED_EQ\"}]},"
+                "{\"names\":[\"mount\"],\"action\":\"SCMP_ACT_KILL_PROCESS\"}]}");
+        if (!base)
+                return;
+        const osl_seccomp_rule *rule = NULL;
+        _cleanup_seccomp_ osl_seccomp *f = intersect(base, &learned, "SCMP_ACT_ERRNO");
+        _cleanup_seccomp_ osl_seccomp *c = intersect(base, &learned, "SCMP_ACT_NOTIFY");
+        if (!f || !c)
+                return;
+        CHECK_STREQ(f->default_action, "SCMP_ACT_ALLOW");
+        CHECK_STREQ(action_of(f, "read", NULL), "SCMP_ACT_ALLOW");
+        CHECK_STREQ(action_of(f, "openat", NULL), "SCMP_ACT_ERRNO");
+        CHECK_STREQ(action_of(f, "mount", NULL), "SCMP_ACT_KILL_PROCESS");
+        /* Learned: the base's conditional denial stays, the rest falls to the default. */
+        CHECK_STREQ(action_of(f, "unshare", &rule), "SCMP_ACT_ERRNO");
+        CHECK(rule && rule->n_args == 1);
+        /* Not learned: denied whole, by an unconditional rule after the base's. */
+        size_t uncond = 0;
+        for (size_t i = 0; i < f->n_rules; i++)
+                if (f->rules[i].n_args == 0 && osl_strv_contains(f->rules[i].names, "setns") &&
+                    strcmp(f->rules[i].action, "SCMP_ACT_ERRNO") == 0)
+                        uncond++;
+        CHECK(uncond == 1);
+        /* complain: outside calls reported; the conditional denial is kept
+         * (an unconditional notify would override it). */
+        CHECK_STREQ(action_of(c, "openat", NULL), "SCMP_ACT_NOTIFY");
+        CHECK_STREQ(action_of(c, "setns", &rule), "SCMP_ACT_ERRNO");
+        for (size_t i = 0; i < c->n_rules; i++)
+                CHECK_MSG(!(c->rules[i].n_args == 0 && osl_strv_contains(c->rules[i].names, "setns")),
+                          "rule %zu overrides the base's conditional denial of setns", i);
+}
+
+static void test_intersection_without_a_base(void)
+{
+        const char *native = osl_arch_to_oci(seccomp_arch_native());
+        osl_learned_syscall s[] = { { .arch = (char *) native, .name = (char *) "read" } };
+        osl_learned learned = { .image_key = (char *) "k", .version = 1, .syscalls = s, .n_syscalls = 1 };
+        _cleanup_seccomp_ osl_seccomp *f = intersect(NULL, &learned, "SCMP_ACT_KILL_PROCESS");
+        _cleanup_seccomp_ osl_seccomp *c = intersect(NULL, &learned, "SCMP_ACT_NOTIFY");
+        if (!f || !c)
+                return;
+        CHECK_STREQ(f->default_action, "SCMP_ACT_KILL_PROCESS");
+        CHECK_STREQ(action_of(f, "read", NULL), "SCMP_ACT_ALLOW");
+        CHECK_STREQ(c->default_action, "SCMP_ACT_ALLOW");
+        CHECK_STREQ(action_of(c, "read", NULL), "SCMP_ACT_ALLOW");
+        CHECK_STREQ(action_of(c, "mkdir", NULL), "SCMP_ACT_NOTIFY");
+        CHECK(c->n_architectures >= 1);
+        /* complain with a base that has its own agent must log, not notify. */
+        _cleanup_seccomp_ osl_seccomp *own = parse_profile(
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"/run/own.sock\"}");
+        osl_seccomp *g = NULL;
+        osl_error err = {};
+        osl_profile_filter_input in = { .base = own, .learned = &learned, .outside_action = "SCMP_ACT_NOTIFY",
+                                        .listener_path = "/run/x/agent.sock" };
+        CHECK_ERR(osl_profile_filter_build(&in, &g, NULL, &err), -EEXIST, err, "/run/own.sock");
+        CHECK(g == NULL);
+}
+
 int main(void)
 {
         test_no_base();
         test_learned_are_allowed();
         test_base_rules();
+        test_intersection_keeps_the_base();
+        test_intersection_with_an_allowing_default();
+        test_intersection_without_a_base();
         return testing_result();
 }

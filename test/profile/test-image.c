@@ -113,8 +113,13 @@ static void test_resolve_annotations(void)
                 const char *annotations;
                 const char *key, *digest, *source;
         } good[] = {
+                /* The engine's name wins over ours (doc/security.md). */
                 { "{\"io.seccomp-learn.image\":\"redis:7\",\"io.kubernetes.cri-o.ImageName\":\"quay.io/a/b:1\"}",
-                  "docker.io/library/redis", NULL, "annotation io.seccomp-learn.image" },
+                  "quay.io/a/b", NULL, "annotation io.kubernetes.cri-o.ImageName" },
+                { "{\"io.kubernetes.cri.image-name\":\"docker.io/evil/tool:1\",\"io.seccomp-learn.image\":\"nginx\"}",
+                  "docker.io/evil/tool", NULL, "annotation io.kubernetes.cri.image-name" },
+                { "{\"io.seccomp-learn.image\":\"redis:7\"}", "docker.io/library/redis", NULL,
+                  "annotation io.seccomp-learn.image" },
                 { "{\"io.kubernetes.cri-o.ImageName\":\"quay.io/a/b:1\",\"io.kubernetes.cri-o.ImageRef\":\"" HEX_B "\","
                   "\"io.kubernetes.cri.image-name\":\"docker.io/library/nginx:1\"}",
                   "quay.io/a/b", "sha256:" HEX_B, "annotation io.kubernetes.cri-o.ImageName" },
@@ -233,12 +238,18 @@ static void test_podman_storage(void)
         CHECK_STREQ(img.source, "podman storage");
         osl_image_clear(&img);
 
-        /* A trailing slash is the same bundle; an annotation still wins. */
+        /* A trailing slash is the same bundle; podman's name wins over the
+         * annotation, which is reported as ignored. */
         CHECK_OK(resolve_bundle("storage/overlay-containers/" CID "/userdata/", NULL, &img, &err), err);
         CHECK_STREQ(img.key, "docker.io/library/redis");
+        CHECK(!img.annotation_ignored);
         osl_image_clear(&img);
         CHECK_OK(resolve_bundle(bundle, "{\"io.seccomp-learn.image\":\"localhost/mine\"}", &img, &err), err);
-        CHECK_STREQ(img.key, "localhost/mine");
+        CHECK_STREQ(img.key, "docker.io/library/redis");
+        CHECK(img.annotation_ignored);
+        osl_image_clear(&img);
+        CHECK_OK(resolve_bundle(bundle, "{\"io.seccomp-learn.image\":\"redis:6\"}", &img, &err), err);
+        CHECK(!img.annotation_ignored); /* the same image */
         osl_image_clear(&img);
 
         /* Not a podman bundle: nothing to go on. */
@@ -316,6 +327,8 @@ static void test_podman_storage(void)
 
 #define LAYER "5555555555555555555555555555555555555555555555555555555555555555"
 
+static bool trust_annotation;
+
 /* osl_image_resolve_config on {"root":{"path":ROOT/path_rel},"annotations":annotations}. */
 static int resolve_root_path(const char *path_rel, const char *annotations, const char *bundle_rel, osl_image *img,
                              osl_error *err)
@@ -325,7 +338,7 @@ static int resolve_root_path(const char *path_rel, const char *annotations, cons
                  path_rel, annotations ? annotations : "{}");
         snprintf(bundle, sizeof(bundle), "%s/%s", root, bundle_rel ? bundle_rel : "");
         _cleanup_jv_ jv *cfg = parse(text);
-        return osl_image_resolve_config(cfg, bundle_rel ? bundle : NULL, img, err);
+        return osl_image_resolve_config(cfg, bundle_rel ? bundle : NULL, trust_annotation, img, err);
 }
 
 static void test_root_path(void)
@@ -371,7 +384,15 @@ static void test_root_path(void)
         CHECK_STREQ(img.source, "podman storage");
         osl_image_clear(&img);
         CHECK_OK(resolve_root_path(merged, "{\"io.seccomp-learn.image\":\"quay.io/me/mine\"}", NULL, &img, &err), err);
+        CHECK_STREQ(img.key, "localhost/app");
+        CHECK(img.annotation_ignored);
+        osl_image_clear(&img);
+        /* Unless the node admin trusts the annotation. */
+        trust_annotation = true;
+        CHECK_OK(resolve_root_path(merged, "{\"io.seccomp-learn.image\":\"quay.io/me/mine\"}", NULL, &img, &err), err);
+        trust_annotation = false;
         CHECK_STREQ(img.key, "quay.io/me/mine");
+        CHECK_STREQ(img.source, "annotation io.seccomp-learn.image");
         osl_image_clear(&img);
         CHECK_OK(resolve_root_path(merged, "{\"io.kubernetes.cri.image-name\":\"nginx:1\"}", NULL, &img, &err), err);
         CHECK_STREQ(img.key, "docker.io/library/nginx");
@@ -462,14 +483,14 @@ static void test_root_path(void)
                 CHECK(img.key == NULL);
         }
         _cleanup_jv_ jv *relative = parse("{\"root\":{\"path\":\"rootfs\"}}");
-        CHECK_ERR(osl_image_resolve_config(relative, NULL, &img, &err), -ENOENT, err, "set the annotation");
+        CHECK_ERR(osl_image_resolve_config(relative, NULL, false, &img, &err), -ENOENT, err, "set the annotation");
         _cleanup_jv_ jv *no_root = parse("{\"root\":{\"path\":7},\"annotations\":null}");
-        CHECK_ERR(osl_image_resolve_config(no_root, NULL, &img, &err), -ENOENT, err, "set the annotation");
-        CHECK_ERR(osl_image_resolve_config(NULL, NULL, &img, &err), -ENOENT, err, "set the annotation");
+        CHECK_ERR(osl_image_resolve_config(no_root, NULL, false, &img, &err), -ENOENT, err, "set the annotation");
+        CHECK_ERR(osl_image_resolve_config(NULL, NULL, false, &img, &err), -ENOENT, err, "set the annotation");
         _cleanup_jv_ jv *array = parse("[]");
-        CHECK_ERR(osl_image_resolve_config(array, NULL, &img, &err), -EINVAL, err, "the config: expected an object");
+        CHECK_ERR(osl_image_resolve_config(array, NULL, false, &img, &err), -EINVAL, err, "the config: expected an object");
         _cleanup_jv_ jv *bad_annotations = parse("{\"annotations\":[]}");
-        CHECK_ERR(osl_image_resolve_config(bad_annotations, NULL, &img, &err), -EINVAL, err,
+        CHECK_ERR(osl_image_resolve_config(bad_annotations, NULL, false, &img, &err), -EINVAL, err,
                   "annotations: expected an object");
 
         /* Other graph drivers keep the layer elsewhere under GRAPHROOT. */

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* A static probe run inside test containers: it makes one kind of call and
+ * prints what the kernel answered, so a test can tell "allowed" from "denied
+ * by the filter" without guessing from a shell's message.
+ *
+ *   probe clone-newuser      clone(CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD)
+ *   probe mkdir PATH         mkdir(PATH, 0755)
+ *   probe scan FIRST LAST    every syscall number FIRST..LAST, each in a child
+ *                            that dies within 2 s, with every argument -1:
+ *                            one line "NR RESULT" each (errno number, "ok",
+ *                            "signal N" or "exit N"); the parent makes only
+ *                            fork, pipe, read, write, wait4, close, exit. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int report(const char *what, long r)
+{
+        if (r < 0)
+                printf("%s: errno %d (%s)\n", what, errno, strerror(errno));
+        else
+                printf("%s: ok\n", what);
+        return 0;
+}
+
+static int clone_newuser(void)
+{
+        long pid = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD, 0, 0, 0, 0);
+        if (pid == 0)
+                _exit(0);
+        if (pid > 0)
+                waitpid((pid_t) pid, NULL, 0);
+        return report("clone-newuser", pid);
+}
+
+static int scan(long first, long last)
+{
+        for (long nr = first; nr <= last; nr++) {
+                int fds[2];
+                if (pipe(fds) < 0)
+                        return perror("pipe"), 1;
+                pid_t pid = fork();
+                if (pid < 0)
+                        return perror("fork"), 1;
+                if (pid == 0) {
+                        close(fds[0]);
+                        alarm(2);
+                        long r = syscall(nr, -1L, -1L, -1L, -1L, -1L, -1L);
+                        int e = r < 0 ? errno : 0;
+                        (void) !write(fds[1], &e, sizeof(e));
+                        _exit(0);
+                }
+                close(fds[1]);
+                int e = -1, status = 0;
+                ssize_t n = read(fds[0], &e, sizeof(e));
+                close(fds[0]);
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+                if (n == (ssize_t) sizeof(e) && e == 0)
+                        printf("%ld ok\n", nr);
+                else if (n == (ssize_t) sizeof(e))
+                        printf("%ld %d\n", nr, e);
+                else if (WIFSIGNALED(status))
+                        printf("%ld signal %d\n", nr, WTERMSIG(status));
+                else
+                        printf("%ld exit %d\n", nr, WEXITSTATUS(status));
+                fflush(stdout);
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        if (argc == 2 && strcmp(argv[1], "clone-newuser") == 0)
+                return clone_newuser();
+        if (argc == 3 && strcmp(argv[1], "mkdir") == 0)
+                return report("mkdir", mkdir(argv[2], 0755));
+        if (argc == 4 && strcmp(argv[1], "scan") == 0)
+                return scan(atol(argv[2]), atol(argv[3]));
+        fprintf(stderr, "usage: probe clone-newuser | mkdir PATH | scan FIRST LAST\n");
+        return 2;
+}
