@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-        meson ninja-build pkg-config gcc clang
+        meson ninja-build pkg-config gcc libc6-dev clang
         libseccomp-dev libyajl-dev libcap-dev
         runc busybox-static strace jq bats
         redis-server redis-tools

@@ -5,6 +5,7 @@
  *
  *   probe clone-newuser      clone(CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD)
  *   probe mkdir PATH         mkdir(PATH, 0755)
+ *   probe unshare            unshare(CLONE_NEWUSER)
  *   probe scan FIRST LAST    every syscall number FIRST..LAST, each in a child
  *                            that dies within 2 s, with every argument -1:
  *                            one line "NR RESULT" each (errno number, "ok",
@@ -82,10 +83,12 @@ int main(int argc, char **argv)
         setvbuf(stdout, NULL, _IOLBF, 0);
         if (argc == 2 && strcmp(argv[1], "clone-newuser") == 0)
                 return clone_newuser();
+        if (argc == 2 && strcmp(argv[1], "unshare") == 0)
+                return report("unshare", unshare(CLONE_NEWUSER));
         if (argc == 3 && strcmp(argv[1], "mkdir") == 0)
                 return report("mkdir", mkdir(argv[2], 0755));
         if (argc == 4 && strcmp(argv[1], "scan") == 0)
                 return scan(atol(argv[2]), atol(argv[3]));
-        fprintf(stderr, "usage: probe clone-newuser | mkdir PATH | scan FIRST LAST\n");
+        fprintf(stderr, "usage: probe clone-newuser | unshare | mkdir PATH | scan FIRST LAST\n");
         return 2;
 }
