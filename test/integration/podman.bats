@@ -13,6 +13,11 @@ load helpers
 PODMAN_FLAGS=(--runtime runc --cgroup-manager=cgroupfs)
 RUN_FLAGS=(--rm --network none --ulimit nofile=1024:4096 --ulimit nproc=4096:4096)
 
+setup_file() {
+        export PROBE="$BATS_FILE_TMPDIR/probe"
+        gcc -static -O2 -o "$PROBE" "$BATS_TEST_DIRNAME/probe.c"
+}
+
 setup() {
         osl_setup
         command -v podman >/dev/null || skip "podman is not installed"
@@ -62,6 +67,7 @@ import_busybox_image() {
         local r=$T/image-rootfs a
         mkdir -p "$r/bin" "$r/tmp" "$r/proc" "$r/dev" "$r/sys" "$r/etc"
         cp /bin/busybox "$r/bin/busybox"
+        cp "$PROBE" "$r/bin/probe"
         for a in $(/bin/busybox --list); do
                 [ -e "$r/bin/$a" ] || ln -s busybox "$r/bin/$a"
         done
@@ -185,4 +191,40 @@ learn() {
         # Without --seccomp-policy=image podman uses its default profile: mkdir works.
         run pod run "${RUN_FLAGS[@]}" "$IMAGE-labeled" sh -c 'mkdir /tmp/new && echo made'
         [[ "$output" == *made* ]]
+}
+
+@test "podman: enforce within containers-common's default profile: the workload runs, every call the default denies stays denied as it was" {
+        start_agent
+        # The learning run also makes the probe's own calls (fork, pipe, wait).
+        run pod run "${RUN_FLAGS[@]}" --annotation io.seccomp-learn.mode=learn "$IMAGE" sh -c "$WORKLOAD; probe scan 39 39"
+        echo "$output"
+        [ "$status" -eq 0 ]
+        # Every syscall number, every argument -1: without us (podman's
+        # default profile) and in enforce.
+        run pod run "${RUN_FLAGS[@]}" "$IMAGE" probe scan 0 460
+        [ "$status" -eq 0 ]
+        echo "$output" >"$T/default.txt"
+        run pod run "${RUN_FLAGS[@]}" --annotation io.seccomp-learn.mode=enforce "$IMAGE" probe scan 0 460
+        show_logs
+        [ "$status" -eq 0 ]
+        echo "$output" >"$T/enforce.txt"
+        [ "$(wc -l <"$T/default.txt")" -eq 461 ]
+        [ "$(wc -l <"$T/enforce.txt")" -eq 461 ]
+        # Where the default answered EPERM (its deny rules) or ENOSYS (its
+        # default action, or a syscall this kernel lacks), enforce denies too:
+        # EPERM stays EPERM; ENOSYS stays ENOSYS, or is EPERM where the
+        # default let an unlearned call through to a kernel without it.
+        join "$T/default.txt" "$T/enforce.txt" | awk '
+                $2 == 1 || $2 == 38 { denied++; if ($3 != $2 && !($2 == 38 && $3 == 1)) { print "syscall " $1 ": default " $2 ", enforce " $3; bad++ } }
+                $2 == 38 && $3 == 38 { same++ }
+                $2 != 1 && $2 != 38 && ($3 == 1 || $3 == 38) { narrowed++ }
+                END { printf "denied by the default: %d, still denied: %d (%d with ENOSYS as before), newly denied by enforce: %d\n", denied, denied - bad, same, narrowed
+                      exit bad > 0 || denied < 50 || same < 50 || narrowed < 50 }'
+        # mkdir (83) ran under the default (EFAULT on a bad pointer) and was never learned.
+        grep -qx "83 14" "$T/default.txt"
+        grep -qx "83 1" "$T/enforce.txt"
+        # And the learned workload still runs.
+        run pod run "${RUN_FLAGS[@]}" --annotation io.seccomp-learn.mode=enforce "$IMAGE" sh -c "$WORKLOAD"
+        [ "$status" -eq 0 ]
+        [[ "$output" == *hi* ]]
 }
