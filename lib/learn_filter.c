@@ -73,6 +73,77 @@ static int cmp_str(const void *a, const void *b)
         return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* A syscall that the base names in exactly one rule, a denial with exactly
+ * one argument condition (a deny list's "no CLONE_NEWUSER"): that rule, else
+ * NULL. */
+static const osl_seccomp_rule *sole_conditional_denial(const osl_seccomp *base, const char *name)
+{
+        const osl_seccomp_rule *found = NULL;
+        for (size_t i = 0; i < base->n_rules; i++) {
+                if (!osl_strv_contains(base->rules[i].names, name))
+                        continue;
+                if (found)
+                        return NULL;
+                found = &base->rules[i];
+        }
+        if (!found || found->n_args != 1 || osl_seccomp_action_permits(found->action))
+                return NULL;
+        return found;
+}
+
+static int add_condition_rule(osl_seccomp *f, const char *name, const char *action, uint32_t index, const char *op,
+                              uint64_t value, uint64_t value_two, osl_error *err)
+{
+        char *names[] = { (char *) name, NULL };
+        int r = osl_seccomp_add_rule(f, names, 1, action, err);
+        if (r < 0)
+                return r;
+        osl_seccomp_rule *rule = &f->rules[f->n_rules - 1];
+        if (!(rule->args = calloc(1, sizeof(*rule->args))) || !(rule->args[0].op = strdup(op)))
+                return osl_err(err, -ENOMEM, "out of memory");
+        rule->n_args = 1;
+        rule->args[0].index = index;
+        rule->args[0].value = value;
+        rule->args[0].value_two = value_two;
+        return 0;
+}
+
+/* Where the base's default permits, the calls of name that fall through its
+ * one conditional denial, as rules with action: the denial's condition
+ * negated. An unconditional rule would override the denial in libseccomp.
+ * 1 when the condition has no exact negation here. */
+static int add_fall_through(osl_seccomp *f, const char *name, const osl_seccomp_rule *denial, const char *action,
+                            osl_error *err)
+{
+        static const struct {
+                const char *op, *negated;
+        } negations[] = {
+                { "SCMP_CMP_EQ", "SCMP_CMP_NE" }, { "SCMP_CMP_NE", "SCMP_CMP_EQ" },
+                { "SCMP_CMP_LT", "SCMP_CMP_GE" }, { "SCMP_CMP_GE", "SCMP_CMP_LT" },
+                { "SCMP_CMP_LE", "SCMP_CMP_GT" }, { "SCMP_CMP_GT", "SCMP_CMP_LE" },
+        };
+        const osl_seccomp_arg *c = &denial->args[0];
+        if (strcmp(c->op, "SCMP_CMP_MASKED_EQ") == 0) {
+                /* (arg & mask) != datum: some bit of mask differs from datum. */
+                uint64_t mask = c->value, datum = c->value_two;
+                if (mask == 0 || (datum & ~mask) != 0)
+                        return 1;
+                for (unsigned b = 0; b < 64; b++) {
+                        uint64_t bit = UINT64_C(1) << b;
+                        int r;
+                        if ((mask & bit) &&
+                            (r = add_condition_rule(f, name, action, c->index, "SCMP_CMP_MASKED_EQ", bit, ~datum & bit, err)) < 0)
+                                return r;
+                }
+                return 0;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(negations); i++)
+                if (strcmp(c->op, negations[i].op) == 0)
+                        return add_condition_rule(f, name, action, c->index, negations[i].negated, c->value, c->value_two,
+                                                  err);
+        return 1;
+}
+
 int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, size_t *n_notified,
                            osl_error *err)
 {
@@ -166,6 +237,17 @@ int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, 
                 if (n_unmentioned > 0 && (r = osl_seccomp_add_rule(f, unmentioned, n_unmentioned, ACT_NOTIFY, err)) < 0)
                         return r;
                 notified += n_unmentioned;
+                /* A deny list's conditional denial: what falls through to
+                 * the default is learned too. */
+                for (size_t i = 0; i < n_mentioned; i++) {
+                        const osl_seccomp_rule *denial = sole_conditional_denial(base, mentioned[i]);
+                        if (!denial || !wants_notify(mentioned[i], in->learned, native))
+                                continue;
+                        r = add_fall_through(f, mentioned[i], denial, ACT_NOTIFY, err);
+                        if (r < 0)
+                                return r;
+                        notified += r == 0;
+                }
         }
 
         if (n_notified)
@@ -300,11 +382,18 @@ static int intersect_default(intersection *x, char *const *arches, size_t n_arch
                 }
         for (size_t i = 0; i < n_conditional; i++) {
                 const char *name = conditional[i];
-                if (osl_strv_contains(settled, name) || learned_name(x->in->learned, name) || !outside_denies)
+                const osl_seccomp_rule *denial;
+                if (osl_strv_contains(settled, name) || learned_name(x->in->learned, name))
                         continue;
-                if ((r = add_group(x, &conditional[i], 1, outside_action(x, name), NULL, err)) < 0)
+                if (outside_denies)
+                        r = add_group(x, &conditional[i], 1, outside_action(x, name), NULL, err);
+                else if ((denial = sole_conditional_denial(base, name)))
+                        r = add_fall_through(x->f, name, denial, outside_action(x, name), err);
+                else
+                        r = 1;
+                if (r < 0)
                         return r;
-                x->outside++;
+                x->outside += r == 0;
         }
         for (size_t i = 0; i < n_all; i++) {
                 const char *name = all[i], *action;

@@ -177,6 +177,38 @@ docker_style_base() { # image-with-names
         echo "$output" | jq -e '[.records[].outside.syscalls[][] | keys[]] | index("clone") == null'
 }
 
+@test "a deny-list base (default allow): its conditional denial stays in every mode, what falls through it is learned" {
+        start_agent
+        probe_bundle "$T/b" localhost/denylist '.linux.seccomp = {
+                defaultAction: "SCMP_ACT_ALLOW",
+                syscalls: [
+                        {names: ["clone"], action: "SCMP_ACT_ERRNO", errnoRet: 1,
+                         args: [{index: 0, value: 268435456, valueTwo: 268435456, op: "SCMP_CMP_MASKED_EQ"}]},
+                        {names: ["unshare", "setns"], action: "SCMP_ACT_ERRNO", errnoRet: 13}]}'
+        learn_with_mode "$T/b" deny-learn
+        [[ "$output" == *"clone-newuser: errno 1 "* ]]
+        # The shell's fork (clone without CLONE_NEWUSER) fell through and was learned.
+        profile_syscalls localhost/denylist | grep -qx clone
+
+        with_mode "$T/b" enforce "$WORKLOAD; probe mkdir /tmp/made; probe unshare"
+        osl inject "$T/b"
+        run_container "$T/b" deny-enforce
+        echo "$output"
+        [[ "$output" == *hello* ]]
+        [[ "$output" == *"clone-newuser: errno 1 "* ]]
+        [[ "$output" == *"mkdir: errno 1 "* ]]
+        [[ "$output" == *"unshare: errno 13 "* ]]
+
+        with_mode "$T/b" complain "$WORKLOAD; probe mkdir /tmp/made"
+        osl inject "$T/b"
+        run_container "$T/b" deny-complain
+        echo "$output"
+        [[ "$output" == *"clone-newuser: errno 1 "* ]]
+        [[ "$output" == *"mkdir: ok"* ]]
+        osl profile drift localhost/denylist --json |
+                jq -e '[.records[].outside.syscalls[][] | keys[]] | (index("mkdir") != null or index("mkdirat") != null)'
+}
+
 @test "a config marked as a pod's sandbox is left alone, and says so" {
         probe_bundle "$T/b" localhost/pause '.annotations["io.kubernetes.cri.container-type"] = "sandbox"'
         cp "$T/b/config.json" "$T/before.json"
