@@ -33,45 +33,42 @@ int osl_parse_missing_profile(const char *s, bool *runs)
         return 0;
 }
 
+void osl_inject_report(const char *command, const char *where, const osl_inject_result *res, char *buf, size_t size)
+{
+        size_t n = 0;
+        buf[0] = '\0';
+#define ADD(...) (n += (size_t) snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+        if (res->warning[0])
+                ADD("oci-seccomp-learn %s: %s: %s\n", command, where, res->warning);
+        if (res->mode == OSL_MODE_LEARN && res->learning)
+                ADD("oci-seccomp-learn %s: %s: learn mode for image %s: %zu syscalls notified "
+                    "(stored profile version %u)\n",
+                    command, where, res->image_key, res->notified, res->version);
+        else if (res->mode == OSL_MODE_COMPLAIN && res->changed)
+                ADD("oci-seccomp-learn %s: %s: complain mode for image %s: profile version %u, %zu syscalls "
+                    "outside it reported\n",
+                    command, where, res->image_key, res->version, res->notified);
+        else if (res->mode == OSL_MODE_ENFORCE && res->changed)
+                ADD("oci-seccomp-learn %s: %s: enforce mode for image %s: profile version %u\n", command, where,
+                    res->image_key, res->version);
+#undef ADD
+}
+
 static void report(const char *command, const char *where, const osl_inject_result *res)
 {
-        if (res->warning[0])
-                fprintf(stderr, "oci-seccomp-learn %s: %s: %s\n", command, where, res->warning);
-        if (res->mode == OSL_MODE_LEARN && res->learning)
-                fprintf(stderr,
-                        "oci-seccomp-learn %s: %s: learn mode for image %s: %zu syscalls notified "
-                        "(stored profile version %u)\n",
-                        command, where, res->image_key, res->notified, res->version);
-        else if (res->mode == OSL_MODE_COMPLAIN && res->changed)
-                fprintf(stderr,
-                        "oci-seccomp-learn %s: %s: complain mode for image %s: profile version %u, %zu syscalls "
-                        "outside it reported\n",
-                        command, where, res->image_key, res->version, res->notified);
-        else if (res->mode == OSL_MODE_ENFORCE && res->changed)
-                fprintf(stderr, "oci-seccomp-learn %s: %s: enforce mode for image %s: profile version %u\n", command,
-                        where, res->image_key, res->version);
+        char text[3072];
+        osl_inject_report(command, where, res, text, sizeof(text));
+        fputs(text, stderr);
 }
 
 int osl_inject_bundle(const char *command, const char *bundle, const osl_inject_options *opts)
 {
-        _cleanup_free_ char *path = NULL;
-        _cleanup_jv_ jv *cfg = NULL;
         osl_inject_result res = {};
         osl_error err = {};
-        int r;
+        char where[2048];
+        snprintf(where, sizeof(where), "%s/config.json", bundle);
 
-        if (osl_asprintf(&path, "%s/config.json", bundle) < 0)
-                return -ENOMEM;
-        r = osl_config_load(path, &cfg, &err);
-        if (r < 0) {
-                /* Exit code 3 is for a missing image or version; a missing
-                 * config is a plain failure. */
-                osl_print_error(command, &err);
-                return -EINVAL;
-        }
-        r = osl_inject(cfg, opts, &res, &err);
-        if (r >= 0 && res.changed)
-                r = osl_config_save(cfg, path, &err);
+        int r = osl_inject_bundle_config(bundle, opts, &res, &err);
         if (r < 0 && res.mode == OSL_MODE_LEARN) {
                 /* Learning must never stop a container: the config stays as it was. */
                 osl_err_prefix(&err, "learning is off for this container");
@@ -80,9 +77,11 @@ int osl_inject_bundle(const char *command, const char *bundle, const osl_inject_
         }
         if (r < 0) {
                 osl_print_error(command, &err);
-                return r;
+                /* Exit code 3 is for a missing image or version; a missing
+                 * config is a plain failure. */
+                return res.mode == OSL_MODE_OFF && r == -ENOENT ? -EINVAL : r;
         }
-        report(command, path, &res);
+        report(command, where, &res);
         return 0;
 }
 

@@ -2,10 +2,13 @@
 /* A drop-in OCI runtime for containerd, CRI-O and Docker: on create and run
  * it rewrites the bundle's config for the container's mode, then execs the
  * real runtime with the arguments unchanged. Everything else passes through. */
+#include <fcntl.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "commands.h"
 #include "inject.h"
+#include "json.h"
 
 #define RUNTIME_ENV "OCI_SECCOMP_LEARN_RUNTIME"
 #define DEFAULT_MODE_ENV "OCI_SECCOMP_LEARN_DEFAULT_MODE"
@@ -61,6 +64,122 @@ static const char *find_bundle(int argc, char **argv, int sub)
         return ".";
 }
 
+/* runc's own log (--log, --log-format): containerd reads a runtime's
+ * messages from there, and nothing of ours may go to the runtime's stdout
+ * or stderr when it succeeds (doc/engines.md). */
+typedef struct runtime_log {
+        const char *path;
+        bool json;
+} runtime_log;
+
+static const char *flag_value(int argc, char **argv, int *i, const char *name)
+{
+        const char *a = argv[*i];
+        size_t n = strlen(name);
+        if (a[0] != '-')
+                return NULL;
+        a += a[1] == '-' ? 2 : 1; /* runc takes -log and --log */
+        if (strncmp(a, name, n) != 0)
+                return NULL;
+        if (a[n] == '=')
+                return a + n + 1;
+        if (a[n] == '\0' && *i + 1 < argc)
+                return argv[++*i];
+        return NULL;
+}
+
+static void find_runtime_log(int argc, char **argv, int first, int sub, runtime_log *log)
+{
+        for (int i = first; i < sub; i++) {
+                const char *v;
+                if ((v = flag_value(argc, argv, &i, "log-format")))
+                        log->json = strcmp(v, "json") == 0;
+                else if ((v = flag_value(argc, argv, &i, "log")))
+                        log->path = v;
+        }
+}
+
+/* One line into runc's log, in its format (logrus: text or json). */
+static void runtime_log_write(const runtime_log *log, const char *level, const char *msg)
+{
+        char stamp[32];
+        _cleanup_free_ char *line = NULL;
+        size_t len = 0;
+
+        if (!log->path)
+                return;
+        osl_now_rfc3339(stamp);
+        if (log->json) {
+                _cleanup_jv_ jv *o = jv_new_object();
+                if (!o || jv_obj_set(o, "level", jv_new_string(level)) < 0 || jv_obj_set(o, "msg", jv_new_string(msg)) < 0 ||
+                    jv_obj_set(o, "time", jv_new_string(stamp)) < 0 || jv_serialize(o, false, &line, &len, NULL) < 0)
+                        return;
+        } else {
+                /* logrus quotes msg as Go's %q does: escape '"' and '\'. */
+                size_t n = strlen(msg);
+                _cleanup_free_ char *quoted = malloc(2 * n + 1);
+                size_t q = 0;
+                if (!quoted)
+                        return;
+                for (size_t i = 0; i < n; i++) {
+                        if (msg[i] == '"' || msg[i] == '\\')
+                                quoted[q++] = '\\';
+                        quoted[q++] = msg[i];
+                }
+                quoted[q] = '\0';
+                if (osl_asprintf(&line, "time=\"%s\" level=%s msg=\"%s\"\n", stamp, level, quoted) < 0)
+                        return;
+                len = strlen(line);
+        }
+        _cleanup_close_ int fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+        if (fd >= 0 && write(fd, line, len) < 0)
+                return;
+}
+
+/* Each line of text to the hooks log, syslog and runc's log. */
+static void log_lines(const osl_global *g, const runtime_log *log, int priority, char *text)
+{
+        const char *level = priority <= LOG_ERR ? "error" : priority == LOG_WARNING ? "warning" : "info";
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                osl_hook_log_quiet(g->run_dir, priority, line);
+                runtime_log_write(log, level, line);
+        }
+}
+
+/* Puts the mode's filter into the bundle. < 0 only when the container must
+ * not start (enforce or complain that cannot be applied); then the reason
+ * is on stderr too. Otherwise nothing of ours reaches stdout or stderr. */
+static int inject(const osl_global *g, const osl_inject_options *opts, runtime_log *log)
+{
+        osl_inject_result res = {};
+        osl_error err = {};
+        osl_mode fallback = OSL_MODE_OFF;
+        char text[6000], where[2048];
+        int r = osl_inject_bundle_config(opts->bundle, opts, &res, &err);
+
+        snprintf(where, sizeof(where), "%s/config.json", opts->bundle);
+        if (r >= 0) {
+                osl_inject_report("runtime", where, &res, text, sizeof(text));
+                log_lines(g, log, res.warning[0] ? LOG_WARNING : LOG_INFO, text);
+                return 0;
+        }
+        /* A config we could not read: the runtime reports what is wrong
+         * with it, unless the default mode must not run blind. */
+        if (opts->default_mode)
+                (void) osl_mode_parse(opts->default_mode, &fallback);
+        if (res.mode == OSL_MODE_LEARN || (res.mode == OSL_MODE_OFF && fallback <= OSL_MODE_LEARN)) {
+                snprintf(text, sizeof(text), "oci-seccomp-learn runtime: %s: %s%s", where,
+                         res.mode == OSL_MODE_LEARN ? "learning is off for this container: " : "", err.msg);
+                log_lines(g, log, LOG_WARNING, text);
+                return 0;
+        }
+        osl_print_error("runtime", &err);
+        snprintf(text, sizeof(text), "oci-seccomp-learn runtime: %s: %s", where, err.msg);
+        log_lines(g, log, LOG_ERR, text);
+        return r;
+}
+
 int cmd_runtime(int argc, char **argv, const osl_global *g)
 {
         const char *runtime = getenv(RUNTIME_ENV);
@@ -84,7 +203,8 @@ int cmd_runtime(int argc, char **argv, const osl_global *g)
                         sub++;
                 sub++;
         }
-        if (sub < argc && (strcmp(argv[sub], "create") == 0 || strcmp(argv[sub], "run") == 0)) {
+        if (sub < argc && (strcmp(argv[sub], "create") == 0 || strcmp(argv[sub], "run") == 0) &&
+            !osl_wants_help(argc - sub, argv + sub)) {
                 _cleanup_free_ char *self = NULL;
                 osl_error err = {};
                 osl_inject_options opts = {
@@ -104,9 +224,9 @@ int cmd_runtime(int argc, char **argv, const osl_global *g)
                         osl_print_error("runtime", &err);
                 opts.hook_binary = self;
                 opts.bundle = find_bundle(argc, argv, sub);
-                /* Fails only outside learn mode: an enforced container
-                 * whose profile is missing must not start. */
-                if (osl_inject_bundle("runtime", opts.bundle, &opts) < 0)
+                runtime_log log = {};
+                find_runtime_log(argc, argv, first, sub, &log);
+                if (inject(g, &opts, &log) < 0)
                         return EXIT_FAILURE_;
         }
 

@@ -44,6 +44,12 @@ bool osl_wants_help(int argc, char **argv);
 struct osl_inject_options;
 int osl_inject_bundle(const char *command, const char *bundle, const struct osl_inject_options *opts);
 
+/* What inject did, as lines for the user ("... learn mode for image X: N
+ * syscalls notified ..."), each ending in a newline; empty for nothing. */
+struct osl_inject_result;
+void osl_inject_report(const char *command, const char *where, const struct osl_inject_result *res, char *buf,
+                       size_t size);
+
 /* "refuse" -> false, "run" -> true (--missing-profile, and the runtime
  * wrapper's $OCI_SECCOMP_LEARN_MISSING_PROFILE). */
 int osl_parse_missing_profile(const char *s, bool *runs);
@@ -54,6 +60,8 @@ int osl_self_path(char **out, osl_error *err);
 /* Hooks' stdout and stderr are dropped by runc unless the hook fails, so
  * hooks report to syslog and to RUNDIR/hooks.log as well as to stderr. */
 void osl_hook_log(const char *run_dir, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same for one line, to syslog and RUNDIR/hooks.log only. */
+void osl_hook_log_quiet(const char *run_dir, int priority, const char *msg);
 
 /* `profile attach` and `profile fetch` (hook/cmd_artifact.c, doc/artifacts.md):
  * the profile as an OCI 1.1 artifact in an OCI image layout. argv[0] is the

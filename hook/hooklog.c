@@ -12,7 +12,7 @@
 
 void osl_hook_log(const char *run_dir, int priority, const char *fmt, ...)
 {
-        char msg[1536], stamp[32], line[1600];
+        char msg[1536];
         va_list ap;
 
         va_start(ap, fmt);
@@ -20,6 +20,13 @@ void osl_hook_log(const char *run_dir, int priority, const char *fmt, ...)
         va_end(ap);
 
         fprintf(stderr, "oci-seccomp-learn: %s\n", msg);
+        osl_hook_log_quiet(run_dir, priority, msg);
+}
+
+void osl_hook_log_quiet(const char *run_dir, int priority, const char *msg)
+{
+        char stamp[32], line[1600];
+
         openlog("oci-seccomp-learn", LOG_PID, LOG_DAEMON);
         syslog(priority, "%s", msg);
         closelog();

@@ -2,6 +2,7 @@
 #include "inject.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent.h"
 #include "caps.h"
@@ -9,6 +10,7 @@
 #include "learn_filter.h"
 #include "oci_config.h"
 #include "rundir.h"
+#include "sha256.h"
 #include "store.h"
 
 static const char *const mode_names[] = {
@@ -377,4 +379,107 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
         }
         osl_image_clear(&img);
         return r;
+}
+
+/* ---- a bundle on disk ---- */
+
+/* Beside a config.json we rewrote: the digest of what we wrote and the
+ * config as it was before, so that a bundle run again is rebuilt from its
+ * own config rather than from our filter (which would look like another
+ * agent's). Trusted only while config.json is byte for byte what we wrote:
+ * whoever can change the bundle can change the config anyway. */
+#define BUNDLE_RECORD ".oci-seccomp-learn.json"
+
+static int read_record_original(const char *record_path, const char *config_text, size_t config_len, char **original,
+                                size_t *original_len)
+{
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_jv_ jv *record = NULL;
+        char digest[OSL_SHA256_HEX_SIZE];
+        osl_error ignored = {};
+        size_t len;
+
+        *original = NULL;
+        if (osl_read_regular_file(record_path, 2 * OSL_CONFIG_MAX_BYTES + 4096, &buf, &len, &ignored) < 0 ||
+            jv_parse_flags(buf, len, record_path, JV_PARSE_KEEP_INVALID_UTF8, &record, &ignored) < 0)
+                return 0; /* no record, or not ours: the config is the original */
+        const char *written = jv_str(jv_obj_get(record, "configSha256"));
+        const jv *before = jv_obj_get(record, "original");
+        osl_sha256_hex(config_text, config_len, digest);
+        if (!written || strcmp(written, digest) != 0 || !jv_is(before, JV_STRING))
+                return 0;
+        *original = malloc(before->u.string.len + 1);
+        if (!*original)
+                return -ENOMEM;
+        memcpy(*original, before->u.string.s, before->u.string.len + 1);
+        *original_len = before->u.string.len;
+        return 1;
+}
+
+static int write_bundle(const char *config_path, const char *record_path, const char *config_text, size_t config_len,
+                        const char *original, size_t original_len, mode_t mode, osl_error *err)
+{
+        _cleanup_jv_ jv *record = jv_new_object();
+        _cleanup_free_ char *record_text = NULL;
+        char digest[OSL_SHA256_HEX_SIZE];
+        size_t record_len;
+        int r;
+
+        osl_sha256_hex(config_text, config_len, digest);
+        if (!record || jv_obj_set(record, "configSha256", jv_new_string(digest)) < 0 ||
+            jv_obj_set(record, "original", jv_new_string_len(original, original_len)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        /* The record first: should we die before the config is written, the
+         * digest does not match and the config is taken as the original. */
+        if ((r = jv_serialize(record, false, &record_text, &record_len, err)) < 0 ||
+            (r = osl_write_file_atomic(record_path, record_text, record_len, 0600, err)) < 0)
+                return r;
+        return osl_write_file_atomic(config_path, config_text, config_len, mode, err);
+}
+
+int osl_inject_bundle_config(const char *bundle, const osl_inject_options *opts, osl_inject_result *res,
+                             osl_error *err)
+{
+        _cleanup_free_ char *config_path = NULL, *record_path = NULL, *text = NULL, *original = NULL, *out = NULL;
+        _cleanup_jv_ jv *cfg = NULL;
+        size_t len, original_len = 0, out_len = 0;
+        struct stat st;
+        int r;
+
+        *res = (osl_inject_result){};
+        if (osl_asprintf(&config_path, "%s/config.json", bundle) < 0 ||
+            osl_asprintf(&record_path, "%s/" BUNDLE_RECORD, bundle) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        r = osl_read_regular_file(config_path, OSL_CONFIG_MAX_BYTES, &text, &len, err);
+        if (r < 0)
+                return r;
+        r = read_record_original(record_path, text, len, &original, &original_len);
+        if (r < 0)
+                return osl_err(err, r, "out of memory");
+        bool rebuilt = r > 0;
+        if (!rebuilt) {
+                original = TAKE_PTR(text);
+                original_len = len;
+        }
+        r = osl_config_parse(original, original_len, config_path, &cfg, err);
+        if (r < 0)
+                return r;
+        r = osl_inject(cfg, opts, res, err);
+        if (r < 0)
+                return r;
+        mode_t mode = stat(config_path, &st) == 0 ? st.st_mode & 07777 : 0644;
+        if (!res->changed) {
+                /* A bundle we had rewritten, now off or not learning: its
+                 * own config again. */
+                if (!rebuilt)
+                        return 0;
+                r = osl_write_file_atomic(config_path, original, original_len, mode, err);
+                if (r >= 0)
+                        (void) unlink(record_path);
+                return r;
+        }
+        r = jv_serialize(cfg, true, &out, &out_len, err);
+        if (r < 0)
+                return r;
+        return write_bundle(config_path, record_path, out, out_len, original, original_len, mode, err);
 }

@@ -56,3 +56,11 @@ typedef struct osl_inject_result {
  * Returns < 0 for a config that cannot be handled, a bad mode, and in
  * enforce and complain mode when there is no profile to enforce. */
 int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *result, osl_error *err);
+
+/* osl_inject on BUNDLE/config.json, written back atomically when changed.
+ * A bundle that this function rewrote before (and nobody changed since) is
+ * rebuilt from the config it had before, so a bundle run twice gets a
+ * fresh filter instead of being taken for another agent's. The config must
+ * be a regular file. */
+int osl_inject_bundle_config(const char *bundle, const osl_inject_options *opts, osl_inject_result *res,
+                             osl_error *err);

@@ -489,12 +489,19 @@ static void yajl_freep(yajl_handle *h)
 
 int jv_parse(const char *buf, size_t len, const char *what, jv **out, osl_error *err)
 {
+        return jv_parse_flags(buf, len, what, 0, out, err);
+}
+
+int jv_parse_flags(const char *buf, size_t len, const char *what, unsigned flags, jv **out, osl_error *err)
+{
         parse_ctx ctx = {};
         __attribute__((cleanup(yajl_freep))) yajl_handle h = yajl_alloc(&callbacks, NULL, &ctx);
         int r = 0;
 
         if (!h)
                 return osl_err(err, -ENOMEM, "out of memory parsing %s", what);
+        if ((flags & JV_PARSE_KEEP_INVALID_UTF8) && !yajl_config(h, yajl_dont_validate_strings, 1))
+                return osl_err(err, -EINVAL, "%s: cannot configure the JSON parser", what);
         yajl_status st = yajl_parse(h, (const unsigned char *) buf, len);
         if (st == yajl_status_ok)
                 st = yajl_complete_parse(h);

@@ -60,6 +60,12 @@ static inline void jv_freep(jv **v) { jv_free(*v); }
 /* Parses exactly one JSON value. On error the message says where
  * (byte offset) and what; `what` names the input, e.g. a file path. */
 int jv_parse(const char *buf, size_t len, const char *what, jv **out, osl_error *err);
+/* JV_PARSE_KEEP_INVALID_UTF8: strings with bytes that are not UTF-8 are
+ * kept as they are (and written back so) instead of refused: runc reads
+ * such a config and replaces the bytes with U+FFFD, so a config it accepts
+ * must not be refused by us. */
+#define JV_PARSE_KEEP_INVALID_UTF8 1u
+int jv_parse_flags(const char *buf, size_t len, const char *what, unsigned flags, jv **out, osl_error *err);
 /* Reads and parses a file of at most max_bytes. */
 int jv_parse_file(const char *path, size_t max_bytes, jv **out, osl_error *err);
 /* Serializes; pretty adds newlines and 4-space indentation. *out is

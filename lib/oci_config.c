@@ -174,7 +174,7 @@ int osl_config_check_unambiguous(const jv *cfg, osl_error *err)
 int osl_config_parse(const char *buf, size_t len, const char *what, jv **out, osl_error *err)
 {
         _cleanup_jv_ jv *cfg = NULL;
-        int r = jv_parse(buf, len, what, &cfg, err);
+        int r = jv_parse_flags(buf, len, what, JV_PARSE_KEEP_INVALID_UTF8, &cfg, err);
         if (r < 0)
                 return r;
         if (cfg->type != JV_OBJECT)

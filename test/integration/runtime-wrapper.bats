@@ -27,7 +27,9 @@ wrapper() { "$T/oci-seccomp-learn-runc" "$@"; }
         CONTAINERS+=(w1)
         (cd "$T/b" && timeout 30 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" create w1 </dev/null >"$T/create.out" 2>&1)
         cat "$T/create.out"
-        grep -q "learn mode for image localhost/wrapped" "$T/create.out"
+        # Nothing of ours on the runtime's output; the report is in our log.
+        [ ! -s "$T/create.out" ]
+        grep -q "learn mode for image localhost/wrapped" "$RUN/hooks.log"
         jq -e '.linux.seccomp.listenerPath | endswith("agent.sock")' "$T/b/config.json"
         jq -e '.hooks.poststop[0].args[-1] == "poststop"' "$T/b/config.json"
 
@@ -62,4 +64,95 @@ wrapper() { "$T/oci-seccomp-learn-runc" "$@"; }
         run -127 "$OSL_BIN" runtime --runtime /nonexistent/runc --version
         [ "$status" -eq 127 ]
         [[ "$output" == *"cannot run /nonexistent/runc"* ]]
+}
+
+@test "runtime wrapper: help passes through without a bundle, as runc prints it" {
+        mkdir -p "$T/empty"
+        cd "$T/empty"
+        for args in "run -h" "create --help" "run --help"; do
+                diff <(runc $args 2>&1) <(wrapper $args 2>&1)
+        done
+        [ ! -e "$T/empty/config.json" ]
+}
+
+@test "runtime wrapper: a successful run prints nothing of ours; the report goes to runc's --log in its format" {
+        start_agent
+        make_bundle "$T/b" busybox '["/bin/echo","only this"]' localhost/quiet
+        set_annotation "$T/b" io.seccomp-learn.mode learn
+        for fmt in json text; do
+                CONTAINERS+=("quiet-$fmt")
+                run timeout 60 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" --log "$T/runc-$fmt.log" \
+                        --log-format "$fmt" run --bundle "$T/b" "quiet-$fmt"
+                [ "$status" -eq 0 ]
+                [ "$output" = "only this" ]
+        done
+        jq -e 'select(.msg | test("learn mode for image localhost/quiet")) | .level == "info" and (.time | length > 0)' "$T/runc-json.log"
+        grep -E '^time="[^"]+" level=info msg="oci-seccomp-learn runtime: .*learn mode for image localhost/quiet' "$T/runc-text.log"
+        grep -q "learn mode for image localhost/quiet" "$RUN/hooks.log"
+}
+
+@test "runtime wrapper: a bundle run twice learns twice (the first run's filter is recognised as ours)" {
+        start_agent
+        make_bundle "$T/b" busybox '["/bin/sh","-c","echo twice"]' localhost/twice
+        set_annotation "$T/b" io.seccomp-learn.mode learn
+        cp "$T/b/config.json" "$T/orig.json"
+        for i in 1 2; do
+                CONTAINERS+=("twice-$i")
+                run timeout 60 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/b" "twice-$i"
+                [ "$status" -eq 0 ]
+                [ "$output" = twice ]
+        done
+        [ "$(grep -c "learn mode for image localhost/twice" "$RUN/hooks.log")" -eq 2 ]
+        ! grep -q "already hands notifications" "$RUN/hooks.log"
+        # Mode off: the bundle gets its own config back, byte for byte.
+        run osl inject --mode off "$T/b"
+        [ "$status" -eq 0 ]
+        cmp "$T/orig.json" "$T/b/config.json"
+        [ ! -e "$T/b/.oci-seccomp-learn.json" ]
+}
+
+# with_raw_env BUNDLE MODE: config.json with an env value that is not UTF-8.
+with_raw_env() {
+        python3 -c '
+import sys
+t = open(sys.argv[1], "rb").read()
+t = t.replace(b"\"env\": [", b"\"env\": [\"X=a\xffb\xfe\", ", 1)
+t = t.replace(b"\"annotations\": {", b"\"annotations\": {\"io.seccomp-learn.mode\": \"" + sys.argv[3].encode() + b"\", ", 1)
+open(sys.argv[2], "wb").write(t)' "$1/config.base" "$1/config.json" "$2"
+}
+
+@test "runtime wrapper: a config runc accepts with bytes that are not UTF-8 runs as under runc, in mode off and learn" {
+        start_agent
+        make_bundle "$T/b" busybox '["/bin/sh","-c","echo \"[$X]\""]' localhost/utf
+        mv "$T/b/config.json" "$T/b/config.base"
+        with_raw_env "$T/b" off
+        grep -qa $'X=a\xffb\xfe' "$T/b/config.json"
+        cp "$T/b/config.json" "$T/orig.json"
+        CONTAINERS+=(utf-runc utf-off utf-learn)
+        run timeout 60 runc --root "$RUNC_ROOT" run --bundle "$T/b" utf-runc
+        [ "$status" -eq 0 ]
+        expected=$output
+        run timeout 60 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/b" utf-off
+        [ "$status" -eq 0 ]
+        [ "$output" = "$expected" ]
+        cmp "$T/orig.json" "$T/b/config.json"
+
+        with_raw_env "$T/b" learn
+        run timeout 60 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/b" utf-learn
+        [ "$status" -eq 0 ]
+        [ "$output" = "$expected" ]
+        grep -q "learn mode for image localhost/utf" "$RUN/hooks.log"
+        # The bytes are written back as they were; runc replaces them itself.
+        grep -qa $'X=a\xffb\xfe' "$T/b/config.json"
+}
+
+@test "runtime wrapper: with enforce as the default, a config that cannot be read stops the container" {
+        mkdir -p "$T/none"
+        run env OCI_SECCOMP_LEARN_DEFAULT_MODE=enforce timeout 30 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/none" x
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"oci-seccomp-learn runtime: cannot open $T/none/config.json"* ]]
+        # With the default off, runc says what is wrong itself.
+        run timeout 30 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/none" x
+        [ "$status" -ne 0 ]
+        [[ "$output" != *"oci-seccomp-learn"* ]]
 }
