@@ -21,7 +21,7 @@ static const char poststop_help[] =
         "Usage: oci-seccomp-learn poststop [--timeout SECONDS]\n"
         "\n"
         "An OCI poststop hook: reads the container state on stdin, waits for the\n"
-        "agent's observation of the container (RUNDIR/observations/ID.json, at most\n"
+        "agent's observation of the container (RUNDIR/observations/ID-HASH.json, at most\n"
         "--timeout seconds, default 5), merges it into the image's profile in the\n"
         "store and removes the container's registration. Problems are reported to\n"
         "stderr, syslog and RUNDIR/hooks.log; the exit code is always 0.\n";
@@ -131,7 +131,7 @@ int cmd_poststop(int argc, char **argv, const osl_global *g)
                 osl_hook_log(g->run_dir, LOG_ERR, "poststop: %s", err.msg);
                 return EXIT_OK;
         }
-        int r = osl_registration_load(g->run_dir, st.id, &reg, &err);
+        int r = osl_registration_load(g->run_dir, st.id, st.bundle, &reg, &err);
         if (r < 0 && r != -ENOENT)
                 osl_hook_log(g->run_dir, LOG_WARNING, "poststop: container %s: %s", st.id, err.msg);
 
@@ -141,7 +141,7 @@ int cmd_poststop(int argc, char **argv, const osl_global *g)
                 (void) osl_mode_parse(mode_name, &mode);
 
         if ((mode == OSL_MODE_LEARN || mode == OSL_MODE_COMPLAIN) &&
-            osl_rundir_path(g->run_dir, "observations", st.id, &obs_path, &err) >= 0) {
+            osl_rundir_path(g->run_dir, "observations", st.id, st.bundle, &obs_path, &err) >= 0) {
                 /* Without a registration we cannot know whether a filter was
                  * in place, so wait as if it were. */
                 bool expected = reg.container_id ? reg.learning : mode == OSL_MODE_LEARN;
@@ -153,7 +153,7 @@ int cmd_poststop(int argc, char **argv, const osl_global *g)
                                      "nothing merged (is 'oci-seccomp-learn agent' running?)",
                                      st.id, timeout_sec);
         }
-        osl_registration_remove(g->run_dir, st.id);
+        osl_registration_remove(g->run_dir, st.id, st.bundle);
         osl_registration_clear(&reg);
         osl_state_clear(&st);
         return EXIT_OK;

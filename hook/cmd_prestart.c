@@ -18,9 +18,10 @@ static const char prestart_help[] =
         "Usage: oci-seccomp-learn prestart\n"
         "\n"
         "An OCI prestart hook: reads the container state on stdin, registers the\n"
-        "container in RUNDIR/containers/ID.json for the poststop hook, and reports\n"
-        "(stderr, syslog, RUNDIR/hooks.log) when a learn-mode container has no\n"
-        "learning filter. Always exits 0: it must never stop a container.\n";
+        "container in RUNDIR/containers/ID-HASH.json (HASH: of the bundle path)\n"
+        "for the poststop hook, and reports (stderr, syslog, RUNDIR/hooks.log)\n"
+        "when a learn-mode container has no learning filter. Always exits 0: it\n"
+        "must never stop a container.\n";
 
 int cmd_prestart(int argc, char **argv, const osl_global *g)
 {

@@ -162,6 +162,7 @@ int osl_agent_metadata_parse(const char *s, osl_image *img, char **mode, osl_err
 {
         _cleanup_free_ char *got_mode = NULL;
         osl_image parsed = {};
+        char q[200];
         int r;
 
         memset(img, 0, sizeof(*img));
@@ -177,8 +178,8 @@ int osl_agent_metadata_parse(const char *s, osl_image *img, char **mode, osl_err
         const char *end = strchr(s, ';');
         size_t first_len = end ? (size_t) (end - s) : total;
         if (first_len != strlen(OSL_AGENT_METADATA_V1) || strncmp(s, OSL_AGENT_METADATA_V1, first_len) != 0)
-                return osl_err(err, -EINVAL, "listenerMetadata \"%.40s\" does not start with \"%s;\"", s,
-                               OSL_AGENT_METADATA_V1);
+                return osl_err(err, -EINVAL, "listenerMetadata %s does not start with \"%s;\"",
+                               osl_quote_len(s, total, 40, q, sizeof(q)), OSL_AGENT_METADATA_V1);
 
         struct {
                 const char *name;
@@ -195,8 +196,8 @@ int osl_agent_metadata_parse(const char *s, osl_image *img, char **mode, osl_err
                 size_t flen = next ? (size_t) (next - field) : strlen(field);
                 const char *eq = memchr(field, '=', flen);
                 if (!eq) {
-                        r = osl_err(err, -EINVAL, "listenerMetadata: field \"%.*s\" has no '='",
-                                    (int) (flen > 40 ? 40 : flen), field);
+                        r = osl_err(err, -EINVAL, "listenerMetadata: field %s has no '='",
+                                    osl_quote_len(field, flen, 40, q, sizeof(q)));
                         goto fail;
                 }
                 size_t klen = (size_t) (eq - field);
@@ -429,8 +430,12 @@ typedef struct syscall_entry {
         char sample_comm[OSL_COMM_MAX + 1]; /* its /proc/PID/comm; "" when it could not be read */
 } syscall_entry;
 
+/* One container instance: its id and bundle (osl_instance_key) and its
+ * image. A `runc exec` process's filter joins its container's record. */
 typedef struct container {
         char *id;
+        char *obs_path; /* RUNDIR/observations/<instance key>.json */
+        char key[OSL_INSTANCE_KEY_SIZE];
         osl_image image;
         const char *mode; /* OSL_AGENT_MODE_*, for the log */
         char start_time[32];
@@ -583,16 +588,29 @@ static void container_free(agent *a, container *c)
 {
         LIST_REMOVE(a->containers, c);
         free(c->id);
+        free(c->obs_path);
         osl_image_clear(&c->image);
         free(c->entries);
         free(c);
 }
 
-static container *container_find(agent *a, const char *id)
+static bool same_string(const char *x, const char *y)
 {
-        for (container *c = a->containers; c; c = c->next)
-                if (strcmp(c->id, id) == 0)
+        return x == y || (x && y && strcmp(x, y) == 0);
+}
+
+/* The record of the instance key whose image is image_key; *other gets a
+ * record of that key with another image, if any. */
+static container *container_find(agent *a, const char *key, const char *image_key, container **other)
+{
+        *other = NULL;
+        for (container *c = a->containers; c; c = c->next) {
+                if (strcmp(c->key, key) != 0)
+                        continue;
+                if (same_string(c->image.key, image_key))
                         return c;
+                *other = c;
+        }
         return NULL;
 }
 
@@ -656,7 +674,9 @@ static const exec_numbers *agent_exec_numbers(agent *a, uint32_t arch)
         return &a->exec_cache[a->n_exec_cache++];
 }
 
-/* The process's command name, "" when it is gone. */
+/* The process's command name, "" when it is gone. It is whatever the
+ * process wrote to /proc/self/comm (escapes and newlines included): quote
+ * it in messages. */
 static void read_comm(uint32_t pid, char *comm, size_t size)
 {
         char path[64];
@@ -670,8 +690,10 @@ static void read_comm(uint32_t pid, char *comm, size_t size)
                 comm[0] = '\0';
                 return;
         }
+        /* The kernel ends it with a newline; one inside is the process's. */
+        if (comm[n - 1] == '\n')
+                n--;
         comm[n] = '\0';
-        comm[strcspn(comm, "\n")] = '\0';
 }
 
 static void note_arch(uint32_t *arches, size_t *n, uint32_t arch)
@@ -819,10 +841,11 @@ static void source_record(agent *a, source *s, const struct seccomp_notif *req)
                 _cleanup_free_ char *name = NULL;
                 osl_error name_err = {};
                 osl_syscall_name(arch, nr, &name, &name_err);
-                agent_log(a, LOG_DEBUG, "container %s: new %s syscall %s (%d) on %s by pid %u (%s)", c->id,
+                char q[96];
+                agent_log(a, LOG_DEBUG, "container %s: new %s syscall %s (%d) on %s by pid %u %s", c->id,
                           osl_origin_name(origin), name ? name : "?", nr,
                           osl_arch_to_oci(arch) ? osl_arch_to_oci(arch) : "?", req->pid,
-                          e->sample_comm[0] ? e->sample_comm : "?");
+                          osl_quote(e->sample_comm, q, sizeof(q)));
         }
 }
 
@@ -838,7 +861,6 @@ static bool container_has(const container *c, uint32_t arch, int32_t nr, uint8_t
 static int container_write(agent *a, container *c, bool partial)
 {
         _cleanup_observation_ osl_observation *o = osl_observation_new();
-        _cleanup_free_ char *path = NULL;
         osl_error e = {};
         char end_time[32];
         int r;
@@ -938,19 +960,16 @@ static int container_write(agent *a, container *c, bool partial)
                         goto oom;
         }
 
-        r = osl_rundir_path(a->run_dir, "observations", c->id, &path, &e);
-        if (r < 0)
-                goto fail;
-        char *slash = strrchr(path, '/');
+        char *slash = strrchr(c->obs_path, '/');
         *slash = '\0';
-        r = osl_mkdir_p(path, 0700, &e);
+        r = osl_mkdir_p(c->obs_path, 0700, &e);
         *slash = '/';
         if (r < 0)
                 goto fail;
-        r = osl_observation_write(o, path, &e);
+        r = osl_observation_write(o, c->obs_path, &e);
         if (r < 0)
                 goto fail;
-        agent_log(a, LOG_INFO, "container %s: wrote %s: %zu syscalls, %" PRIu64 " notifications%s", c->id, path,
+        agent_log(a, LOG_INFO, "container %s: wrote %s: %zu syscalls, %" PRIu64 " notifications%s", c->id, c->obs_path,
                   o->n_syscalls, c->notifications,
                   partial ? " (partial: the agent stops while the container runs)" : "");
         return 0;
@@ -1053,6 +1072,7 @@ static void resolve_image(agent *a, const char *id, const char *metadata, const 
 {
         osl_error e = {};
         _cleanup_free_ char *got_mode = NULL;
+        char q[160];
 
         *mode = OSL_AGENT_MODE_LEARN;
         if (metadata && *metadata) {
@@ -1060,8 +1080,9 @@ static void resolve_image(agent *a, const char *id, const char *metadata, const 
                         if (strcmp(got_mode, OSL_AGENT_MODE_COMPLAIN) == 0)
                                 *mode = OSL_AGENT_MODE_COMPLAIN;
                         else if (strcmp(got_mode, OSL_AGENT_MODE_LEARN) != 0)
-                                agent_log(a, LOG_WARNING, "container %s: unknown listenerMetadata mode \"%.32s\"; "
-                                          "recording as in learn mode", id, got_mode);
+                                agent_log(a, LOG_WARNING, "container %s: unknown listenerMetadata mode %s; "
+                                          "recording as in learn mode", id,
+                                          osl_quote_len(got_mode, strlen(got_mode), 32, q, sizeof(q)));
                         return;
                 }
                 agent_log(a, LOG_WARNING, "container %s: %s; looking at the annotations instead", id, e.msg);
@@ -1070,6 +1091,13 @@ static void resolve_image(agent *a, const char *id, const char *metadata, const 
         if (osl_image_resolve(jv_obj_get(state, "annotations"), jv_str(jv_obj_get(state, "bundle")), img, &e) < 0)
                 agent_log(a, LOG_WARNING, "container %s: image unknown, no observation will be written: %s",
                           id, e.msg);
+}
+
+/* An image key for a message: it may come from listenerMetadata, where %0A
+ * is a newline. */
+static const char *quote_key(const char *key, char *buf, size_t size)
+{
+        return osl_quote_len(key, key ? strlen(key) : 0, 240, buf, size);
 }
 
 /* Takes a complete message; the connection is freed by the caller. */
@@ -1087,8 +1115,9 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                 return;
         }
         if (!osl_container_id_valid(id)) {
-                agent_log(a, LOG_WARNING, "message from pid %d: container id \"%.64s\" is missing or not a safe "
-                          "file name; refused", (int) conn->peer_pid, id ? id : "");
+                char q[96];
+                agent_log(a, LOG_WARNING, "message from pid %d: container id %s is missing or not a safe "
+                          "file name; refused", (int) conn->peer_pid, osl_quote(id, q, sizeof(q)));
                 return;
         }
         for (idx = 0; idx < jv_arr_len(fds); idx++) {
@@ -1122,17 +1151,49 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                 return;
         }
 
-        container *c = container_find(a, id);
+        /* The instance: id and bundle (doc/agent.md). A runc exec process
+         * sends the same, and joins its container's record; a container of
+         * another runc root, containerd namespace or engine that reuses the
+         * id does not. */
+        const char *bundle = jv_str(jv_obj_get(state, "bundle"));
+        /* Bundle paths and image keys are longer than osl_quote's 80 bytes. */
+        char key[OSL_INSTANCE_KEY_SIZE], qb[1024], qi[1024], qo[1024];
+        size_t blen = bundle ? strlen(bundle) : 0;
+        osl_error e = {};
+        if (osl_instance_key(id, bundle, key, &e) < 0) {
+                agent_log(a, LOG_WARNING, "container %s: %s; refused", id, e.msg);
+                return;
+        }
+        osl_image img = {};
+        const char *mode;
+        resolve_image(a, id, jv_str(jv_obj_get(msg, "metadata")), state, &img, &mode);
+        container *other;
+        container *c = container_find(a, key, img.key, &other);
         bool new_container = !c;
-        if (!c) {
+        if (c) {
+                osl_image_clear(&img);
+        } else {
+                /* Same id and bundle, another image: never mixed into the
+                 * record being served (it would teach that image calls it
+                 * never made). Both records write the same file name. */
+                if (other)
+                        agent_log(a, LOG_WARNING, "container %s: bundle %s is served already with image %s; this "
+                                  "one (image %s) is recorded apart", id, osl_quote_len(bundle, blen, 240, qb, sizeof(qb)),
+                                  quote_key(other->image.key, qo, sizeof(qo)), quote_key(img.key, qi, sizeof(qi)));
                 c = calloc(1, sizeof(*c));
-                if (!c || !(c->id = osl_strdup(id))) {
+                if (!c || !(c->id = osl_strdup(id)) ||
+                    osl_rundir_path(a->run_dir, "observations", id, bundle, &c->obs_path, &e) < 0) {
+                        if (c)
+                                free(c->id);
                         free(c);
+                        osl_image_clear(&img);
                         agent_log(a, LOG_ERR, "container %s: out of memory; refused", id);
                         return;
                 }
+                memcpy(c->key, key, sizeof(key));
+                c->image = img;
+                c->mode = mode;
                 osl_now_rfc3339(c->start_time);
-                resolve_image(a, id, jv_str(jv_obj_get(msg, "metadata")), state, &c->image, &c->mode);
                 LIST_PREPEND(a->containers, c);
         }
 
@@ -1157,8 +1218,10 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
         LIST_PREPEND(a->sources, s);
         a->n_sources++;
         c->n_sources++;
-        agent_log(a, LOG_INFO, "container %s: recording (%s mode)%s, pid %" PRId64 ", image %s", id, c->mode,
-                  new_container ? "" : " for another process", pid, c->image.key ? c->image.key : "unknown");
+        agent_log(a, LOG_INFO, "container %s: recording (%s mode)%s, pid %" PRId64 ", image %s, bundle %s", id,
+                  c->mode, new_container ? "" : " for another process", pid,
+                  c->image.key ? quote_key(c->image.key, qi, sizeof(qi)) : "unknown",
+                  osl_quote_len(bundle, blen, 240, qb, sizeof(qb)));
 }
 
 static bool looks_complete(const char *buf, size_t len)

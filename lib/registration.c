@@ -13,7 +13,7 @@ int osl_registration_write(const char *run_dir, const osl_registration *reg, osl
         char now[32];
         int r;
 
-        r = osl_rundir_path(run_dir, "containers", reg->container_id, &path, err);
+        r = osl_rundir_path(run_dir, "containers", reg->container_id, reg->bundle, &path, err);
         if (r < 0)
                 return r;
         if (osl_asprintf(&dir, "%s/containers", osl_rundir(run_dir)) < 0 || !v)
@@ -44,13 +44,13 @@ void osl_registration_clear(osl_registration_owned *reg)
         *reg = (osl_registration_owned){};
 }
 
-int osl_registration_load(const char *run_dir, const char *container_id, osl_registration_owned *out,
-                          osl_error *err)
+int osl_registration_load(const char *run_dir, const char *container_id, const char *bundle,
+                          osl_registration_owned *out, osl_error *err)
 {
         _cleanup_free_ char *path = NULL;
         _cleanup_jv_ jv *v = NULL;
         int64_t pid = 0;
-        int r = osl_rundir_path(run_dir, "containers", container_id, &path, err);
+        int r = osl_rundir_path(run_dir, "containers", container_id, bundle, &path, err);
         if (r < 0)
                 return r;
         r = jv_parse_file(path, 64 * 1024, &v, err);
@@ -79,11 +79,11 @@ int osl_registration_load(const char *run_dir, const char *container_id, osl_reg
         return 0;
 }
 
-int osl_registration_remove(const char *run_dir, const char *container_id)
+int osl_registration_remove(const char *run_dir, const char *container_id, const char *bundle)
 {
         _cleanup_free_ char *path = NULL;
         osl_error err;
-        if (osl_rundir_path(run_dir, "containers", container_id, &path, &err) < 0)
+        if (osl_rundir_path(run_dir, "containers", container_id, bundle, &path, &err) < 0)
                 return -EINVAL;
         return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }

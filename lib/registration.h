@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The prestart hook's record of a container, RUNDIR/containers/<id>.json,
- * read and removed by the poststop hook. */
+/* The prestart hook's record of a container instance,
+ * RUNDIR/containers/<key>.json (key: osl_instance_key of the id and the
+ * bundle), read and removed by the poststop hook. */
 #pragma once
 
 #include "util.h"
@@ -10,7 +11,7 @@ typedef struct osl_registration {
         const char *image_key; /* NULL when unknown */
         const char *mode;      /* "learn", ... */
         int pid;
-        const char *bundle;
+        const char *bundle;    /* with container_id, names the file */
         bool learning;         /* the config has our learning filter */
         uint32_t version;      /* complain/enforce: the profile version applied; 0: none */
         const char *start_time; /* filled by write when NULL */
@@ -26,7 +27,8 @@ typedef struct osl_registration_owned {
         uint32_t version;
 } osl_registration_owned;
 void osl_registration_clear(osl_registration_owned *reg);
-/* -ENOENT when the container was never registered. */
-int osl_registration_load(const char *run_dir, const char *container_id, osl_registration_owned *out,
-                          osl_error *err);
-int osl_registration_remove(const char *run_dir, const char *container_id);
+/* The registration of the instance (container_id, bundle): the state's id
+ * and bundle. -ENOENT when it was never registered. */
+int osl_registration_load(const char *run_dir, const char *container_id, const char *bundle,
+                          osl_registration_owned *out, osl_error *err);
+int osl_registration_remove(const char *run_dir, const char *container_id, const char *bundle);

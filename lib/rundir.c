@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "rundir.h"
 
+#include <limits.h>
 #include <string.h>
+
+#include "sha256.h"
 
 const char *osl_rundir(const char *run_dir)
 {
@@ -26,12 +29,31 @@ bool osl_container_id_valid(const char *id)
         return true;
 }
 
-int osl_rundir_path(const char *run_dir, const char *kind, const char *container_id, char **out,
-                    osl_error *err)
+int osl_instance_key(const char *container_id, const char *bundle, char out[static OSL_INSTANCE_KEY_SIZE],
+                     osl_error *err)
 {
+        char q[96], resolved[PATH_MAX], hex[OSL_SHA256_HEX_SIZE];
+
         if (!osl_container_id_valid(container_id))
-                return osl_err(err, -EINVAL, "container id \"%.64s\" is not a safe file name", container_id ? container_id : "");
-        if (osl_asprintf(out, "%s/%s/%s.json", osl_rundir(run_dir), kind, container_id) < 0)
+                return osl_err(err, -EINVAL, "container id %s is not a safe file name",
+                               osl_quote(container_id, q, sizeof(q)));
+        if (!bundle)
+                bundle = "";
+        else if (bundle[0] == '/' && realpath(bundle, resolved))
+                bundle = resolved;
+        osl_sha256_hex(bundle, strlen(bundle), hex);
+        snprintf(out, OSL_INSTANCE_KEY_SIZE, "%s-%.*s", container_id, OSL_INSTANCE_HASH_LEN, hex);
+        return 0;
+}
+
+int osl_rundir_path(const char *run_dir, const char *kind, const char *container_id, const char *bundle,
+                    char **out, osl_error *err)
+{
+        char key[OSL_INSTANCE_KEY_SIZE];
+        int r = osl_instance_key(container_id, bundle, key, err);
+        if (r < 0)
+                return r;
+        if (osl_asprintf(out, "%s/%s/%s.json", osl_rundir(run_dir), kind, key) < 0)
                 return osl_err(err, -ENOMEM, "out of memory");
         return 0;
 }

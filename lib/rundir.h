@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The runtime directory shared by the agent and the hooks:
  *   RUN/agent.sock                  the agent's seccomp-agent socket
- *   RUN/observations/<id>.json      what the agent saw of a container
- *   RUN/containers/<id>.json        the prestart hook's registration */
+ *   RUN/observations/<key>.json     what the agent saw of a container
+ *   RUN/containers/<key>.json       the prestart hook's registration
+ * <key> names one container instance (osl_instance_key). */
 #pragma once
 
 #include "util.h"
@@ -12,10 +13,26 @@
 
 /* run_dir NULL: $OCI_SECCOMP_LEARN_RUNDIR, else the default. */
 const char *osl_rundir(const char *run_dir);
-/* Path of a file under the run dir; kind is "observations" or "containers".
- * The container id must be a safe name (osl_container_id_valid). */
-int osl_rundir_path(const char *run_dir, const char *kind, const char *container_id, char **out,
-                    osl_error *err);
+
+/* Hex digits of the bundle's SHA-256 in an instance key. */
+#define OSL_INSTANCE_HASH_LEN 16
+/* An instance key with its NUL: a 128-byte id, '-', the hash. */
+#define OSL_INSTANCE_KEY_SIZE (128 + 1 + OSL_INSTANCE_HASH_LEN + 1)
+
+/* The name of one container instance in the run dir, the same for the agent
+ * (the runtime's message) and the hooks (the state on stdin):
+ * "<id>-<first 16 hex digits of the SHA-256 of the bundle path>". Two
+ * runtimes (runc roots, containerd namespaces, engines) may reuse an id, but
+ * not a bundle directory. An absolute bundle that exists is hashed as
+ * realpath() gives it (runc reports a resolved path, podman runs poststop
+ * with its own); otherwise, and for NULL (hashed as ""), the string as
+ * given. -EINVAL when the id is not a safe name (osl_container_id_valid). */
+int osl_instance_key(const char *container_id, const char *bundle, char out[static OSL_INSTANCE_KEY_SIZE],
+                     osl_error *err);
+/* Path of a container instance's file under the run dir; kind is
+ * "observations" or "containers". */
+int osl_rundir_path(const char *run_dir, const char *kind, const char *container_id, const char *bundle,
+                    char **out, osl_error *err);
 int osl_agent_socket_path(const char *run_dir, char **out);
-/* Container ids are used as file names: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}. */
+/* Container ids are used in file names: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}. */
 bool osl_container_id_valid(const char *id);

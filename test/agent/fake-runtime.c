@@ -171,8 +171,8 @@ static void child_main(int sync_sock, const char *app, bool do_exec, const char 
 
 /* ---- the runtime's message ------------------------------------------ */
 
-static jv *build_message(const char *id, pid_t pid, const char *metadata, const char *image_annotation,
-                         bool extra_fd, bool wrong_fd)
+static jv *build_message(const char *id, const char *bundle, pid_t pid, const char *metadata,
+                         const char *image_annotation, bool extra_fd, bool wrong_fd)
 {
         jv *msg = jv_new_object(), *state = jv_new_object(), *fds = jv_new_array(), *ann = jv_new_object();
         if (!msg || !state || !fds || !ann)
@@ -192,7 +192,7 @@ static jv *build_message(const char *id, pid_t pid, const char *metadata, const 
         jv_obj_set(state, "id", jv_new_string(id));
         jv_obj_set(state, "status", jv_new_string("creating"));
         jv_obj_set(state, "pid", jv_new_int(pid));
-        jv_obj_set(state, "bundle", jv_new_string("/nonexistent/bundle"));
+        jv_obj_set(state, "bundle", jv_new_string(bundle));
         jv_obj_set(state, "annotations", ann);
         jv_obj_set(msg, "ociVersion", jv_new_string("1.0.2-dev"));
         jv_obj_set(msg, "fds", fds);
@@ -207,6 +207,7 @@ static int cmd_run(int argc, char **argv)
         static const struct option options[] = {
                 { "socket", required_argument, NULL, 's' },
                 { "id", required_argument, NULL, 'i' },
+                { "bundle", required_argument, NULL, 'b' },   /* state.bundle; default /nonexistent/bundle */
                 { "format", required_argument, NULL, 'f' },   /* runc (compact), crun (pretty), split */
                 { "delay-ms", required_argument, NULL, 'd' }, /* between connect and send */
                 { "metadata", required_argument, NULL, 'm' },
@@ -219,6 +220,7 @@ static int cmd_run(int argc, char **argv)
                 {},
         };
         const char *socket_path = NULL, *id = NULL, *format = "runc", *metadata = NULL, *annotation = NULL;
+        const char *bundle = "/nonexistent/bundle";
         const char *app_getppid = "5", *wait_file = NULL;
         int delay_ms = 0, c;
         bool do_exec = true, extra_fd = false, wrong_fd = false;
@@ -228,6 +230,7 @@ static int cmd_run(int argc, char **argv)
                 switch (c) {
                 case 's': socket_path = optarg; break;
                 case 'i': id = optarg; break;
+                case 'b': bundle = optarg; break;
                 case 'f': format = optarg; break;
                 case 'd': delay_ms = atoi(optarg); break;
                 case 'm': metadata = optarg; break;
@@ -272,7 +275,7 @@ static int cmd_run(int argc, char **argv)
                 die("receiving the notify fd from the child");
         close(sync[0]);
 
-        jv *msg = build_message(id, pid, metadata, annotation, extra_fd, wrong_fd);
+        jv *msg = build_message(id, bundle, pid, metadata, annotation, extra_fd, wrong_fd);
         char *text;
         size_t len;
         osl_error err = {};

@@ -10,6 +10,7 @@ killed on exit; every wait is bounded."""
 
 import ctypes
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -33,9 +34,15 @@ NATIVE_ARCH = {
 }.get(platform.machine())
 
 KEY = "docker.io/library/redis"
+FAKE_BUNDLE = "/nonexistent/bundle"  # fake-runtime's state.bundle unless --bundle
 METADATA = "v1;mode=learn;key=docker.io/library/redis;name=docker.io/library/redis:7;tag=7"
 
 _libc = ctypes.CDLL(None, use_errno=True)
+
+
+def instance_key(cid, bundle=FAKE_BUNDLE):
+    """osl_instance_key (doc/agent.md) of a bundle path that does not exist."""
+    return "%s-%s" % (cid, hashlib.sha256(bundle.encode()).hexdigest()[:16])
 
 
 def _die_with_parent():
@@ -110,11 +117,11 @@ class Agent:
             self.proc.wait()
         self.log_file.close()
 
-    def observation_path(self, cid):
-        return os.path.join(self.run_dir, "observations", cid + ".json")
+    def observation_path(self, cid, bundle=FAKE_BUNDLE):
+        return os.path.join(self.run_dir, "observations", instance_key(cid, bundle) + ".json")
 
-    def wait_observation(self, cid, timeout=30):
-        path = self.observation_path(cid)
+    def wait_observation(self, cid, timeout=30, bundle=FAKE_BUNDLE):
+        path = self.observation_path(cid, bundle)
         wait_for(lambda: os.path.exists(path), "observation " + path, timeout)
         with open(path) as f:
             return json.load(f)
@@ -396,7 +403,7 @@ def case_robust(tmp):
         run_container(agent, "after1", "--metadata", METADATA)
         check_observation(agent.wait_observation("after1"), "after1")
         files = sorted(os.listdir(os.path.join(agent.run_dir, "observations")))
-        check(files == ["after1.json"], "observations: %r" % files)
+        check(files == [instance_key("after1") + ".json"], "observations: %r" % files)
         agent.finish()
     finally:
         agent.kill()
@@ -433,6 +440,54 @@ def case_exec(tmp):
         if first and first.poll() is None:
             first.kill()
             first.wait()
+        agent.kill()
+
+
+def case_identity(tmp):
+    """Two runtimes (runc roots, containerd namespaces) reuse an id: each
+    instance gets its own record and observation, never the other's calls."""
+    agent = Agent(tmp)
+    go = os.path.join(tmp, "go")
+    other_key = "quay.io/org/other"
+    other_meta = "v1;mode=learn;key=" + other_key
+    procs = []
+    try:
+        # Same id, two bundles, two images, both running at once.
+        procs.append(start_container(agent, "same", "--bundle", "/root-a/same", "--metadata", METADATA,
+                                     "--wait-file", go))
+        procs.append(start_container(agent, "same", "--bundle", "/root-b/same", "--metadata", other_meta,
+                                     "--wait-file", go, "--getppid", "9"))
+        # Same id, same bundle, another image: kept apart too, with a warning.
+        procs.append(start_container(agent, "twin", "--metadata", METADATA, "--wait-file", go))
+        wait_for(lambda: "container twin: recording" in agent.log(), "the first twin")
+        procs.append(start_container(agent, "twin", "--metadata", other_meta, "--wait-file", go))
+        for p in procs:
+            p.stdout.readline()  # printed once the fd is sent
+        wait_for(lambda: agent.log().count("execs: the application starts") == 4, "four applications")
+        log = agent.log()
+        check("for another process" not in log, "an instance joined another's record:\n" + log)
+        check('container twin: bundle "%s" is served already with image "%s"; this one (image "%s") is '
+              'recorded apart' % (FAKE_BUNDLE, KEY, other_key) in log, "the twin warning:\n" + log)
+        for cid, bundle in (("same", "/root-a/same"), ("same", "/root-b/same"), ("twin", FAKE_BUNDLE)):
+            check(not os.path.exists(agent.observation_path(cid, bundle)), "written while running")
+        open(go, "w").close()
+        for p in procs:
+            out, err = p.communicate(timeout=60)
+            check(p.returncode == 0, "container exited %d: %s" % (p.returncode, err))
+        check_observation(agent.wait_observation("same", bundle="/root-a/same"), "same")
+        check_observation(agent.wait_observation("same", bundle="/root-b/same"), "same", app_getppid=9,
+                          key=other_key)
+        wait_for(lambda: agent.log().count("container twin: wrote") == 2, "both twins written")
+        # They share the file name (doc/agent.md); the last one written is whole.
+        doc = agent.wait_observation("twin")
+        check_observation(doc, "twin", key=doc["image"]["key"])
+        agent.finish()
+    finally:
+        open(go, "w").close()
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         agent.kill()
 
 
@@ -551,7 +606,7 @@ def case_socket_activation(tmp):
                  "the agent to start")
         check(proc.poll() is None, "agent exited:\n" + read_log())
         run_container(sock_path, "sd1", "--metadata", METADATA)
-        path = os.path.join(run_dir, "observations", "sd1.json")
+        path = os.path.join(run_dir, "observations", instance_key("sd1") + ".json")
         wait_for(lambda: os.path.exists(path), "the observation")
         with open(path) as f:
             check_observation(json.load(f), "sd1")

@@ -87,9 +87,10 @@ check "a sandbox container is left alone in enforce mode" eval "[ $(rc) -eq 0 ] 
 write_cfg learn example/app
 capture osl prestart < <(printf '{"ociVersion":"1.0.2","id":"c1","status":"created","pid":1,"bundle":"%s","annotations":{"io.seccomp-learn.mode":"learn"}}' "$T/b")
 check "prestart reports a learn container without a learning filter, exit 0" eval "[ $(rc) -eq 0 ] && grep -q 'has no learning filter' '$T/err' && grep -q 'has no learning filter' '$T/run/hooks.log'"
-check "prestart registered the container" eval "jq -e '.containerId == \"c1\" and .mode == \"learn\" and .imageKey == \"docker.io/example/app\"' '$T/run/containers/c1.json' >/dev/null"
+reg="$T/run/containers/c1-$(printf %s "$(realpath "$T/b")" | sha256sum | cut -c1-16).json"
+check "prestart registered the container under its id and bundle" eval "jq -e '.containerId == \"c1\" and .mode == \"learn\" and .imageKey == \"docker.io/example/app\"' '$reg' >/dev/null"
 capture osl poststop --timeout 0.2 < <(printf '{"ociVersion":"1.0.2","id":"c1","status":"stopped","bundle":"%s"}' "$T/b")
-check "poststop removes the registration, exit 0" eval "[ $(rc) -eq 0 ] && [ ! -e '$T/run/containers/c1.json' ]"
+check "poststop removes the registration, exit 0" eval "[ $(rc) -eq 0 ] && [ ! -e '$reg' ]"
 
 # precreate: stdin to stdout
 write_cfg off example/app

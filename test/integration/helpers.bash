@@ -30,8 +30,8 @@ osl() {
         "$OSL_BIN" --store "$STORE" --run-dir "$RUN" "$@"
 }
 
-start_agent() {
-        "$OSL_BIN" --store "$STORE" --run-dir "$RUN" agent >"$T/agent.log" 2>&1 &
+start_agent() { # [agent options]
+        "$OSL_BIN" --store "$STORE" --run-dir "$RUN" agent "$@" >"$T/agent.log" 2>&1 &
         AGENT_PID=$!
         local i
         for i in $(seq 1 100); do
