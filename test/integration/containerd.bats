@@ -219,5 +219,8 @@ learn() {
         run timeout 30 containerd --config "$BATS_TEST_DIRNAME/../../contrib/containerd/config.toml" config dump
         [ "$status" -eq 0 ]
         [[ "$output" == *'BinaryName = "/usr/bin/oci-seccomp-learn-runc"'* ]]
-        [[ "$output" == *'pod_annotations = ["io.seccomp-learn.*"]'* ]]
+        # Only the annotations a pod's author may set; never io.seccomp-learn.image.
+        [[ "$output" == *'pod_annotations = ["io.seccomp-learn.mode", "io.seccomp-learn.version", "io.seccomp-learn.keep-capabilities"]'* ]]
+        [[ "$output" != *'io.seccomp-learn.image'* ]]
+        [[ "$output" != *'io.seccomp-learn.*'* ]]
 }
