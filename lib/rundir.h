@@ -2,7 +2,8 @@
 /* The runtime directory shared by the agent and the hooks:
  *   RUN/agent.sock                  the agent's seccomp-agent socket
  *   RUN/observations/<id>.json      what the agent saw of a container
- *   RUN/containers/<id>.json        the prestart hook's registration */
+ *   RUN/containers/<id>.json        the prestart hook's registration
+ *   RUN/pending/<id>@<start>.json   observations poststop could not merge (pending.h) */
 #pragma once
 
 #include "util.h"
