@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* OCI poststop hook: waits (bounded) for the agent's observation of the
- * container, merges it into the image's profile, and removes the
+ * container, merges it into the image's profile, merges what earlier
+ * poststops could not (RUN/pending/, lib/pending.h), and removes the
  * container's registration. Its own errors are logged; it never fails a
- * teardown. */
+ * teardown, and it finishes well inside its 30 s hook timeout: every wait
+ * is bounded (WORK_BUDGET_MS in all). */
 #include <getopt.h>
 #include <string.h>
 #include <syslog.h>
@@ -13,6 +15,7 @@
 #include "inject.h"
 #include "oci_config.h"
 #include "observation.h"
+#include "pending.h"
 #include "registration.h"
 #include "rundir.h"
 #include "store.h"
@@ -23,8 +26,25 @@ static const char poststop_help[] =
         "An OCI poststop hook: reads the container state on stdin, waits for the\n"
         "agent's observation of the container (RUNDIR/observations/ID-HASH.json, at most\n"
         "--timeout seconds, default 5), merges it into the image's profile in the\n"
-        "store and removes the container's registration. Problems are reported to\n"
+        "store and removes the container's registration. An observation it cannot\n"
+        "merge (the image's lock held for 10 s, a damaged store, a full disk) is kept\n"
+        "in RUNDIR/pending/; every poststop then merges what is pending there, as\n"
+        "'oci-seccomp-learn profile merge --pending' does. Problems are reported to\n"
         "stderr, syslog and RUNDIR/hooks.log; the exit code is always 0.\n";
+
+/* The hook's timeout is 30 s (lib/inject.c, contrib/hooks.d): the wait for
+ * the observation, the locks and the merges all end within this from the
+ * hook's start, however the store behaves. */
+#define WORK_BUDGET_MS 20000u
+/* The longest wait for one image's lock. */
+#define LOCK_TIMEOUT_MS 10000u
+
+/* What is left of the budget that started at start_ms. */
+static unsigned budget_left(uint64_t start_ms)
+{
+        uint64_t spent = osl_monotonic_ms() - start_ms;
+        return spent >= WORK_BUDGET_MS ? 0 : (unsigned) (WORK_BUDGET_MS - spent);
+}
 
 static bool wait_for_file(const char *path, double timeout_sec)
 {
@@ -39,9 +59,11 @@ static bool wait_for_file(const char *path, double timeout_sec)
 }
 
 /* learn: merge into the profile. complain: record what the container used
- * outside the version it ran under; never a new version. */
+ * outside the version it ran under; never a new version. An observation
+ * that could not be merged is kept pending, and its image key is put into
+ * *kept_key. */
 static void take_observation(const osl_global *g, const char *id, const char *obs_path, const char *fallback_key,
-                             osl_mode mode, uint32_t version)
+                             osl_mode mode, uint32_t version, unsigned lock_timeout_ms, char **kept_key)
 {
         _cleanup_observation_ osl_observation *obs = NULL;
         _cleanup_store_ osl_store *store = NULL;
@@ -60,6 +82,8 @@ static void take_observation(const osl_global *g, const char *id, const char *ob
                 return;
         }
         int r = osl_store_open(g->store, true, &store, &err);
+        if (r >= 0)
+                osl_store_set_lock_timeout(store, lock_timeout_ms);
         if (r >= 0 && mode == OSL_MODE_COMPLAIN) {
                 osl_drift_result drift = {};
                 r = osl_store_record_drift(store, key, version, obs, &drift, &err);
@@ -78,6 +102,24 @@ static void take_observation(const osl_global *g, const char *id, const char *ob
                 }
         } else if (r >= 0)
                 r = osl_store_merge(store, key, obs, &res, &err);
+        if (r < 0 && mode == OSL_MODE_LEARN) {
+                /* Kept for the next poststop or 'profile merge --pending'. */
+                _cleanup_free_ char *pending = NULL;
+                osl_error keep_err = {};
+                if (!obs->image_key && !(obs->image_key = strdup(key)))
+                        keep_err = (osl_error) { -ENOMEM, "out of memory" };
+                else
+                        (void) osl_pending_keep(g->run_dir, obs_path, obs, &pending, &keep_err);
+                if (pending) {
+                        *kept_key = strdup(key);
+                        osl_hook_log(g->run_dir, LOG_ERR,
+                                     "poststop: container %s: %s (observation kept in %s for a later merge)", id,
+                                     err.msg, pending);
+                } else
+                        osl_hook_log(g->run_dir, LOG_ERR, "poststop: container %s: %s (observation left in %s: %s)",
+                                     id, err.msg, obs_path, keep_err.msg);
+                return;
+        }
         if (r < 0) {
                 /* The observation stays in the run dir, so nothing is lost. */
                 osl_hook_log(g->run_dir, LOG_ERR, "poststop: container %s: %s (observation kept in %s)", id, err.msg,
@@ -94,6 +136,37 @@ static void take_observation(const osl_global *g, const char *id, const char *ob
         unlink(obs_path);
 }
 
+static void report_pending(void *userdata, const char *path, const char *image_key, int r,
+                           const osl_merge_result *res, const osl_error *err)
+{
+        const osl_global *g = userdata;
+        if (r < 0)
+                osl_hook_log(g->run_dir, LOG_ERR, "poststop: pending %s: %s (still pending)", path, err->msg);
+        else
+                osl_hook_log(g->run_dir, LOG_NOTICE, "poststop: pending %s: merged into %s (version %u, %zu new syscalls)",
+                             path, image_key, res->version, res->added_syscalls);
+}
+
+/* What earlier poststops could not merge, with what is left of the budget;
+ * not the image whose lock or store just failed (skip_key). */
+static void merge_pending(const osl_global *g, const char *id, const char *skip_key, uint64_t start_ms)
+{
+        osl_error err = {};
+        unsigned budget = budget_left(start_ms);
+        if (budget == 0)
+                return;
+        char *skip[] = { (char *) skip_key, NULL };
+        int r = osl_pending_merge_all(g->store, g->run_dir, skip, LOCK_TIMEOUT_MS, budget, report_pending, (void *) g,
+                                      &err);
+        if (r < 0)
+                osl_hook_log(g->run_dir, LOG_ERR, "poststop: container %s: %s", id, err.msg);
+        else if (r > 0)
+                osl_hook_log(g->run_dir, LOG_WARNING,
+                             "poststop: container %s: %d observation(s) still pending in %s/" OSL_PENDING_DIR
+                             " (see 'oci-seccomp-learn profile merge --pending')",
+                             id, r, osl_rundir(g->run_dir));
+}
+
 int cmd_poststop(int argc, char **argv, const osl_global *g)
 {
         static const struct option options[] = {
@@ -101,11 +174,12 @@ int cmd_poststop(int argc, char **argv, const osl_global *g)
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        _cleanup_free_ char *obs_path = NULL;
+        _cleanup_free_ char *obs_path = NULL, *kept_key = NULL;
         osl_registration_owned reg = {};
         osl_state st = {};
         osl_error err = {};
         double timeout_sec = 5;
+        uint64_t start_ms = osl_monotonic_ms();
         int c;
 
         optind = 1;
@@ -145,14 +219,17 @@ int cmd_poststop(int argc, char **argv, const osl_global *g)
                 /* Without a registration we cannot know whether a filter was
                  * in place, so wait as if it were. */
                 bool expected = reg.container_id ? reg.learning : mode == OSL_MODE_LEARN;
-                if (expected && wait_for_file(obs_path, timeout_sec))
-                        take_observation(g, st.id, obs_path, reg.image_key, mode, reg.version);
-                else if (expected)
+                if (expected && wait_for_file(obs_path, timeout_sec)) {
+                        unsigned lock_ms = budget_left(start_ms);
+                        take_observation(g, st.id, obs_path, reg.image_key, mode, reg.version,
+                                         lock_ms < LOCK_TIMEOUT_MS ? lock_ms : LOCK_TIMEOUT_MS, &kept_key);
+                } else if (expected)
                         osl_hook_log(g->run_dir, LOG_WARNING,
                                      "poststop: container %s: no observation from the agent after %.1f s; "
                                      "nothing merged (is 'oci-seccomp-learn agent' running?)",
                                      st.id, timeout_sec);
         }
+        merge_pending(g, st.id, kept_key, start_ms);
         osl_registration_remove(g->run_dir, st.id, st.bundle);
         osl_registration_clear(&reg);
         osl_state_clear(&st);

@@ -11,6 +11,8 @@
 #include "commands.h"
 #include "export.h"
 #include "image.h"
+#include "pending.h"
+#include "rundir.h"
 #include "store.h"
 #include "syscalls.h"
 
@@ -35,7 +37,7 @@ static const char profile_help[] =
         "  install IMAGE [--version N] [--kubelet-dir DIR]\n"
         "                              put the profile where kubelet finds Localhost profiles\n"
         "                              and print the securityContext that uses it\n"
-        "  merge IMAGE OBSERVATION.json...\n"
+        "  merge IMAGE OBSERVATION.json... | merge --pending\n"
         "                              union observations into the image's profile\n"
         "  drift IMAGE                 what containers in complain mode used outside the\n"
         "                              version they ran under, not accepted yet\n"
@@ -148,7 +150,8 @@ static const char accept_help[] =
         "Exit code 3 when IMAGE is not stored.\n";
 
 static const char merge_help[] =
-        "Usage: oci-seccomp-learn profile merge IMAGE OBSERVATION.json... [--json]\n"
+        "Usage: oci-seccomp-learn profile merge IMAGE OBSERVATION.json... [--json] [--lock-timeout SECONDS]\n"
+        "       oci-seccomp-learn [--run-dir DIR] profile merge --pending [--json] [--lock-timeout SECONDS]\n"
         "\n"
         "Unions observations (schema/observation.schema.json) into IMAGE's profile. A new\n"
         "version is made only when a syscall or capability is new; otherwise only the\n"
@@ -157,7 +160,12 @@ static const char merge_help[] =
         "checked before anything is merged. Syscall names that libseccomp does not know\n"
         "are kept, with a warning.\n"
         "\n"
-        "  --json   a JSON array with one result per observation\n";
+        "  --pending               merge the observations that poststop hooks could not\n"
+        "                          merge (RUNDIR/pending/), each into the image it names,\n"
+        "                          and remove each one merged\n"
+        "  --lock-timeout SECONDS  wait at most this long for an image's lock, which\n"
+        "                          another writer holds (default 30; 0: try once)\n"
+        "  --json                  a JSON array with one result per observation\n";
 
 /* ---- small helpers ---- */
 
@@ -283,10 +291,12 @@ static void table_print(const table *t)
 
 /* ---- getopt ---- */
 
-enum { OPT_JSON = 0x100, OPT_VERSION, OPT_FORMAT, OPT_KUBELET_DIR };
+enum { OPT_JSON = 0x100, OPT_VERSION, OPT_FORMAT, OPT_KUBELET_DIR, OPT_LOCK_TIMEOUT, OPT_PENDING };
 
 typedef struct options {
         bool json;
+        bool pending;
+        unsigned lock_timeout_ms;
         bool has_version;
         uint32_t version;
         osl_export_format format;
@@ -325,6 +335,17 @@ static int parse_options(const char *sub, int argc, char **argv, const struct op
                         if (!*optarg)
                                 return usage_error(sub, "--kubelet-dir wants a directory");
                         o->kubelet_dir = optarg;
+                        break;
+                case OPT_LOCK_TIMEOUT: {
+                        char *end;
+                        double sec = strtod(optarg, &end);
+                        if (end == optarg || *end || !(sec >= 0 && sec <= 3600))
+                                return usage_error(sub, "--lock-timeout wants 0 to 3600 seconds, not '%s'", optarg);
+                        o->lock_timeout_ms = (unsigned) (sec * 1000);
+                        break;
+                }
+                case OPT_PENDING:
+                        o->pending = true;
                         break;
                 case ':':
                         return usage_error(sub, "option '%s' needs a value", argv[optind - 1]);
@@ -863,22 +884,98 @@ static void observations_clear(observations *list)
         free(list->items);
 }
 
+/* One merge's outcome: a line for people, or an element of out (--json). */
+static int report_merge(jv *out, const char *file, const char *key, const osl_merge_result *res)
+{
+        if (out) {
+                jv *e = jv_new_object();
+                if (jv_arr_append(out, e) < 0 || jv_obj_set(e, "file", jv_new_string(file)) < 0 ||
+                    jv_obj_set(e, "image", jv_new_string(key)) < 0 ||
+                    jv_obj_set(e, "version", jv_new_uint(res->version)) < 0 ||
+                    jv_obj_set(e, "newVersion", jv_new_bool(res->new_version)) < 0 ||
+                    jv_obj_set(e, "duplicate", jv_new_bool(res->duplicate)) < 0 ||
+                    jv_obj_set(e, "addedSyscalls", jv_new_uint(res->added_syscalls)) < 0 ||
+                    jv_obj_set(e, "addedCapabilities", jv_new_uint(res->added_capabilities)) < 0)
+                        return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+        } else if (res->duplicate)
+                printf("%s: already merged into %s; no change (version %" PRIu32 ")\n", file, key, res->version);
+        else if (res->new_version)
+                printf("%s: %s: new version %" PRIu32 " (+%zu syscalls, +%zu capabilities)\n", file, key, res->version,
+                       res->added_syscalls, res->added_capabilities);
+        else if (res->version == 0)
+                printf("%s: %s: no change (the observation holds no syscalls)\n", file, key);
+        else
+                printf("%s: %s: no change (version %" PRIu32 "; evidence updated)\n", file, key, res->version);
+        return EXIT_OK;
+}
+
+typedef struct pending_report {
+        jv *out; /* NULL: lines for people */
+        int failed; /* observations reported as still pending */
+} pending_report;
+
+static void report_pending(void *userdata, const char *path, const char *image_key, int r,
+                           const osl_merge_result *res, const osl_error *err)
+{
+        pending_report *p = userdata;
+        if (r < 0) {
+                osl_print_error(CMD, err);
+                p->failed++;
+        } else if (report_merge(p->out, path, image_key, res) != EXIT_OK)
+                p->failed++;
+}
+
+/* merge --pending: what poststop hooks kept in RUNDIR/pending/. */
+static int merge_pending(const options *o, const osl_global *g, jv *out)
+{
+        pending_report p = { .out = o->json ? out : NULL };
+        osl_error err = {};
+
+        if (o->n_args > 0)
+                return usage_error("merge", "--pending takes no IMAGE or files (each observation names its image)");
+        int r = osl_pending_merge_all(g->store, g->run_dir, NULL, o->lock_timeout_ms, 0, report_pending, &p, &err);
+        if (r < 0)
+                return fail(&err, r);
+        /* Each failure said so; the rest of those images' observations wait too. */
+        if (r > p.failed)
+                fprintf(stderr,
+                        "oci-seccomp-learn " CMD ": %d more observation(s) of the same images left in %s/" OSL_PENDING_DIR
+                        "\n",
+                        r - p.failed, osl_rundir(g->run_dir));
+        if (r == 0 && !o->json && jv_arr_len(out) == 0)
+                printf("nothing pending in %s/" OSL_PENDING_DIR "\n", osl_rundir(g->run_dir));
+        int status = r > 0 ? EXIT_FAILURE_ : EXIT_OK;
+        if (o->json && (r = print_json(out, &err)) < 0)
+                return fail(&err, r);
+        return status;
+}
+
 static int profile_merge(int argc, char **argv, const osl_global *g)
 {
-        static const struct option allowed[] = { { "json", no_argument, NULL, OPT_JSON }, {} };
+        static const struct option allowed[] = {
+                { "json", no_argument, NULL, OPT_JSON },
+                { "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+                { "pending", no_argument, NULL, OPT_PENDING },
+                {},
+        };
         _cleanup_store_ osl_store *store = NULL;
         _cleanup_free_ char *key = NULL;
         _cleanup_(observations_clear) observations list = {};
         _cleanup_jv_ jv *out = jv_new_array();
-        options o = {};
+        options o = { .lock_timeout_ms = OSL_LOCK_TIMEOUT_DEFAULT_MS };
         osl_error err = {};
         int r, status = EXIT_OK;
 
         if ((r = parse_options("merge", argc, argv, allowed, &o)) != 0)
                 return r;
+        if (!out)
+                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+        if (o.pending)
+                return merge_pending(&o, g, out);
         if (o.n_args < 2)
-                return usage_error("merge", "%s", o.n_args == 0 ? "which IMAGE?" : "which OBSERVATION.json files?");
-        if (!out || !(list.items = calloc((size_t) o.n_args, sizeof(*list.items))))
+                return usage_error("merge", "%s",
+                                   o.n_args == 0 ? "which IMAGE? (or --pending)" : "which OBSERVATION.json files?");
+        if (!(list.items = calloc((size_t) o.n_args, sizeof(*list.items))))
                 return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
         if ((r = image_key_of(o.args[0], &key, &err)) < 0) {
                 osl_print_error(CMD, &err);
@@ -915,6 +1012,8 @@ static int profile_merge(int argc, char **argv, const osl_global *g)
                 osl_print_error(CMD, &err);
                 status = EXIT_FAILURE_;
         }
+        if (store)
+                osl_store_set_lock_timeout(store, o.lock_timeout_ms);
         for (int i = 0; i < list.n && status == EXIT_OK; i++) {
                 const char *file = o.args[i + 1];
                 osl_merge_result res = {};
@@ -924,25 +1023,7 @@ static int profile_merge(int argc, char **argv, const osl_global *g)
                         status = EXIT_FAILURE_;
                         break;
                 }
-                if (o.json) {
-                        jv *e = jv_new_object();
-                        if (jv_arr_append(out, e) < 0 || jv_obj_set(e, "file", jv_new_string(file)) < 0 ||
-                            jv_obj_set(e, "image", jv_new_string(key)) < 0 ||
-                            jv_obj_set(e, "version", jv_new_uint(res.version)) < 0 ||
-                            jv_obj_set(e, "newVersion", jv_new_bool(res.new_version)) < 0 ||
-                            jv_obj_set(e, "duplicate", jv_new_bool(res.duplicate)) < 0 ||
-                            jv_obj_set(e, "addedSyscalls", jv_new_uint(res.added_syscalls)) < 0 ||
-                            jv_obj_set(e, "addedCapabilities", jv_new_uint(res.added_capabilities)) < 0)
-                                status = fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
-                } else if (res.duplicate)
-                        printf("%s: already merged into %s; no change (version %" PRIu32 ")\n", file, key, res.version);
-                else if (res.new_version)
-                        printf("%s: %s: new version %" PRIu32 " (+%zu syscalls, +%zu capabilities)\n", file, key,
-                               res.version, res.added_syscalls, res.added_capabilities);
-                else if (res.version == 0)
-                        printf("%s: %s: no change (the observation holds no syscalls)\n", file, key);
-                else
-                        printf("%s: %s: no change (version %" PRIu32 "; evidence updated)\n", file, key, res.version);
+                status = report_merge(o.json ? out : NULL, file, key, &res);
         }
         /* Print what was merged even after a failure: that part is stored. */
         if (o.json && jv_arr_len(out) > 0 && (r = print_json(out, &err)) < 0)

@@ -940,5 +940,6 @@ int osl_observation_write(const osl_observation *o, const char *path, osl_error 
         int r = osl_observation_to_jv(o, &v, err);
         if (r < 0)
                 return r;
-        return jv_write_file_atomic(v, path, 0644, err);
+        /* Only the owner: it tells what a container did. */
+        return jv_write_file_atomic(v, path, 0600, err);
 }

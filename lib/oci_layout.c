@@ -714,11 +714,7 @@ fail:
 
 static int lock_layout(osl_oci_layout *l, osl_error *err)
 {
-        while (flock(l->dir_fd, LOCK_EX) < 0) {
-                if (errno != EINTR)
-                        return osl_err(err, -errno, "cannot lock %s: %m", l->path);
-        }
-        return 0;
+        return osl_lock_fd(l->dir_fd, l->path, OSL_LOCK_TIMEOUT_DEFAULT_MS, err);
 }
 
 /* The artifact's manifest, from its parts: the same inputs give the same

@@ -3,6 +3,7 @@
  *   RUN/agent.sock                  the agent's seccomp-agent socket
  *   RUN/observations/<key>.json     what the agent saw of a container
  *   RUN/containers/<key>.json       the prestart hook's registration
+ *   RUN/pending/<id>@<start>.json   observations poststop could not merge (pending.h)
  * <key> names one container instance (osl_instance_key). */
 #pragma once
 

@@ -4,9 +4,12 @@
  * Everything below the root is reached through directory file descriptors
  * opened with O_NOFOLLOW, so a symlink planted anywhere under the root is
  * refused instead of followed. Writers hold flock(LOCK_EX) on the image's
- * lock file; every file is replaced by rename of a fully written, fsynced
- * temporary file, and versions/<N>.json is written before profile.json, so a
- * crash at any moment leaves the old profile or the new one. */
+ * lock file, waiting for it at most the store's lock timeout; every file is
+ * replaced by rename of a fully written, fsynced temporary file, and
+ * versions/<N>.json is written before profile.json, so a crash at any moment
+ * leaves the old profile or the new one. Nothing in the store is open to
+ * other users: directories are 0700, files 0600, and writers restrict what
+ * an older version left looser. */
 #include "store.h"
 
 #include <dirent.h>
@@ -35,10 +38,15 @@
 #define DRIFT_SCHEMA_VERSION 1
 /* Temporary files start with this; any left under a held lock is stale. */
 #define TMP_PREFIX ".tmp-"
+/* Owner only: another user who could open the lock file could hold it, and
+ * the profiles say what every image may do. */
+#define STORE_DIR_MODE 0700
+#define STORE_FILE_MODE 0600
 
 struct osl_store {
         char *root;
         int root_fd; /* -1: the root does not exist (a reader's view of an empty store) */
+        unsigned lock_timeout_ms;
 };
 
 /* One image's directory, opened without following symlinks. */
@@ -73,7 +81,22 @@ static int refuse_reason(int dir_fd, const char *name, const char *path, int err
         return osl_err(err, -errno_value, "cannot open %s: %m", path);
 }
 
-/* Opens (creating when asked) the directory name under dir_fd. */
+/* Takes group and other permissions off what fd refers to (a store
+ * directory or file), for stores made by older versions. */
+static int restrict_mode(int fd, const char *path, osl_error *err)
+{
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return osl_err(err, -errno, "cannot stat %s: %m", path);
+        if ((st.st_mode & 077) == 0)
+                return 0;
+        if (fchmod(fd, st.st_mode & 07700) < 0)
+                return osl_err(err, -errno, "cannot make %s private to its owner: %m", path);
+        return 0;
+}
+
+/* Opens (creating when asked) the directory name under dir_fd. A writer
+ * (create) also makes it private. */
 static int open_dir_at(int dir_fd, const char *dir_path, const char *name, bool create, char **path_out,
                        int *fd_out, osl_error *err)
 {
@@ -82,7 +105,7 @@ static int open_dir_at(int dir_fd, const char *dir_path, const char *name, bool 
         if (osl_asprintf(&path, "%s/%s", dir_path, name) < 0)
                 return osl_err(err, -ENOMEM, "out of memory");
         if (create) {
-                if (mkdirat(dir_fd, name, 0755) == 0) {
+                if (mkdirat(dir_fd, name, STORE_DIR_MODE) == 0) {
                         /* The new entry is durable once its directory is. */
                         if (fsync(dir_fd) < 0)
                                 return osl_err(err, -errno, "cannot sync %s: %m", dir_path);
@@ -94,6 +117,11 @@ static int open_dir_at(int dir_fd, const char *dir_path, const char *name, bool 
                 if (errno == ENOENT)
                         return osl_err(err, -ENOENT, "%s does not exist", path);
                 return refuse_reason(dir_fd, name, path, errno, err);
+        }
+        int r = create ? restrict_mode(fd, path, err) : 0;
+        if (r < 0) {
+                close(fd);
+                return r;
         }
         *fd_out = fd;
         if (path_out)
@@ -159,7 +187,7 @@ static int write_at_atomic(int dir_fd, const char *dir_path, const char *name, c
         if ((size_t) snprintf(tmp, sizeof(tmp), "%s%s", TMP_PREFIX, name) >= sizeof(tmp))
                 return osl_err(err, -ENAMETOOLONG, "%s/%s: name too long", dir_path, name);
         for (int attempt = 0; fd < 0; attempt++) {
-                fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, STORE_FILE_MODE);
                 if (fd >= 0)
                         break;
                 if (errno != EEXIST || attempt > 0)
@@ -167,8 +195,8 @@ static int write_at_atomic(int dir_fd, const char *dir_path, const char *name, c
                 /* Left by a writer that died; we hold the lock, so it is stale. */
                 (void) unlinkat(dir_fd, tmp, 0);
         }
-        /* Profiles are not secret; the umask must not make them unreadable. */
-        if (fchmod(fd, 0644) < 0) {
+        /* Exactly the store's mode, whatever the umask. */
+        if (fchmod(fd, STORE_FILE_MODE) < 0) {
                 r = osl_err(err, -errno, "cannot set the mode of %s/%s: %m", dir_path, tmp);
                 goto fail;
         }
@@ -210,21 +238,41 @@ fail:
         return r;
 }
 
-/* Removes temporary files that a killed writer left. Call with the lock held. */
-static void remove_stale_tmp(int dir_fd)
+/* Makes the regular files in a store directory private (restrict_mode), or,
+ * with remove_tmp, removes the temporary files that a killed writer left
+ * (only with the lock held). */
+static int tidy_dir(int dir_fd, const char *dir_path, bool remove_tmp, osl_error *err)
 {
-        int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int r = 0, fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
-                return;
+                return osl_err(err, -errno, "cannot open %s: %m", dir_path);
         DIR *d = fdopendir(fd);
         if (!d) {
                 close(fd);
-                return;
+                return osl_err(err, -ENOMEM, "out of memory");
         }
-        for (struct dirent *de; (de = readdir(d));)
-                if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0)
-                        (void) unlinkat(dir_fd, de->d_name, 0);
+        for (struct dirent *de; r >= 0 && (de = readdir(d));) {
+                if (remove_tmp) {
+                        if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0)
+                                (void) unlinkat(dir_fd, de->d_name, 0);
+                        continue;
+                }
+                if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+                        continue;
+                /* Never through a symlink; a FIFO must not block us. */
+                _cleanup_close_ int file = openat(dir_fd, de->d_name,
+                                                  O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+                struct stat st;
+                if (file < 0 || fstat(file, &st) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                _cleanup_free_ char *path = NULL;
+                if (osl_asprintf(&path, "%s/%s", dir_path, de->d_name) < 0)
+                        r = osl_err(err, -ENOMEM, "out of memory");
+                else
+                        r = restrict_mode(file, path, err);
+        }
         closedir(d);
+        return r;
 }
 
 /* ---- the store ---- */
@@ -244,15 +292,19 @@ int osl_store_open(const char *root, bool create, osl_store **out, osl_error *er
         if (!s)
                 return osl_err(err, -ENOMEM, "out of memory");
         s->root_fd = -1;
+        s->lock_timeout_ms = OSL_LOCK_TIMEOUT_DEFAULT_MS;
         if (!(s->root = strdup(root)))
                 return osl_err(err, -ENOMEM, "out of memory");
-        if (create && (r = osl_mkdir_p(root, 0755, err)) < 0)
+        if (create && (r = osl_mkdir_p(root, STORE_DIR_MODE, err)) < 0)
                 return r;
         /* The root itself is the administrator's choice and may be a
          * symlink; below it nothing is followed. */
         s->root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (s->root_fd < 0 && !(errno == ENOENT && !create))
                 return osl_err(err, -errno, "cannot open the store %s: %m", root);
+        /* A root made by an older version may be open to everyone. */
+        if (create && (r = restrict_mode(s->root_fd, root, err)) < 0)
+                return r;
         *out = TAKE_PTR(s);
         return 0;
 }
@@ -270,6 +322,11 @@ void osl_store_close(osl_store *s)
 const char *osl_store_root(const osl_store *s)
 {
         return s->root;
+}
+
+void osl_store_set_lock_timeout(osl_store *s, unsigned timeout_ms)
+{
+        s->lock_timeout_ms = timeout_ms;
 }
 
 static int open_image(osl_store *s, const char *image_key, bool create, image_dir *out, osl_error *err)
@@ -850,6 +907,45 @@ static void version_name(uint32_t version, char buf[static 32])
         snprintf(buf, 32, "%" PRIu32 ".json", version);
 }
 
+static bool is_version_name(const char *name)
+{
+        size_t digits = strspn(name, "0123456789");
+        return digits > 0 && strcmp(name + digits, ".json") == 0;
+}
+
+/* A reader's current profile of an opened image. -ENOENT only when no
+ * profile was ever stored; profile.json gone while versions/ holds versions
+ * is a damaged store (-EUCLEAN), which must not pass for a missing one. */
+static int load_current(osl_store *s, image_dir *d, const char *image_key, osl_learned **out, osl_error *err)
+{
+        int r = load_file(d->fd, d->path, PROFILE_FILE, image_key, 0, out, NULL, NULL, err);
+        if (r != -ENOENT)
+                return r;
+        r = open_versions(d, false, err);
+        if (r == -ENOENT)
+                return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
+        if (r < 0)
+                return osl_err_prefix(err, "the store of %s is damaged", image_key);
+        int fd = openat(d->versions_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!dir) {
+                r = osl_err(err, -errno, "cannot read %s: %m", d->versions_path);
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        bool versions = false;
+        for (struct dirent *de; !versions && (de = readdir(dir));)
+                versions = is_version_name(de->d_name);
+        closedir(dir);
+        if (versions)
+                return osl_err(err, -EUCLEAN,
+                               "the store of %s is damaged: %s/%s is missing, but %s holds versions (the next merge of the "
+                               "image restores it from there)",
+                               image_key, d->path, PROFILE_FILE, d->versions_path);
+        return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
+}
+
 int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_learned **out, osl_error *err)
 {
         _cleanup_(image_dir_clear) image_dir d = { .fd = -1, .versions_fd = -1 };
@@ -857,12 +953,8 @@ int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_le
         char name[32];
         int r;
 
-        if ((r = open_image(s, image_key, false, &d, err)) < 0)
-                return r;
-        r = load_file(d.fd, d.path, PROFILE_FILE, image_key, 0, &current, NULL, NULL, err);
-        if (r == -ENOENT)
-                return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
-        if (r < 0)
+        if ((r = open_image(s, image_key, false, &d, err)) < 0 ||
+            (r = load_current(s, &d, image_key, &current, err)) < 0)
                 return r;
         if (version == 0 || version == current->version) {
                 *out = TAKE_PTR(current);
@@ -1186,30 +1278,25 @@ static void unlockp(int *fd)
         }
 }
 
-static int lock_image(image_dir *d, int *fd_out, osl_error *err)
+/* The lock file is opened for writing and is private: a user who cannot
+ * open it cannot hold it. */
+static int lock_image(image_dir *d, unsigned timeout_ms, int *fd_out, osl_error *err)
 {
-        int fd = openat(d->fd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0644);
+        _cleanup_close_ int fd = openat(d->fd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+                                        STORE_FILE_MODE);
+        _cleanup_free_ char *path = NULL;
         struct stat st;
+        int r;
 
-        if (fd < 0) {
-                _cleanup_free_ char *path = NULL;
-                int e = errno;
-                if (osl_asprintf(&path, "%s/%s", d->path, LOCK_FILE) < 0)
-                        return osl_err(err, -ENOMEM, "out of memory");
-                return refuse_reason(d->fd, LOCK_FILE, path, e, err);
-        }
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                close(fd);
-                return osl_err(err, -EINVAL, "%s/%s is not a regular file", d->path, LOCK_FILE);
-        }
-        while (flock(fd, LOCK_EX) < 0) {
-                if (errno == EINTR)
-                        continue;
-                int r = osl_err(err, -errno, "cannot lock %s/%s: %m", d->path, LOCK_FILE);
-                close(fd);
+        if (osl_asprintf(&path, "%s/%s", d->path, LOCK_FILE) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (fd < 0)
+                return refuse_reason(d->fd, LOCK_FILE, path, errno, err);
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return osl_err(err, -EINVAL, "%s is not a regular file", path);
+        if ((r = restrict_mode(fd, path, err)) < 0 || (r = osl_lock_fd(fd, path, timeout_ms, err)) < 0)
                 return r;
-        }
-        *fd_out = fd;
+        *fd_out = TAKE_FD(fd);
         return 0;
 }
 
@@ -1244,12 +1331,16 @@ static int lock_and_load(osl_store *s, const char *image_key, bool create, locke
                 return create ? osl_err(err, -ENOENT, "the store %s does not exist (open it for writing)", s->root)
                               : osl_err(err, -ENOENT, "no profile is stored for %s (the store %s does not exist)",
                                         image_key, s->root);
-        if ((r = open_image(s, image_key, create, &li->d, err)) < 0 || (r = lock_image(&li->d, &li->lock_fd, err)) < 0)
+        /* Private before anything else, so that a lock some other user
+         * took through the looser modes of an older version is its last. */
+        if ((r = open_image(s, image_key, create, &li->d, err)) < 0 ||
+            (r = restrict_mode(li->d.fd, li->d.path, err)) < 0 || (r = open_versions(&li->d, true, err)) < 0 ||
+            (r = tidy_dir(li->d.fd, li->d.path, false, err)) < 0 ||
+            (r = tidy_dir(li->d.versions_fd, li->d.versions_path, false, err)) < 0 ||
+            (r = lock_image(&li->d, s->lock_timeout_ms, &li->lock_fd, err)) < 0 ||
+            (r = tidy_dir(li->d.fd, li->d.path, true, err)) < 0 ||
+            (r = tidy_dir(li->d.versions_fd, li->d.versions_path, true, err)) < 0)
                 return r;
-        remove_stale_tmp(li->d.fd);
-        if ((r = open_versions(&li->d, true, err)) < 0)
-                return r;
-        remove_stale_tmp(li->d.versions_fd);
 
         r = load_file(li->d.fd, li->d.path, PROFILE_FILE, image_key, 0, &li->current, NULL, NULL, err);
         if (r < 0 && r != -ENOENT)
@@ -1683,12 +1774,8 @@ int osl_store_load_drift(osl_store *s, const char *image_key, osl_drift **out, o
         _cleanup_learned_ osl_learned *current = NULL;
         int r;
 
-        if ((r = open_image(s, image_key, false, &d, err)) < 0)
-                return r;
-        r = load_file(d.fd, d.path, PROFILE_FILE, image_key, 0, &current, NULL, NULL, err);
-        if (r == -ENOENT)
-                return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
-        if (r < 0)
+        if ((r = open_image(s, image_key, false, &d, err)) < 0 ||
+            (r = load_current(s, &d, image_key, &current, err)) < 0)
                 return r;
         return read_drift(&d, current, out, NULL, err);
 }

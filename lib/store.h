@@ -5,9 +5,10 @@
  *   ROOT/images/<encoded key>/versions/<N>.json   version N, immutable
  *   ROOT/images/<encoded key>/lock                flock()ed by writers
  *
- * Merges take the lock, so concurrent merges lose nothing and versions
- * never skip or repeat; every write is atomic; nothing under ROOT is
- * reached through a symlink. */
+ * Merges take the lock (waiting a bounded time), so concurrent merges lose
+ * nothing and versions never skip or repeat; every write is atomic; nothing
+ * under ROOT is reached through a symlink; directories are 0700 and files
+ * 0600. */
 #pragma once
 
 #include "export.h" /* the exports of an osl_learned, for callers of the store */
@@ -20,8 +21,12 @@
 typedef struct osl_store osl_store;
 
 /* root NULL: $OCI_SECCOMP_LEARN_STORE, else OSL_DEFAULT_STORE. create makes
- * the root when missing (writers); readers pass false. */
+ * the root when missing (writers) and makes it private to its owner (0700);
+ * readers pass false. */
 int osl_store_open(const char *root, bool create, osl_store **out, osl_error *err);
+/* How long writers (merge, drift, accept) wait for an image's lock before
+ * failing with -ETIMEDOUT; 0 tries once. Default OSL_LOCK_TIMEOUT_DEFAULT_MS. */
+void osl_store_set_lock_timeout(osl_store *s, unsigned timeout_ms);
 void osl_store_close(osl_store *s);
 static inline void osl_store_closep(osl_store **s) { osl_store_close(*s); }
 #define _cleanup_store_ _cleanup_(osl_store_closep)
@@ -68,7 +73,9 @@ static inline void osl_learned_freep(osl_learned **l) { osl_learned_free(*l); }
 #define _cleanup_learned_ _cleanup_(osl_learned_freep)
 
 /* version 0 = current. -ENOENT (with a message naming the image) when the
- * image or that version is not stored. */
+ * image or that version is not stored; -EUCLEAN when the image's profile.json
+ * is gone but versions/ holds versions (a damaged store, not a missing
+ * profile); other errors when a file is unreadable or invalid. */
 int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_learned **out, osl_error *err);
 
 bool osl_learned_has_syscall(const osl_learned *l, const char *arch, const char *name);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -279,4 +280,38 @@ bool osl_strv_contains(char *const *v, const char *s)
                 if (strcmp(*v, s) == 0)
                         return true;
         return false;
+}
+
+uint64_t osl_monotonic_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+int osl_lock_fd(int fd, const char *what, unsigned timeout_ms, osl_error *err)
+{
+        uint64_t deadline = osl_monotonic_ms() + timeout_ms;
+        unsigned step_ms = 1;
+
+        /* LOCK_NB and short sleeps: a plain LOCK_EX has no deadline, and an
+         * alarm would disturb the caller's signals. */
+        for (;;) {
+                if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+                        return 0;
+                if (errno == EINTR)
+                        continue;
+                if (errno != EWOULDBLOCK)
+                        return osl_err(err, -errno, "cannot lock %s: %m", what);
+                uint64_t now = osl_monotonic_ms();
+                if (now >= deadline)
+                        return osl_err(err, -ETIMEDOUT,
+                                       "cannot lock %s: another process still holds it after %g s; gave up", what,
+                                       (double) timeout_ms / 1000);
+                uint64_t left = deadline - now;
+                unsigned nap = left < step_ms ? (unsigned) left : step_ms;
+                nanosleep(&(struct timespec) { .tv_nsec = (long) nap * 1000000 }, NULL);
+                if (step_ms < 50)
+                        step_ms *= 2;
+        }
 }

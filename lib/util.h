@@ -72,6 +72,16 @@ int osl_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 /* mkdir -p; existing directories are fine. */
 int osl_mkdir_p(const char *path, mode_t mode, osl_error *err);
 
+/* How long a writer waits for a lock another process holds, unless told
+ * otherwise: a lock held forever must not stall a writer forever. */
+#define OSL_LOCK_TIMEOUT_DEFAULT_MS 30000u
+/* flock(LOCK_EX) on fd, waiting at most timeout_ms (0: one try). -ETIMEDOUT
+ * with a one-line message naming what (the locked file) when another process
+ * still holds it, else 0 or -errno. */
+int osl_lock_fd(int fd, const char *what, unsigned timeout_ms, osl_error *err);
+/* CLOCK_MONOTONIC in milliseconds, for deadlines. */
+uint64_t osl_monotonic_ms(void);
+
 /* "2026-11-28T16:43:02.123Z" (UTC, milliseconds). buf needs 32 bytes. */
 void osl_now_rfc3339(char buf[static 32]);
 

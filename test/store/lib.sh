@@ -88,3 +88,32 @@ validate() {
 image_dir() {
         printf '%s/images/%s\n' "$STORE" "$(printf '%s' "$1" | sed 's,/,%2F,g')"
 }
+
+# hold_lock FILE [COMMAND PREFIX...]: flock(1) takes FILE's lock in the
+# background, in its own process group (killed on exit), as the user the
+# prefix makes it (e.g. setpriv ...). Returns once the lock is held; sets
+# $HOLDER to the group to kill with release_lock.
+hold_lock() {
+        local file=$1
+        shift
+        setsid "$@" flock "$file" sleep 600 &
+        HOLDER=$!
+        KILL_ON_EXIT="${KILL_ON_EXIT:-} $HOLDER"
+        local i
+        for i in $(seq 200); do
+                flock -n "$file" true 2>/dev/null || return 0
+                sleep 0.05
+        done
+        echo "hold_lock: $file was not locked" >&2
+        return 1
+}
+release_lock() {
+        kill -KILL -- "-$HOLDER" 2>/dev/null || true
+        wait "$HOLDER" 2>/dev/null || true
+}
+
+# tree_sums DIR: a checksum of every file below DIR but the lock, to see
+# that something changed nothing.
+tree_sums() {
+        (cd "$1" && find . -type f ! -name lock -exec sha256sum {} + | sort)
+}
