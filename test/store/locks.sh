@@ -30,7 +30,11 @@ expect_rc 2 "--lock-timeout x"
 
 # The poststop hook of a learning container whose agent wrote obs2.
 mkdir -p "$RUN/observations"
-cp "$WORK/obs2.json" "$RUN/observations/c2.json"
+# The agent names an observation by the container instance: the id and the
+# first 16 hex digits of the SHA-256 of the bundle path (lib/rundir.h).
+KEY2="c2-$(printf %s /nonexistent | sha256sum | cut -c1-16)"
+OBS2="$RUN/observations/$KEY2.json"
+cp "$WORK/obs2.json" "$OBS2"
 state='{"ociVersion":"1.0.2","id":"c2","status":"stopped","pid":0,"bundle":"/nonexistent",
         "annotations":{"io.seccomp-learn.mode":"learn","io.seccomp-learn.image":"'$IMG'"}}'
 set +e
@@ -38,23 +42,23 @@ printf '%s' "$state" | timeout 60 "$OSL_BIN" --store "$STORE" --run-dir "$RUN" p
 rc=$?
 set -e
 [ "$rc" -eq 0 ] || fail "poststop exited $rc: $(cat "$WORK/poststop.out")"
-grep -q "container c2: cannot lock $DIR/lock: another process still holds it after 10 s; gave up (observation kept in $RUN/pending/c2@2026-11-28T10:00:00.000Z.json for a later merge)" "$RUN/hooks.log" ||
+grep -q "container c2: cannot lock $DIR/lock: another process still holds it after 10 s; gave up (observation kept in $RUN/pending/$KEY2@2026-11-28T10:00:00.000Z.json for a later merge)" "$RUN/hooks.log" ||
         fail "the hooks log does not say why and where: $(cat "$RUN/hooks.log")"
 echo "hooks.log: $(grep 'container c2' "$RUN/hooks.log" | head -1)"
-[ ! -e "$RUN/observations/c2.json" ] || fail "the observation is still in observations/"
-[ "$(ls "$RUN/pending")" = "c2@2026-11-28T10:00:00.000Z.json" ] || fail "pending/ holds: $(ls "$RUN/pending")"
-[ "$(stat -c %a "$RUN/pending/c2@2026-11-28T10:00:00.000Z.json")" = 600 ] || fail "the pending observation is not 0600"
+[ ! -e "$OBS2" ] || fail "the observation is still in observations/"
+[ "$(ls "$RUN/pending")" = "$KEY2@2026-11-28T10:00:00.000Z.json" ] || fail "pending/ holds: $(ls "$RUN/pending")"
+[ "$(stat -c %a "$RUN/pending/$KEY2@2026-11-28T10:00:00.000Z.json")" = 600 ] || fail "the pending observation is not 0600"
 tree_sums "$DIR" >"$WORK/after"
 cmp -s "$WORK/before" "$WORK/after" || fail "the poststop that gave up changed the store"
 
 run "$OSL_BIN" --store "$STORE" --run-dir "$RUN" profile merge --pending --lock-timeout 0.2
-expect_one_line_error "merge --pending with the lock still held" "c2@.*: .*another process still holds it"
-[ -e "$RUN/pending/c2@2026-11-28T10:00:00.000Z.json" ] || fail "a failed merge --pending lost the observation"
+expect_one_line_error "merge --pending with the lock still held" "$KEY2@.*: .*another process still holds it"
+[ -e "$RUN/pending/$KEY2@2026-11-28T10:00:00.000Z.json" ] || fail "a failed merge --pending lost the observation"
 
 release_lock
 run "$OSL_BIN" --store "$STORE" --run-dir "$RUN" profile merge --pending --lock-timeout 0
 expect_rc 0 "merge --pending once the lock is free"
-printf '%s\n' "$out" | grep -q "c2@.*: $IMG: new version 2" || fail "merge --pending said: $out"
+printf '%s\n' "$out" | grep -q "$KEY2@.*: $IMG: new version 2" || fail "merge --pending said: $out"
 [ -z "$(ls "$RUN/pending")" ] || fail "pending/ still holds: $(ls "$RUN/pending")"
 run osl profile show $IMG --json
 printf '%s' "$out" | grep -q '"mkdir"' || fail "mkdir was not merged"
