@@ -68,6 +68,14 @@ bool osl_seccomp_action_permits(const char *action)
         return false;
 }
 
+bool osl_seccomp_uses_notify(const osl_seccomp *s)
+{
+        for (size_t i = 0; i < s->n_rules; i++)
+                if (strcmp(s->rules[i].action, ACT_NOTIFY) == 0)
+                        return true;
+        return false;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
         return strcmp(*(char *const *) a, *(char *const *) b);
@@ -157,9 +165,8 @@ int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, 
         if (base && (base->listener_path || base->listener_metadata))
                 return osl_err(err, -EEXIST, "the container's seccomp profile already hands notifications to %s",
                                base->listener_path ? base->listener_path : "another agent");
-        for (size_t i = 0; base && i < base->n_rules; i++)
-                if (strcmp(base->rules[i].action, ACT_NOTIFY) == 0)
-                        return osl_err(err, -EEXIST, "the container's seccomp profile already uses SCMP_ACT_NOTIFY");
+        if (base && osl_seccomp_uses_notify(base))
+                return osl_err(err, -EEXIST, "the container's seccomp profile already uses SCMP_ACT_NOTIFY");
 
         if (base && base->n_architectures > 0) {
                 for (size_t i = 0; i < base->n_architectures; i++)
@@ -270,9 +277,74 @@ typedef struct intersection {
         const osl_profile_filter_input *in;
         const osl_seccomp *base; /* in->base, or "no filter" */
         osl_seccomp *f;
-        bool notify;    /* complain through the agent */
+        bool notify;          /* complain through the agent */
+        bool enforce;         /* the outside action denies */
+        /* Names in the base's rules that take effect: in an unconditional
+         * rule (settled), or only in conditional ones. */
+        char **settled, **conditional;
         size_t outside; /* names given the outside action */
 } intersection;
+
+/* The action a runtime installs: runc and crun read SCMP_ACT_KILL as
+ * KILL_THREAD and a missing errnoRet as EPERM. */
+static uint32_t runtime_action(const char *action, bool has_errno, uint32_t errno_ret)
+{
+        uint16_t data = has_errno ? (uint16_t) errno_ret : EPERM;
+        if (strcmp(action, "SCMP_ACT_KILL") == 0 || strcmp(action, "SCMP_ACT_KILL_THREAD") == 0)
+                return SCMP_ACT_KILL_THREAD;
+        if (strcmp(action, "SCMP_ACT_KILL_PROCESS") == 0)
+                return SCMP_ACT_KILL_PROCESS;
+        if (strcmp(action, "SCMP_ACT_ERRNO") == 0)
+                return SCMP_ACT_ERRNO(data);
+        if (strcmp(action, "SCMP_ACT_TRAP") == 0)
+                return SCMP_ACT_TRAP;
+        if (strcmp(action, "SCMP_ACT_TRACE") == 0)
+                return SCMP_ACT_TRACE(data);
+        if (strcmp(action, "SCMP_ACT_LOG") == 0)
+                return SCMP_ACT_LOG;
+        if (strcmp(action, ACT_NOTIFY) == 0)
+                return SCMP_ACT_NOTIFY;
+        return SCMP_ACT_ALLOW;
+}
+
+/* runc and crun skip a rule whose action is the default action (libseccomp
+ * refuses it): it does nothing, and it settles nothing. */
+static bool rule_is_noop(const osl_seccomp *base, const osl_seccomp_rule *rule)
+{
+        return runtime_action(rule->action, rule->has_errno_ret, rule->errno_ret) ==
+               runtime_action(base->default_action, base->has_default_errno_ret, base->default_errno_ret);
+}
+
+/* TRACE: the tracer decides (with none, the call fails with ENOSYS); NOTIFY
+ * in the base: the container's own agent decides. complain keeps such rules
+ * as they are; enforce still denies what the profile lacks. */
+static bool decided_elsewhere(const char *action)
+{
+        return strcmp(action, "SCMP_ACT_TRACE") == 0 || strcmp(action, ACT_NOTIFY) == 0;
+}
+
+static int base_names(intersection *x, osl_error *err)
+{
+        size_t n_settled = 0, n_conditional = 0;
+        for (size_t i = 0; i < x->base->n_rules; i++) {
+                const osl_seccomp_rule *rule = &x->base->rules[i];
+                if (rule_is_noop(x->base, rule))
+                        continue;
+                for (size_t j = 0; j < rule->n_names; j++) {
+                        char ***list = rule->n_args == 0 ? &x->settled : &x->conditional;
+                        size_t *n = rule->n_args == 0 ? &n_settled : &n_conditional;
+                        if (!osl_strv_contains(*list, rule->names[j]) && osl_strv_push(list, n, rule->names[j]) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                }
+        }
+        return 0;
+}
+
+static void intersection_clear(intersection *x)
+{
+        strvfreep(&x->settled);
+        strvfreep(&x->conditional);
+}
 
 /* The action for a call outside the profile. NOTIFY is not possible on
  * every syscall (learn_filter.h): those are logged instead. */
@@ -331,7 +403,11 @@ static int intersect_rule(intersection *x, const osl_seccomp_rule *src, osl_erro
 {
         _cleanup_(name_groups_free) name_group groups[MAX_GROUPS] = {};
 
-        if (!osl_seccomp_action_permits(src->action))
+        /* Kept as it is: runc skips it again, and its names still count for
+         * runc's -ENOSYS stub. */
+        if (rule_is_noop(x->base, src))
+                return add_group(x, src->names, src->n_names, src->action, src, err);
+        if (!osl_seccomp_action_permits(src->action) || (!x->enforce && decided_elsewhere(src->action)))
                 return add_group(x, src->names, src->n_names, src->action, src, err);
         for (size_t i = 0; i < src->n_names; i++) {
                 const char *name = src->names[i];
@@ -354,41 +430,39 @@ static int intersect_rule(intersection *x, const osl_seccomp_rule *src, osl_erro
         return 0;
 }
 
+/* libseccomp filters the socket and SysV IPC calls of x86 (and s390, ...)
+ * as conditional rules on these multiplexers: an unconditional rule on one
+ * would override whatever the base says about the calls it carries. */
+static bool multiplexes(const char *name)
+{
+        return strcmp(name, "socketcall") == 0 || strcmp(name, "ipc") == 0;
+}
+
 /* Where the base's default action permits, the names its rules do not
  * settle: every syscall outside the profile gets the outside action. A
  * syscall the base names only in conditional rules falls through to the
  * default; an unconditional outside rule would override those conditions in
  * libseccomp, so it is added only when the outside action denies (then
- * every call of it is denied, which is what the base ∩ the profile asks). */
+ * every call of it is denied, which is what the base ∩ the profile asks).
+ * In complain, what falls through its one conditional denial is reported
+ * through the negated condition (add_fall_through). */
 static int intersect_default(intersection *x, char *const *arches, size_t n_arches, osl_error *err)
 {
         const osl_seccomp *base = x->base;
-        _cleanup_strv_ char **all = NULL, **conditional = NULL, **settled = NULL;
-        size_t n_all = 0, n_conditional = 0, n_settled = 0;
-        bool outside_denies = !osl_seccomp_action_permits(x->in->outside_action);
+        _cleanup_strv_ char **all = NULL;
+        size_t n_all = 0;
         int r = osl_syscall_all_names(arches, n_arches, &all, &n_all, err);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < base->n_rules; i++)
-                for (size_t j = 0; j < base->rules[i].n_names; j++) {
-                        const char *name = base->rules[i].names[j];
-                        bool uncond = base->rules[i].n_args == 0;
-                        if (uncond && !osl_strv_contains(settled, name) &&
-                            osl_strv_push(&settled, &n_settled, name) < 0)
-                                return osl_err(err, -ENOMEM, "out of memory");
-                        if (!uncond && !osl_strv_contains(conditional, name) &&
-                            osl_strv_push(&conditional, &n_conditional, name) < 0)
-                                return osl_err(err, -ENOMEM, "out of memory");
-                }
-        for (size_t i = 0; i < n_conditional; i++) {
-                const char *name = conditional[i];
+        for (size_t i = 0; x->conditional && x->conditional[i]; i++) {
+                char **name = &x->conditional[i];
                 const osl_seccomp_rule *denial;
-                if (osl_strv_contains(settled, name) || learned_name(x->in->learned, name))
+                if (osl_strv_contains(x->settled, *name) || learned_name(x->in->learned, *name))
                         continue;
-                if (outside_denies)
-                        r = add_group(x, &conditional[i], 1, outside_action(x, name), NULL, err);
-                else if ((denial = sole_conditional_denial(base, name)))
-                        r = add_fall_through(x->f, name, denial, outside_action(x, name), err);
+                if (x->enforce)
+                        r = add_group(x, name, 1, outside_action(x, *name), NULL, err);
+                else if ((denial = sole_conditional_denial(base, *name)))
+                        r = add_fall_through(x->f, *name, denial, outside_action(x, *name), err);
                 else
                         r = 1;
                 if (r < 0)
@@ -397,17 +471,20 @@ static int intersect_default(intersection *x, char *const *arches, size_t n_arch
         }
         for (size_t i = 0; i < n_all; i++) {
                 const char *name = all[i], *action;
-                if (osl_strv_contains(settled, name) || osl_strv_contains(conditional, name))
+                if (osl_strv_contains(x->settled, name) || osl_strv_contains(x->conditional, name))
                         continue;
                 if (learned_name(x->in->learned, name)) {
-                        action = inside_action(x, name, ACT_ALLOW);
-                        if (strcmp(action, ACT_ALLOW) == 0)
+                        action = inside_action(x, name, base->default_action);
+                        if (strcmp(action, base->default_action) == 0)
                                 continue; /* the default allows it */
-                } else {
-                        action = outside_action(x, name);
-                        x->outside++;
+                        if ((r = add_group(x, &all[i], 1, action, NULL, err)) < 0)
+                                return r;
+                        continue;
                 }
-                if ((r = add_group(x, &all[i], 1, action, NULL, err)) < 0)
+                x->outside++;
+                if (!x->enforce && multiplexes(name))
+                        continue;
+                if ((r = add_group(x, &all[i], 1, outside_action(x, name), NULL, err)) < 0)
                         return r;
         }
         return 0;
@@ -421,6 +498,7 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
         size_t n_arches = 0;
         const osl_seccomp *base = in->base;
         bool notify = strcmp(in->outside_action, ACT_NOTIFY) == 0;
+        bool enforce = !osl_seccomp_action_permits(in->outside_action);
         int r;
 
         if (!osl_seccomp_action_valid(in->outside_action) || strcmp(in->outside_action, ACT_ALLOW) == 0)
@@ -428,9 +506,13 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
         if (notify && base && base->listener_path)
                 return osl_err(err, -EEXIST, "the container's seccomp profile already hands notifications to %s",
                                base->listener_path);
+        /* runc would not start it; with our listener it would. */
+        if (base && !base->listener_path && osl_seccomp_uses_notify(base))
+                return osl_err(err, -EINVAL,
+                               "the container's seccomp profile uses SCMP_ACT_NOTIFY but has no listenerPath");
         if (!base) {
                 /* No base: what the container had is no filter at all. */
-                if (!notify) {
+                if (enforce) {
                         r = osl_learned_to_seccomp(in->learned, in->outside_action, in->outside_errno, &f, err);
                         if (r < 0)
                                 return r;
@@ -455,17 +537,24 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
         old_rules->n_rules = f->n_rules;
         f->n_rules = 0;
         if (notify) {
+                free(f->listener_metadata);
                 f->listener_path = osl_strdup(in->listener_path);
                 f->listener_metadata = osl_strdup(in->listener_metadata);
                 if (!f->listener_path || (in->listener_metadata && !f->listener_metadata))
                         return osl_err(err, -ENOMEM, "out of memory");
         }
+        /* The runtime's filter always holds the native architecture. */
+        if ((r = osl_arch_native_set(&arches, &n_arches, err)) < 0)
+                return r;
         if (base->n_architectures > 0) {
+                strvfreep(&arches);
+                n_arches = 0;
+                if (osl_strv_push(&arches, &n_arches, osl_arch_native()) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
                 for (size_t i = 0; i < base->n_architectures; i++)
                         if (osl_strv_push(&arches, &n_arches, base->architectures[i]) < 0)
                                 return osl_err(err, -ENOMEM, "out of memory");
-        } else if ((r = osl_arch_native_set(&arches, &n_arches, err)) < 0)
-                return r;
+        }
 
         /* The synthetic base of "no filter" covers every architecture the
          * kernel runs here, as no filter did. */
@@ -473,11 +562,17 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
                 if (osl_strv_push(&f->architectures, &f->n_architectures, arches[i]) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
 
-        intersection x = { .in = in, .base = base, .f = f, .notify = notify };
+        _cleanup_(intersection_clear) intersection x = { .in = in, .base = base, .f = f, .notify = notify,
+                                                          .enforce = enforce };
+        if ((r = base_names(&x, err)) < 0)
+                return r;
+        bool default_permits = osl_seccomp_action_permits(base->default_action);
         for (size_t i = 0; i < base->n_rules; i++)
                 if ((r = intersect_rule(&x, &base->rules[i], err)) < 0)
                         return r;
-        if (osl_seccomp_action_permits(base->default_action) && (r = intersect_default(&x, arches, n_arches, err)) < 0)
+        /* complain leaves a tracer's default to the tracer. */
+        if (default_permits && (enforce || !decided_elsewhere(base->default_action)) &&
+            (r = intersect_default(&x, arches, n_arches, err)) < 0)
                 return r;
         if (n_outside)
                 *n_outside = x.outside;

@@ -27,9 +27,16 @@ int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, 
  * names; the calls the base allows and the profile lacks get
  * outside_action: SCMP_ACT_ERRNO (outside_errno) or SCMP_ACT_KILL_PROCESS in
  * enforce, SCMP_ACT_NOTIFY (to listener_path) or SCMP_ACT_LOG in complain.
+ * A rule whose action is the default's is copied as it is (runc and crun
+ * skip it) and settles nothing. complain keeps TRACE rules and a TRACE
+ * default (a tracer decides) and never reports socketcall or ipc by an
+ * unconditional rule (libseccomp filters x86's socket and IPC calls through
+ * them). A base with SCMP_ACT_NOTIFY rules but no listenerPath is refused
+ * (-EINVAL), as runc would not start it.
  * With no base: enforce allows the learned syscalls and nothing else;
  * complain allows everything, reporting what the profile lacks. *n_outside
- * (may be NULL) gets how many syscall names are outside. */
+ * (may be NULL) gets how many syscall names are outside.
+ * test/core/test_intersection_bpf.c checks this against runc's BPF. */
 typedef struct osl_profile_filter_input {
         const osl_seccomp *base;
         const osl_learned *learned;
@@ -40,6 +47,9 @@ typedef struct osl_profile_filter_input {
 } osl_profile_filter_input;
 int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **out, size_t *n_outside,
                              osl_error *err);
+
+/* A rule of s hands calls to an agent (SCMP_ACT_NOTIFY). */
+bool osl_seccomp_uses_notify(const osl_seccomp *s);
 
 /* An action that can let a call run: ALLOW, LOG, NOTIFY (the agent
  * decides) and TRACE (the tracer decides). */

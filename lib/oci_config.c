@@ -39,6 +39,12 @@ static const char *const hooks_fields[] = {
 };
 static const char *const hook_fields[] = { "path", "args", "env", "timeout", NULL };
 static const char *const no_fields[] = { NULL }; /* annotations: a map, keys match exactly */
+/* Keys of Docker's profile format that lib/seccomp_profile.c reads and
+ * runc's linux.seccomp does not: "archMap" would add architectures, "name"
+ * a syscall, "errno"/"defaultErrno" an errno, "includes"/"excludes"
+ * conditions, all of them for us only. */
+static const char *const docker_seccomp_keys[] = { "archMap", "defaultErrno", NULL };
+static const char *const docker_syscall_keys[] = { "name", "errno", "includes", "excludes", NULL };
 
 /* Go's encoding/json (1.19, runc 1.1.5's) matches a key to an ASCII field
  * name ignoring ASCII case, and also takes U+017F (long s) for 's' and
@@ -124,6 +130,17 @@ static int check_object(const jv *obj, const char *path, const char *const *fiel
         return 0;
 }
 
+static int check_docker_keys(const jv *obj, const char *path, const char *const *keys, osl_error *err)
+{
+        for (const char *const *k = keys; *k; k++)
+                if (jv_obj_get(obj, *k))
+                        return osl_err(err, -EINVAL,
+                                       "config %s: the key \"%s\" belongs to Docker's profile format; runc ignores it "
+                                       "in linux.seccomp, we would not",
+                                       path, *k);
+        return 0;
+}
+
 static int check_each(const jv *arr, const char *path, const char *const *fields, const char *const *sub_fields,
                       const char *sub_key, osl_error *err)
 {
@@ -157,11 +174,19 @@ int osl_config_check_unambiguous(const jv *cfg, osl_error *err)
             (r = check_object(jv_obj_get(process, "capabilities"), "process.capabilities", capability_fields, err)) < 0 ||
             (r = check_object(linux_, "linux", linux_fields, err)) < 0 ||
             (r = check_object(seccomp, "linux.seccomp", seccomp_fields, err)) < 0 ||
+            (r = check_docker_keys(seccomp, "linux.seccomp", docker_seccomp_keys, err)) < 0 ||
             (r = check_each(jv_obj_get(seccomp, "syscalls"), "linux.seccomp.syscalls", syscall_fields, arg_fields,
                             "args", err)) < 0 ||
             (r = check_object(jv_obj_get(cfg, "annotations"), "annotations", no_fields, err)) < 0 ||
             (r = check_object(hooks, "hooks", hooks_fields, err)) < 0)
                 return r;
+        for (size_t i = 0; i < jv_arr_len(jv_obj_get(seccomp, "syscalls")); i++) {
+                char path[64];
+                snprintf(path, sizeof(path), "linux.seccomp.syscalls[%zu]", i);
+                if ((r = check_docker_keys(jv_arr_at(jv_obj_get(seccomp, "syscalls"), i), path, docker_syscall_keys,
+                                           err)) < 0)
+                        return r;
+        }
         for (const char *const *stage = hooks_fields; *stage; stage++) {
                 char path[64];
                 snprintf(path, sizeof(path), "hooks.%s", *stage);

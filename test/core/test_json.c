@@ -187,6 +187,13 @@ static void test_config_ambiguity(void)
                 { "{\"hooks\":{\"prestart\":[{\"path\":\"/a\",\"Path\":\"/b\"}]}}", "config hooks.prestart[0]: the key \"Path\"" },
                 { "{\"process\":{\"user\":{\"uid\":0,\"UID\":1000}}}", "config process.user: the key \"UID\"" },
                 { "{\"x\":1,\"x\":2}", "the key \"x\" appears twice" },
+                /* Docker's profile keys: runc ignores them in linux.seccomp, our parser reads them. */
+                { "{\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"archMap\":[]}}}",
+                  "config linux.seccomp: the key \"archMap\" belongs to Docker's profile format" },
+                { "{\"linux\":{\"seccomp\":{\"syscalls\":[{\"name\":\"mount\",\"action\":\"SCMP_ACT_ALLOW\"}]}}}",
+                  "config linux.seccomp.syscalls[0]: the key \"name\" belongs to Docker's profile format" },
+                { "{\"linux\":{\"seccomp\":{\"syscalls\":[{\"names\":[\"mkdir\"],\"errno\":\"EACCES\"}]}}}",
+                  "the key \"errno\"" },
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 _cleanup_jv_ jv *cfg = parse_ok(cases[i].config);
