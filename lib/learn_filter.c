@@ -44,21 +44,6 @@ static bool can_notify(const char *name)
         return !osl_syscall_never_notified(name);
 }
 
-static bool wants_notify(const char *name, const osl_learned *learned, const char *native_arch)
-{
-        if (!can_notify(name))
-                return false;
-        /* A new use of a capability must still be seen. */
-        if (osl_syscall_is_exec(name) || osl_caps_syscall_relevant(name))
-                return true;
-        return !(learned && native_arch && osl_learned_has_syscall(learned, native_arch, name));
-}
-
-static bool action_allows(const char *action)
-{
-        return strcmp(action, ACT_ALLOW) == 0;
-}
-
 bool osl_seccomp_action_permits(const char *action)
 {
         static const char *const permitting[] = { ACT_ALLOW, ACT_NOTIFY, "SCMP_ACT_LOG", "SCMP_ACT_TRACE" };
@@ -74,11 +59,6 @@ bool osl_seccomp_uses_notify(const osl_seccomp *s)
                 if (strcmp(s->rules[i].action, ACT_NOTIFY) == 0)
                         return true;
         return false;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
 /* A syscall that the base names in exactly one rule, a denial with exactly
@@ -156,111 +136,24 @@ int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, 
                            osl_error *err)
 {
         const osl_seccomp *base = in->base;
-        _cleanup_seccomp_ osl_seccomp *f = NULL;
-        _cleanup_strv_ char **arches = NULL, **all = NULL, **mentioned = NULL, **unmentioned = NULL;
-        size_t n_arches = 0, n_all = 0, n_mentioned = 0, n_unmentioned = 0, notified = 0;
-        const char *native = osl_arch_to_oci(seccomp_arch_native());
-        int r;
+        const osl_learned nothing = {};
 
         if (base && (base->listener_path || base->listener_metadata))
                 return osl_err(err, -EEXIST, "the container's seccomp profile already hands notifications to %s",
                                base->listener_path ? base->listener_path : "another agent");
         if (base && osl_seccomp_uses_notify(base))
                 return osl_err(err, -EEXIST, "the container's seccomp profile already uses SCMP_ACT_NOTIFY");
-
-        if (base && base->n_architectures > 0) {
-                for (size_t i = 0; i < base->n_architectures; i++)
-                        if (osl_strv_push(&arches, &n_arches, base->architectures[i]) < 0)
-                                return osl_err(err, -ENOMEM, "out of memory");
-        } else {
-                r = osl_arch_native_set(&arches, &n_arches, err);
-                if (r < 0)
-                        return r;
-        }
-        r = osl_syscall_all_names(arches, n_arches, &all, &n_all, err);
-        if (r < 0)
-                return r;
-
-        f = base ? osl_seccomp_dup(base) : osl_seccomp_new();
-        if (!f)
-                return osl_err(err, -ENOMEM, "out of memory");
-        /* The rules are rebuilt below from the base's. */
-        if (base) {
-                _cleanup_seccomp_ osl_seccomp *empty = osl_seccomp_new();
-                if (!empty)
-                        return osl_err(err, -ENOMEM, "out of memory");
-                osl_seccomp_rule *rules = f->rules;
-                size_t n_rules = f->n_rules;
-                f->rules = empty->rules;
-                f->n_rules = empty->n_rules;
-                empty->rules = rules;
-                empty->n_rules = n_rules;
-        } else if (!(f->default_action = strdup(ACT_ALLOW)))
-                return osl_err(err, -ENOMEM, "out of memory");
-        if (f->n_architectures == 0) {
-                f->architectures = TAKE_PTR(arches);
-                f->n_architectures = n_arches;
-        }
-        free(f->listener_path);
-        free(f->listener_metadata);
-        f->listener_path = osl_strdup(in->listener_path);
-        f->listener_metadata = osl_strdup(in->listener_metadata);
-        if (!f->listener_path || (in->listener_metadata && !f->listener_metadata))
-                return osl_err(err, -ENOMEM, "out of memory");
-
-        for (size_t i = 0; base && i < base->n_rules; i++) {
-                const osl_seccomp_rule *src = &base->rules[i];
-                _cleanup_strv_ char **keep = NULL, **notify = NULL;
-                size_t n_keep = 0, n_notify = 0;
-
-                for (size_t j = 0; j < src->n_names; j++) {
-                        const char *name = src->names[j];
-                        bool to_notify = action_allows(src->action) && wants_notify(name, in->learned, native);
-                        if (osl_strv_push(to_notify ? &notify : &keep, to_notify ? &n_notify : &n_keep, name) < 0 ||
-                            osl_strv_push(&mentioned, &n_mentioned, name) < 0)
-                                return osl_err(err, -ENOMEM, "out of memory");
-                }
-                /* A conditional allow stays conditional: only the calls it
-                 * allows are notified, the others still fall to the default. */
-                if (n_keep > 0 && (r = osl_seccomp_add_rule_like(f, keep, n_keep, src->action, src, err)) < 0)
-                        return r;
-                if (n_notify > 0 && (r = osl_seccomp_add_rule_like(f, notify, n_notify, ACT_NOTIFY, src, err)) < 0)
-                        return r;
-                notified += n_notify;
-        }
-
-        /* What the default action allows is learned too. */
-        if (action_allows(f->default_action) || strcmp(f->default_action, "SCMP_ACT_LOG") == 0) {
-                if (mentioned)
-                        qsort(mentioned, n_mentioned, sizeof(char *), cmp_str);
-                for (size_t i = 0; i < n_all; i++) {
-                        if (mentioned && bsearch(&all[i], mentioned, n_mentioned, sizeof(char *), cmp_str))
-                                continue;
-                        if (!wants_notify(all[i], in->learned, native))
-                                continue;
-                        if (osl_strv_push(&unmentioned, &n_unmentioned, all[i]) < 0)
-                                return osl_err(err, -ENOMEM, "out of memory");
-                }
-                if (n_unmentioned > 0 && (r = osl_seccomp_add_rule(f, unmentioned, n_unmentioned, ACT_NOTIFY, err)) < 0)
-                        return r;
-                notified += n_unmentioned;
-                /* A deny list's conditional denial: what falls through to
-                 * the default is learned too. */
-                for (size_t i = 0; i < n_mentioned; i++) {
-                        const osl_seccomp_rule *denial = sole_conditional_denial(base, mentioned[i]);
-                        if (!denial || !wants_notify(mentioned[i], in->learned, native))
-                                continue;
-                        r = add_fall_through(f, mentioned[i], denial, ACT_NOTIFY, err);
-                        if (r < 0)
-                                return r;
-                        notified += r == 0;
-                }
-        }
-
-        if (n_notified)
-                *n_notified = notified;
-        *out = TAKE_PTR(f);
-        return 0;
+        /* Learning is complain mode against what is stored so far: the base's
+         * denials stay, what it allows and the profile lacks is notified. */
+        osl_profile_filter_input p = {
+                .base = base,
+                .learned = in->learned ? in->learned : &nothing,
+                .outside_action = ACT_NOTIFY,
+                .listener_path = in->listener_path,
+                .listener_metadata = in->listener_metadata,
+                .learning = true,
+        };
+        return osl_profile_filter_build(&p, out, n_notified, err);
 }
 
 /* ---- complain and enforce: the base ∩ the learned profile ---- */
@@ -350,7 +243,9 @@ static void intersection_clear(intersection *x)
  * every syscall (learn_filter.h): those are logged instead. */
 static const char *outside_action(const intersection *x, const char *name)
 {
-        return x->notify && !can_notify(name) ? "SCMP_ACT_LOG" : x->in->outside_action;
+        if (x->notify && !can_notify(name))
+                return x->in->learning ? ACT_ALLOW : "SCMP_ACT_LOG";
+        return x->in->outside_action;
 }
 
 /* A learned syscall the base allows: as the base allows it, except that
@@ -362,6 +257,15 @@ static const char *inside_action(const intersection *x, const char *name, const 
             (osl_syscall_is_exec(name) || osl_caps_syscall_relevant(name)))
                 return ACT_NOTIFY;
         return base_action;
+}
+
+/* What *n_outside counts: the names outside the profile that are not
+ * simply allowed, and for the learning filter every name it notifies. */
+static bool counted(const intersection *x, bool inside, const char *action)
+{
+        if (inside)
+                return x->in->learning && strcmp(action, ACT_NOTIFY) == 0;
+        return strcmp(action, ACT_ALLOW) != 0;
 }
 
 /* Adds names with action and like's conditions; rules with the outside
@@ -419,7 +323,7 @@ static int intersect_rule(intersection *x, const osl_seccomp_rule *src, osl_erro
                 groups[g].action = action;
                 if (osl_strv_push(&groups[g].names, &groups[g].n, name) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
-                if (!inside)
+                if (counted(x, inside, action))
                         x->outside++;
         }
         for (size_t g = 0; g < MAX_GROUPS && groups[g].action; g++) {
@@ -477,14 +381,18 @@ static int intersect_default(intersection *x, char *const *arches, size_t n_arch
                         action = inside_action(x, name, base->default_action);
                         if (strcmp(action, base->default_action) == 0)
                                 continue; /* the default allows it */
+                        x->outside += counted(x, true, action);
                         if ((r = add_group(x, &all[i], 1, action, NULL, err)) < 0)
                                 return r;
                         continue;
                 }
+                action = outside_action(x, name);
+                if (strcmp(action, base->default_action) == 0)
+                        continue; /* learning allows what it cannot notify */
                 x->outside++;
                 if (!x->enforce && multiplexes(name))
                         continue;
-                if ((r = add_group(x, &all[i], 1, outside_action(x, name), NULL, err)) < 0)
+                if ((r = add_group(x, &all[i], 1, action, NULL, err)) < 0)
                         return r;
         }
         return 0;

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The learning filter: the container's own seccomp profile (or none), with
- * every syscall that it allows and that the image's stored profile does not
- * hold yet turned into SCMP_ACT_NOTIFY, so the agent sees it once and lets
- * it continue. See doc/learning.md for the rules and why. */
+/* Every filter we put into a container is built here, from the container's
+ * own seccomp profile (the base) and the image's stored profile:
+ *  - learning: what the base allows and the stored profile does not hold
+ *    yet becomes SCMP_ACT_NOTIFY, so the agent sees it once and lets it
+ *    continue (doc/learning.md);
+ *  - complain and enforce: the base ∩ the stored profile (doc/modes.md).
+ * The learning filter is the complain filter against what is stored so far,
+ * so both share one set of rules. */
 #pragma once
 
 #include "seccomp_profile.h"
@@ -44,6 +48,9 @@ typedef struct osl_profile_filter_input {
         uint32_t outside_errno;
         const char *listener_path;
         const char *listener_metadata;
+        /* The learning filter (osl_learn_filter_build): what cannot be
+         * notified is allowed rather than logged. */
+        bool learning;
 } osl_profile_filter_input;
 int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **out, size_t *n_outside,
                              osl_error *err);

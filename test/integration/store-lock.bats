@@ -44,7 +44,7 @@ learn_bundle() { # dir image args
         [[ "$output" == *second* ]]
         [[ "$output" != *"hook ran past specified timeout"* ]]
         grep "container locked2" "$RUN/hooks.log"
-        grep -q "poststop: container locked2: cannot lock $lock: another process still holds it after 10 s; gave up (observation kept in $RUN/pending/locked2@" "$RUN/hooks.log"
+        grep -q "poststop: container locked2: cannot lock $lock: another process still holds it after 10 s; gave up (observation kept in $RUN/pending/locked2-[0-9a-f]*@" "$RUN/hooks.log"
         [ "$(ls "$RUN/pending" | wc -l)" -eq 1 ]
         ! profile_syscalls localhost/locked | grep -qx rmdir
 
@@ -54,7 +54,7 @@ learn_bundle() { # dir image args
         run_container "$T/b" other1
         [ "$status" -eq 0 ]
         grep "pending" "$RUN/hooks.log"
-        grep -q "poststop: pending $RUN/pending/locked2@.*: merged into localhost/locked (version 2" "$RUN/hooks.log"
+        grep -q "poststop: pending $RUN/pending/locked2-[0-9a-f]*@.*: merged into localhost/locked (version 2" "$RUN/hooks.log"
         [ -z "$(ls "$RUN/pending")" ]
         profile_syscalls localhost/locked application | grep -qx rmdir
         run osl profile show localhost/locked --json
