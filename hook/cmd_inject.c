@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "commands.h"
+#include "families.h"
 #include "inject.h"
 #include "oci_config.h"
 
@@ -106,6 +107,9 @@ static const char inject_help[] =
         "                         refuse (the default: the container does not start)\n"
         "                         or run (with its own seccomp profile, and a warning)\n"
         "  --no-hooks             do not add our prestart and poststop hooks\n"
+        "  --generalize POLICY    complain/enforce: families (the default) also allows the\n"
+        "                         syscalls of a learned one's family (writev for write,\n"
+        "                         doc/profiles.md); none allows only what was learned\n"
         "  --trust-image-annotation\n"
         "                         let io.seccomp-learn.image name the image even where the\n"
         "                         engine names another (a node admin's choice: whoever sets\n"
@@ -127,7 +131,8 @@ typedef struct inject_cli {
 
 static int parse_common(int argc, char **argv, inject_cli *cli, const char *help)
 {
-        enum { OPT_MODE = 256, OPT_DEFAULT_MODE, OPT_DEFAULT_ACTION, OPT_NO_HOOKS, OPT_MISSING_PROFILE, OPT_TRUST_IMAGE };
+        enum { OPT_MODE = 256, OPT_DEFAULT_MODE, OPT_DEFAULT_ACTION, OPT_NO_HOOKS, OPT_MISSING_PROFILE, OPT_TRUST_IMAGE,
+               OPT_GENERALIZE };
         static const struct option options[] = {
                 { "mode", required_argument, NULL, OPT_MODE },
                 { "default-mode", required_argument, NULL, OPT_DEFAULT_MODE },
@@ -135,6 +140,7 @@ static int parse_common(int argc, char **argv, inject_cli *cli, const char *help
                 { "no-hooks", no_argument, NULL, OPT_NO_HOOKS },
                 { "missing-profile", required_argument, NULL, OPT_MISSING_PROFILE },
                 { "trust-image-annotation", no_argument, NULL, OPT_TRUST_IMAGE },
+                { "generalize", required_argument, NULL, OPT_GENERALIZE },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -170,6 +176,16 @@ static int parse_common(int argc, char **argv, inject_cli *cli, const char *help
                 case OPT_TRUST_IMAGE:
                         cli->opts.trust_image_annotation = true;
                         break;
+                case OPT_GENERALIZE: {
+                        osl_generalize ignored;
+                        if (osl_generalize_parse(optarg, &ignored) < 0) {
+                                fprintf(stderr, "oci-seccomp-learn %s: --generalize takes families or none, not '%s'\n",
+                                        argv[0], optarg);
+                                return -EINVAL;
+                        }
+                        cli->opts.generalize = optarg;
+                        break;
+                }
                 case OPT_MISSING_PROFILE:
                         if (osl_parse_missing_profile(optarg, &cli->opts.missing_profile_runs) < 0) {
                                 fprintf(stderr, "oci-seccomp-learn %s: --missing-profile takes refuse or run, not '%s'\n",

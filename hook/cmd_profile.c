@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "export.h"
+#include "families.h"
 #include "image.h"
 #include "pending.h"
 #include "rundir.h"
@@ -442,9 +443,10 @@ static int load_image(const osl_global *g, const char *arg, uint32_t version, ch
         return 0;
 }
 
-static int print_show(const osl_learned *l)
+static int print_show(const osl_learned *l, const osl_generalized *gen, size_t n_gen)
 {
-        _cleanup_(table_clear) table sys = { .n_cols = 9 }, caps = { .n_cols = 4 }, hist = { .n_cols = 6 };
+        _cleanup_(table_clear) table sys = { .n_cols = 9 }, caps = { .n_cols = 4 }, hist = { .n_cols = 6 },
+                                     fam = { .n_cols = 4 };
         int r = 0;
 
         printf("Image:         %s\n", l->image_key);
@@ -489,16 +491,45 @@ static int print_show(const osl_learned *l)
                      table_add(&hist, "%zu syscall%s, %zu capabilit%s%s", n_sys, n_sys == 1 ? "" : "s", n_caps,
                                n_caps == 1 ? "y" : "ies", drift_note);
         }
+        r |= table_add(&fam, "ARCH") | table_add(&fam, "SYSCALL") | table_add(&fam, "FAMILY") |
+             table_add(&fam, "FROM LEARNED");
+        for (size_t i = 0; i < n_gen; i++)
+                r |= table_add(&fam, "%s", gen[i].arch) | table_add(&fam, "%s", gen[i].name) |
+                     table_add(&fam, "%s", gen[i].family) | table_add(&fam, "%s", gen[i].from);
         if (r < 0)
                 return -ENOMEM;
         table_print(&sys);
         printf("\n");
+        if (n_gen > 0) {
+                printf("Generalized (allowed by enforce with --generalize families, not observed):\n");
+                table_print(&fam);
+                printf("\n");
+        }
         if (l->n_capabilities > 0) {
                 table_print(&caps);
                 printf("\n");
         }
         table_print(&hist);
         return 0;
+}
+
+/* The stored document, and the generalized syscalls apart from it. */
+static int print_show_json(const osl_learned *l, const osl_generalized *gen, size_t n_gen, osl_error *err)
+{
+        _cleanup_jv_ jv *doc = jv_dup(l->doc), *list = jv_new_array();
+        if (!doc || !list)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < n_gen; i++) {
+                jv *e = jv_new_object();
+                if (jv_arr_append(list, e) < 0 || jv_obj_set(e, "arch", jv_new_string(gen[i].arch)) < 0 ||
+                    jv_obj_set(e, "name", jv_new_string(gen[i].name)) < 0 ||
+                    jv_obj_set(e, "family", jv_new_string(gen[i].family)) < 0 ||
+                    jv_obj_set(e, "from", jv_new_string(gen[i].from)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        if (jv_obj_set(doc, "generalized", TAKE_PTR(list)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return print_json(doc, err);
 }
 
 static int profile_show(int argc, char **argv, const osl_global *g)
@@ -509,6 +540,8 @@ static int profile_show(int argc, char **argv, const osl_global *g)
                 {},
         };
         _cleanup_learned_ osl_learned *l = NULL;
+        _cleanup_free_ osl_generalized *gen = NULL;
+        size_t n_gen = 0;
         options o = {};
         osl_error err = {};
         int r;
@@ -518,9 +551,10 @@ static int profile_show(int argc, char **argv, const osl_global *g)
         if (o.n_args != 1)
                 return o.n_args == 0 ? usage_error("show", "which IMAGE?")
                                      : usage_error("show", "unexpected argument '%s'", o.args[1]);
-        if ((r = load_image(g, o.args[0], o.has_version ? o.version : 0, NULL, &l, &err)) < 0)
+        if ((r = load_image(g, o.args[0], o.has_version ? o.version : 0, NULL, &l, &err)) < 0 ||
+            (r = osl_learned_generalized(l, &gen, &n_gen, &err)) < 0)
                 return fail(&err, r);
-        r = o.json ? print_json(l->doc, &err) : print_show(l);
+        r = o.json ? print_show_json(l, gen, n_gen, &err) : print_show(l, gen, n_gen);
         if (r < 0)
                 return fail(&err, r == -ENOMEM ? osl_err(&err, r, "out of memory") : r);
         return EXIT_OK;

@@ -14,6 +14,7 @@
 #define DEFAULT_MODE_ENV "OCI_SECCOMP_LEARN_DEFAULT_MODE"
 #define MISSING_PROFILE_ENV "OCI_SECCOMP_LEARN_MISSING_PROFILE"
 #define TRUST_IMAGE_ANNOTATION_ENV "OCI_SECCOMP_LEARN_TRUST_IMAGE_ANNOTATION"
+#define GENERALIZE_ENV "OCI_SECCOMP_LEARN_GENERALIZE"
 
 static const char runtime_help[] =
         "Usage: oci-seccomp-learn runtime [--runtime PATH] RUNTIME-ARGS...\n"
@@ -33,7 +34,8 @@ static const char runtime_help[] =
         MISSING_PROFILE_ENV "=run lets an enforce-mode container whose image has no\n"
         "stored profile start with its own profile (default refuse);\n"
         TRUST_IMAGE_ANNOTATION_ENV "=1 lets io.seccomp-learn.image name the image\n"
-        "even where the engine names another (default: the engine's name wins).\n";
+        "even where the engine names another (default: the engine's name wins);\n"
+        GENERALIZE_ENV "=none|families the enforce policy for syscall families.\n";
 
 /* runc's global flags that take a value; needed to find the subcommand. */
 static bool global_flag_takes_value(const char *arg)
@@ -213,6 +215,7 @@ int cmd_runtime(int argc, char **argv, const osl_global *g)
                         .default_mode = getenv(DEFAULT_MODE_ENV),
                         .trust_image_annotation = getenv(TRUST_IMAGE_ANNOTATION_ENV) &&
                                                   strcmp(getenv(TRUST_IMAGE_ANNOTATION_ENV), "1") == 0,
+                        .generalize = getenv(GENERALIZE_ENV),
                 };
                 const char *missing = getenv(MISSING_PROFILE_ENV);
                 if (missing && osl_parse_missing_profile(missing, &opts.missing_profile_runs) < 0) {

@@ -919,20 +919,23 @@ static int container_write(agent *a, container *c, bool partial)
                         goto oom;
         }
 
-        /* runc refuses SCMP_ACT_NOTIFY for write, so the learning filter
-         * allows it and the agent never sees it. An application that ran
-         * has almost certainly written; record it as implied on each arch
-         * the application was seen on (doc/agent.md). */
+        /* Implied for every application (lib/families.h): write, which runc
+         * refuses to notify, so the learning filter allows it and the agent
+         * never sees it; exit and exit_group, which a run killed by SIGKILL
+         * never made. Recorded as implied on each arch the application was
+         * seen on, unless really seen (doc/agent.md). */
         for (size_t i = 0; i < c->n_app_arches; i++) {
                 const char *arch = osl_arch_to_oci(c->app_arches[i]);
-                int write_nr;
-                if (!arch || osl_syscall_number(c->app_arches[i], "write", &write_nr) < 0)
-                        continue;
-                if (container_has(c, c->app_arches[i], write_nr, OSL_ORIGIN_APPLICATION))
-                        continue; /* notified (crun allows that): really seen */
-                r = osl_observation_add(o, arch, "write", OSL_ORIGIN_APPLICATION, 0, true);
-                if (r < 0)
-                        goto oom;
+                for (const char *const *name = osl_application_implied; arch && *name; name++) {
+                        int nr;
+                        if (osl_syscall_number(c->app_arches[i], *name, &nr) < 0)
+                                continue;
+                        if (container_has(c, c->app_arches[i], nr, OSL_ORIGIN_APPLICATION))
+                                continue; /* notified: really seen */
+                        r = osl_observation_add(o, arch, *name, OSL_ORIGIN_APPLICATION, 0, true);
+                        if (r < 0)
+                                goto oom;
+                }
         }
 
         /* The runtime floor is never notified either: runc's Go runtime may

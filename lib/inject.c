@@ -215,6 +215,10 @@ static int apply_profile_filter(jv *cfg, const osl_inject_options *opts, const o
         if (r < 0)
                 return r;
         in.base = base;
+        const char *generalize = opts->generalize ? opts->generalize : osl_config_annotation(cfg, OSL_ANNOTATION_GENERALIZE);
+        if (generalize && osl_generalize_parse(generalize, &in.generalize) < 0)
+                return osl_err(err, -EINVAL, "%s mode: %s \"%.32s\" is not families or none", osl_mode_name(mode),
+                               opts->generalize ? "--generalize" : "annotation " OSL_ANNOTATION_GENERALIZE, generalize);
 
         if (mode == OSL_MODE_ENFORCE) {
                 in.outside_action = opts->enforce_default_action ? opts->enforce_default_action : "SCMP_ACT_ERRNO";

@@ -36,6 +36,9 @@ typedef struct osl_inject_options {
          * when the engine names another (doc/security.md). Off by default:
          * whoever sets annotations would choose whose profile they write. */
         bool trust_image_annotation;
+        /* complain/enforce: "families" or "none" (lib/families.h); NULL: the
+         * annotation io.seccomp-learn.generalize, else families. */
+        const char *generalize;
 } osl_inject_options;
 
 typedef struct osl_inject_result {

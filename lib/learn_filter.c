@@ -166,6 +166,49 @@ static bool learned_name(const osl_learned *l, const char *name)
         return false;
 }
 
+/* Inside the profile: learned; in complain and enforce also implied for
+ * every application, or in the family of a learned syscall. */
+static bool inside_profile(const osl_profile_filter_input *in, const char *name)
+{
+        if (learned_name(in->learned, name))
+                return true;
+        if (in->learning)
+                return false;
+        if (osl_syscall_implied_for_application(name))
+                return true;
+        const osl_family *family = in->generalize == OSL_GENERALIZE_FAMILIES ? osl_family_of(name) : NULL;
+        for (const char *const *m = family ? family->members : NULL; m && *m; m++)
+                if (learned_name(in->learned, *m))
+                        return true;
+        return false;
+}
+
+/* enforce with no base: the learned syscalls (osl_learned_to_seccomp) and
+ * the rest of what is inside the profile, nothing else. */
+static int enforce_alone(const osl_profile_filter_input *in, osl_seccomp **out, osl_error *err)
+{
+        _cleanup_seccomp_ osl_seccomp *f = NULL;
+        _cleanup_strv_ char **all = NULL, **more = NULL, **arches = NULL;
+        size_t n_all = 0, n_more = 0, n_arches = 0;
+        int r = osl_learned_to_seccomp(in->learned, in->outside_action, in->outside_errno, &f, err);
+        if (r < 0)
+                return r;
+        if (f->n_architectures == 0 && (r = osl_arch_native_set(&arches, &n_arches, err)) < 0)
+                return r;
+        r = f->n_architectures > 0 ? osl_syscall_all_names(f->architectures, f->n_architectures, &all, &n_all, err)
+                                   : osl_syscall_all_names(arches, n_arches, &all, &n_all, err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n_all; i++)
+                if (!learned_name(in->learned, all[i]) && inside_profile(in, all[i]) &&
+                    osl_strv_push(&more, &n_more, all[i]) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        if (n_more > 0 && (r = osl_seccomp_add_rule(f, more, n_more, ACT_ALLOW, err)) < 0)
+                return r;
+        *out = TAKE_PTR(f);
+        return 0;
+}
+
 typedef struct intersection {
         const osl_profile_filter_input *in;
         const osl_seccomp *base; /* in->base, or "no filter" */
@@ -315,7 +358,7 @@ static int intersect_rule(intersection *x, const osl_seccomp_rule *src, osl_erro
                 return add_group(x, src->names, src->n_names, src->action, src, err);
         for (size_t i = 0; i < src->n_names; i++) {
                 const char *name = src->names[i];
-                bool inside = learned_name(x->in->learned, name);
+                bool inside = inside_profile(x->in, name);
                 const char *action = inside ? inside_action(x, name, src->action) : outside_action(x, name);
                 size_t g = 0;
                 while (groups[g].action && strcmp(groups[g].action, action) != 0)
@@ -361,7 +404,7 @@ static int intersect_default(intersection *x, char *const *arches, size_t n_arch
         for (size_t i = 0; x->conditional && x->conditional[i]; i++) {
                 char **name = &x->conditional[i];
                 const osl_seccomp_rule *denial;
-                if (osl_strv_contains(x->settled, *name) || learned_name(x->in->learned, *name))
+                if (osl_strv_contains(x->settled, *name) || inside_profile(x->in, *name))
                         continue;
                 if (x->enforce)
                         r = add_group(x, name, 1, outside_action(x, *name), NULL, err);
@@ -377,7 +420,7 @@ static int intersect_default(intersection *x, char *const *arches, size_t n_arch
                 const char *name = all[i], *action;
                 if (osl_strv_contains(x->settled, name) || osl_strv_contains(x->conditional, name))
                         continue;
-                if (learned_name(x->in->learned, name)) {
+                if (inside_profile(x->in, name)) {
                         action = inside_action(x, name, base->default_action);
                         if (strcmp(action, base->default_action) == 0)
                                 continue; /* the default allows it */
@@ -421,13 +464,9 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
         if (!base) {
                 /* No base: what the container had is no filter at all. */
                 if (enforce) {
-                        r = osl_learned_to_seccomp(in->learned, in->outside_action, in->outside_errno, &f, err);
-                        if (r < 0)
-                                return r;
                         if (n_outside)
                                 *n_outside = 0;
-                        *out = TAKE_PTR(f);
-                        return 0;
+                        return enforce_alone(in, out, err);
                 }
                 if (!(allow_all = osl_seccomp_new()) || !(allow_all->default_action = strdup(ACT_ALLOW)))
                         return osl_err(err, -ENOMEM, "out of memory");

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "seccomp_profile.h"
+#include "families.h"
 #include "store.h"
 
 typedef struct osl_learn_filter_input {
@@ -49,8 +50,13 @@ typedef struct osl_profile_filter_input {
         const char *listener_path;
         const char *listener_metadata;
         /* The learning filter (osl_learn_filter_build): what cannot be
-         * notified is allowed rather than logged. */
+         * notified is allowed rather than logged, and only what was seen
+         * counts as learned. */
         bool learning;
+        /* complain and enforce: whether a learned syscall's family is
+         * allowed with it (lib/families.h). The application's implied calls
+         * (write, exit, exit_group) always are. */
+        osl_generalize generalize;
 } osl_profile_filter_input;
 int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **out, size_t *n_outside,
                              osl_error *err);

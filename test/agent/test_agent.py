@@ -159,6 +159,8 @@ def validate_schema(doc):
 
 # lib/learn_filter.c's osl_runtime_floor: never notified, recorded as the
 # runtime's, implied, on every arch the runtime was seen on.
+# lib/families.h: implied for every application.
+APPLICATION_IMPLIED = ["exit", "exit_group", "write"]
 RUNTIME_FLOOR = sorted([
     "futex", "rt_sigreturn", "rt_sigprocmask", "sigaltstack", "sched_yield",
     "nanosleep", "clock_nanosleep", "clock_gettime", "gettid", "getpid",
@@ -231,8 +233,8 @@ def check_observation(doc, cid, app_getppid=5, application=True, key=KEY):
         check(app.get("getcwd") == 1, "application getcwd %r, expected 1" % app.get("getcwd"))
         check(app.get("openat", 0) >= 1, "the dynamic loader's openat missing: %r" % app)
         check("write" in app, "write missing from the application: %r" % app)
-        check(doc["implied"] == {arch: {"application": ["write"], "runtime": RUNTIME_FLOOR}},
-              "implied must be exactly the application's write and the runtime floor: %r" % doc["implied"])
+        check(doc["implied"] == {arch: {"application": APPLICATION_IMPLIED, "runtime": RUNTIME_FLOOR}},
+              "implied must be exactly the application's write and exits and the runtime floor: %r" % doc["implied"])
         total += sum(v for k, v in app.items() if k != "write")
     else:
         check("application" not in seen, "no application expected without execve: %r" % seen)
