@@ -527,19 +527,23 @@ static int from_podman_storage(const char *bundle, osl_image *out, osl_error *er
         return 0;
 }
 
-/* Where containers/storage mounts a container's layer: root.path is
- * GRAPHROOT/DRIVER/DIR/LAYER/MOUNT (the drivers' Get()). zfs is missing on
- * purpose: its mount point holds only the first 12 digits of the layer. */
+/* Where a graph driver mounts a container's layer: root.path is
+ * GRAPHROOT/DRIVER/DIR/LAYER/MOUNT (the drivers' Get()), LAYER 64 hex
+ * digits. containers/storage (podman) and Docker share the layouts; overlay2
+ * is Docker's alone. zfs is missing on purpose: its mount point holds only
+ * the first 12 digits of the layer. */
 static const struct storage_layout {
         const char *driver;
         const char *dir;   /* between GRAPHROOT/DRIVER and the layer ID */
         const char *mount; /* after the layer ID */
+        bool podman;       /* containers/storage has this driver */
 } storage_layouts[] = {
-        { "overlay", "", "/merged" },
-        { "vfs", "/dir", "" },
-        { "btrfs", "/subvolumes", "" },
-        { "aufs", "/mnt", "" },
-        { "devicemapper", "/mnt", "/rootfs" },
+        { "overlay", "", "/merged", true },
+        { "overlay2", "", "/merged", false },
+        { "vfs", "/dir", "", true },
+        { "btrfs", "/subvolumes", "", true },
+        { "aufs", "/mnt", "", true },
+        { "devicemapper", "/mnt", "/rootfs", true },
 };
 
 /* An absolute path without ".", ".." or empty components: it names exactly
@@ -559,9 +563,9 @@ static bool path_is_plain(const char *p)
         }
 }
 
-/* 1 and the paths of containers.json and images.json and the layer ID when
- * root_path is a layer mounted by containers/storage; 0 when it is not. */
-static int storage_layer_mount(const char *root_path, char **containers_json, char **images_json, char **layer)
+/* 1 with the layout, GRAPHROOT and the layer ID when root_path is a layer
+ * mounted by a graph driver; 0 when it is not; -ENOMEM. */
+static int layer_mount_split(const char *root_path, const struct storage_layout **layout, char **graph, char **layer)
 {
         _cleanup_free_ char *p = strdup(root_path);
         if (!p)
@@ -589,20 +593,41 @@ static int storage_layer_mount(const char *root_path, char **containers_json, ch
                 if (memcmp(p + parent - dir_len, l->dir, dir_len) != 0 || p[driver_at - 1] != '/' ||
                     memcmp(p + driver_at, l->driver, driver_len) != 0)
                         continue;
-                int graph_len = (int) driver_at - 1;
-                if (osl_asprintf(containers_json, "%.*s/%s-containers/containers.json", graph_len, p, l->driver) < 0)
-                        return -ENOMEM;
-                if (osl_asprintf(images_json, "%.*s/%s-images/images.json", graph_len, p, l->driver) < 0 ||
-                    !(*layer = strndup(p + layer_start, 64))) {
-                        free(*containers_json);
-                        *containers_json = NULL;
-                        free(*images_json);
-                        *images_json = NULL;
+                *graph = strndup(p, driver_at - 1);
+                *layer = strndup(p + layer_start, 64);
+                if (!*graph || !*layer) {
+                        free(*graph);
+                        *graph = NULL;
+                        free(*layer);
+                        *layer = NULL;
                         return -ENOMEM;
                 }
+                *layout = l;
                 return 1;
         }
         return 0;
+}
+
+/* 1 and the paths of containers.json and images.json and the layer ID when
+ * root_path is a layer mounted by containers/storage; 0 when it is not. */
+static int storage_layer_mount(const char *root_path, char **containers_json, char **images_json, char **layer)
+{
+        _cleanup_free_ char *graph = NULL, *l = NULL;
+        const struct storage_layout *layout = NULL;
+        int r = layer_mount_split(root_path, &layout, &graph, &l);
+        if (r <= 0)
+                return r;
+        if (!layout->podman)
+                return 0;
+        if (osl_asprintf(containers_json, "%s/%s-containers/containers.json", graph, layout->driver) < 0)
+                return -ENOMEM;
+        if (osl_asprintf(images_json, "%s/%s-images/images.json", graph, layout->driver) < 0) {
+                free(*containers_json);
+                *containers_json = NULL;
+                return -ENOMEM;
+        }
+        *layer = TAKE_PTR(l);
+        return 1;
 }
 
 /* 0: found; 1: root_path is not a containers/storage layer; < 0: error,
@@ -648,8 +673,128 @@ static int from_storage_layer(const char *root_path, osl_image *out, osl_error *
         return 0;
 }
 
+/* Docker's repositories.json: {"Repositories": {REPO: {REF: IMAGE_ID}}}.
+ * Sets *name to the first reference without a digest that names image_id
+ * when want_name, and *digest to the digest of a REPO@DIGEST reference of
+ * image_id whose key is key (any key when key is NULL). */
+static int docker_repositories(const char *path, const char *image_id, bool want_name, const char *key, char **name,
+                               char **digest, osl_error *err)
+{
+        _cleanup_jv_ jv *doc = NULL;
+        int r = jv_parse_file(path, STORAGE_JSON_MAX, &doc, err);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        const jv *repos = jv_obj_get(doc, "Repositories");
+        if (!jv_is(repos, JV_OBJECT))
+                return osl_err(err, -EINVAL, "%s: \"Repositories\": expected an object", path);
+        for (size_t i = 0; i < repos->u.object.len; i++) {
+                const jv *refs = repos->u.object.values[i];
+                for (size_t j = 0; jv_is(refs, JV_OBJECT) && j < refs->u.object.len; j++) {
+                        const char *ref = refs->u.object.keys[j], *id = jv_str(refs->u.object.values[j]);
+                        osl_image parsed = {};
+                        osl_error ignored = {};
+                        if (!id || strcmp(id, image_id) != 0 || osl_image_parse_ref(ref, &parsed, &ignored) < 0)
+                                continue;
+                        bool digested = strchr(ref, '@') != NULL;
+                        if (want_name && !digested && !*name)
+                                *name = strdup(ref);
+                        if (digested && !*digest && (!key || strcmp(key, parsed.key) == 0))
+                                *digest = TAKE_PTR(parsed.digest);
+                        osl_image_clear(&parsed);
+                }
+        }
+        return 0;
+}
+
+/* Docker: dockerd's containerd runs the container from the bundle
+ * EXECROOT/containerd/daemon/io.containerd.runtime.v2.task/moby/ID, and
+ * root.path is the layer its graph driver mounted under DATAROOT (overlay2:
+ * DATAROOT/overlay2/MOUNT/merged). DATAROOT/image/DRIVER/layerdb/mounts/ID/
+ * mount-id names that layer (so root.path is this container's), and
+ * DATAROOT/containers/ID/config.v2.json holds the name the container was
+ * created from ("Config"."Image") and the image ID ("Image"). A container
+ * run by image ID gets the image's first name in repositories.json, which
+ * also gives the digest of a pulled image. 0: found; 1: not a Docker
+ * container; < 0: error. */
+static int from_docker_storage(const char *bundle, const char *root_path, osl_image *out, osl_error *err)
+{
+        _cleanup_free_ char *graph = NULL, *layer = NULL, *mount_id_path = NULL, *mount_id = NULL,
+                            *config_path = NULL, *repositories = NULL, *name = NULL, *digest = NULL;
+        _cleanup_jv_ jv *config = NULL;
+        const struct storage_layout *layout = NULL;
+        char q[128];
+        size_t len;
+        int r;
+
+        const char *id = strrchr(bundle, '/');
+        id = id ? id + 1 : bundle;
+        if (strlen(id) != 64 || !is_hex_lower(id, 64))
+                return 1;
+        r = layer_mount_split(root_path, &layout, &graph, &layer);
+        if (r < 0)
+                return osl_err(err, r, "out of memory");
+        if (r == 0)
+                return 1;
+        if (osl_asprintf(&mount_id_path, "%s/image/%s/layerdb/mounts/%s/mount-id", graph, layout->driver, id) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        r = osl_read_regular_file(mount_id_path, 4096, &mount_id, &len, err);
+        if (r == -ENOENT || r == -ENOTDIR)
+                return 1;
+        if (r < 0)
+                return r;
+        while (len > 0 && (mount_id[len - 1] == '\n' || mount_id[len - 1] == ' '))
+                mount_id[--len] = '\0';
+        if (strcmp(mount_id, layer) != 0)
+                return osl_err(err, -EINVAL, "root.path %s is not the layer of Docker container %s (%s names another)",
+                               osl_quote(root_path, q, sizeof(q)), id, mount_id_path);
+
+        if (osl_asprintf(&config_path, "%s/containers/%s/config.v2.json", graph, id) < 0 ||
+            osl_asprintf(&repositories, "%s/image/%s/repositories.json", graph, layout->driver) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        r = jv_parse_file(config_path, STORAGE_JSON_MAX, &config, err);
+        if (r < 0)
+                return r;
+        const char *image_id = jv_str(jv_obj_get(config, "Image"));
+        const char *created_from = jv_str(jv_get_path(config, "Config", "Image", NULL));
+        if (!image_id || strncmp(image_id, "sha256:", 7) != 0 || !digest_valid(image_id) || !created_from)
+                return osl_err(err, -EINVAL, "%s: expected the strings \"Image\" (an image ID) and \"Config\".\"Image\"",
+                               config_path);
+        /* Run by image ID (or a prefix of it): no name was given. */
+        const char *hex = image_id + 7, *given = created_from;
+        if (strncmp(given, "sha256:", 7) == 0)
+                given += 7;
+        bool by_id = *given && strlen(given) <= 64 && strncmp(hex, given, strlen(given)) == 0;
+        r = docker_repositories(repositories, image_id, by_id, NULL, &name, &digest, err);
+        if (r < 0)
+                return r;
+        if (by_id && !name)
+                return osl_err(err, -ENOENT,
+                               "cannot tell which image this container runs: Docker container %s was created from "
+                               "image ID %s, which has no name in %s; %s",
+                               id, osl_quote(created_from, q, sizeof(q)), repositories, NOT_FOUND_HINT);
+        r = osl_image_parse_ref(by_id ? name : created_from, out, err);
+        if (r < 0)
+                return osl_err_prefix(err, "%s", config_path);
+        /* The digest of a pulled image: a REPO@DIGEST reference of this image
+         * in the same repository. */
+        free(digest);
+        digest = NULL;
+        r = docker_repositories(repositories, image_id, false, out->key, &name, &digest, err);
+        if (r < 0) {
+                osl_image_clear(out);
+                return r;
+        }
+        if (!out->digest)
+                out->digest = TAKE_PTR(digest);
+        out->source = "Docker's data root";
+        return 0;
+}
+
 /* The names the engine itself gives: CRI-O's, containerd CRI's, podman's
- * storage (from the bundle, else from root.path). 1 when none names it. */
+ * storage (from the bundle), Docker's data root (bundle and root.path),
+ * podman's storage from root.path. 1 when none names it. */
 static int from_engine(const jv *annotations, const char *bundle, const char *root_path, osl_image *out,
                        osl_error *err)
 {
@@ -684,6 +829,11 @@ static int from_engine(const jv *annotations, const char *bundle, const char *ro
         if (bundle) {
                 r = from_podman_storage(bundle, out, err);
                 if (r <= 0) /* found, or a podman bundle that says why not */
+                        return r;
+        }
+        if (bundle && root_path) {
+                r = from_docker_storage(bundle, root_path, out, err);
+                if (r <= 0)
                         return r;
         }
         /* podman's precreate hook gets the config and no bundle; root.path is

@@ -46,7 +46,10 @@ int osl_image_resolve(const jv *annotations, const char *bundle, osl_image *out,
  * mounts it (GRAPHROOT/overlay/LAYER/merged, GRAPHROOT/vfs/dir/LAYER, ...),
  * and GRAPHROOT/DRIVER-containers/containers.json names the container with
  * that layer and its image (the name podman created it from, else the
- * image's first name in images.json). trust_annotation (a node admin's
+ * image's first name in images.json). Docker (dockerd's containerd) needs
+ * the bundle, .../io.containerd.runtime.v2.task/moby/ID, and root.path, the
+ * graph driver's mount under the data root, whose containers/ID/config.v2.json
+ * names the image (doc/image-keys.md). trust_annotation (a node admin's
  * choice, off by default) puts io.seccomp-learn.image before the engine's
  * name. Errors as osl_image_resolve. */
 int osl_image_resolve_config(const jv *cfg, const char *bundle, bool trust_annotation, osl_image *out,

@@ -10,7 +10,7 @@ packages=(
         redis-server redis-tools
         python3 python3-jsonschema python3-yaml
         golang-github-containers-common
-        podman containerd buildah skopeo umoci
+        podman containerd buildah skopeo umoci crun docker.io
 )
 
 missing=()

@@ -18,18 +18,6 @@ learn_once() {
         [ "$status" -eq 0 ]
 }
 
-# with_mode BUNDLE MODE COMMAND [jq-filter]: a fresh config for MODE.
-with_mode() {
-        jq --arg mode "$2" --arg cmd "$3" "${4:-.}"'
-                | .process.args = ["/bin/sh", "-c", $cmd]
-                | .annotations["io.seccomp-learn.mode"] = $mode' "$1/config.pristine" >"$1/config.json"
-}
-
-busybox_bundle() { # dir image [jq-filter]
-        make_bundle "$1" busybox "$(jq -cn --arg c "$WORKLOAD" '["/bin/sh","-c",$c]')" "$2"
-        jq '.root.readonly = false'"${3:+ | $3}" "$1/config.json" >"$1/config.pristine"
-        cp "$1/config.pristine" "$1/config.json"
-}
 
 @test "enforce: the learned workload runs; a new syscall gets EPERM" {
         start_agent

@@ -69,10 +69,51 @@ run_container() {
         timeout 20 runc --root "$RUNC_ROOT" delete -f "$2" 2>/dev/null || true
 }
 
+# busybox_bundle DIR IMAGE [jq-filter]: a busybox bundle whose command is
+# $WORKLOAD, with a writable rootfs; config.pristine keeps the config before
+# any mode is applied.
+busybox_bundle() {
+        make_bundle "$1" busybox "$(jq -cn --arg c "$WORKLOAD" '["/bin/sh","-c",$c]')" "$2"
+        jq '.root.readonly = false'"${3:+ | $3}" "$1/config.json" >"$1/config.pristine"
+        cp "$1/config.pristine" "$1/config.json"
+}
+
+# with_mode BUNDLE MODE COMMAND [jq-filter]: a fresh config for MODE from
+# config.pristine.
+with_mode() {
+        jq --arg mode "$2" --arg cmd "$3" "${4:-.}"'
+                | .process.args = ["/bin/sh", "-c", $cmd]
+                | .annotations["io.seccomp-learn.mode"] = $mode' "$1/config.pristine" >"$1/config.json"
+}
+
+# What our hooks and the agent logged, for a failing test's output.
+show_osl_logs() {
+        echo "--- hooks.log"
+        cat "$RUN/hooks.log" 2>/dev/null || true
+        echo "--- agent.log"
+        cat "$T/agent.log" 2>/dev/null || true
+}
+
 # Syscall names of the stored profile, one per line, for an origin
 # (application, runtime) or all.
 profile_syscalls() { # image [origin]
         local origin=${2:-}
         osl profile show "$1" --json | jq -r --arg o "$origin" '
                 .syscalls[] | select($o == "" or (.origins | index($o))) | .name' | sort -u
+}
+
+# make_crun DIR: DIR/crun runs the host's crun in a private mount namespace
+# without /sys/fs/cgroup/unified. crun 1.8.1 refuses a cgroup v1 host whose
+# v2 hierarchy holds a controller ("cgroups in hybrid mode not supported",
+# doc/engines.md); the umount stays inside that namespace. Every crun
+# command (run, kill, delete) goes through it; podman takes it as --runtime.
+make_crun() {
+        local real
+        real=$(command -v crun) || return 1
+        mkdir -p "$1"
+        cat >"$1/crun" <<EOF
+#!/bin/sh
+exec unshare -m --propagation private sh -c 'if mountpoint -q /sys/fs/cgroup/unified; then umount /sys/fs/cgroup/unified || exit 125; fi; exec "\$0" "\$@"' $real "\$@"
+EOF
+        chmod +x "$1/crun"
 }

@@ -10,7 +10,8 @@ load helpers
 
 # The runtime, cgroup manager and ulimits are what this machine's podman
 # needs (doc/engines.md says why); no network keeps the host's untouched.
-PODMAN_FLAGS=(--runtime runc --cgroup-manager=cgroupfs)
+# OSL_PODMAN_RUNTIME=crun runs every test with crun instead of runc, through
+# make_crun's wrapper (helpers.bash).
 RUN_FLAGS=(--rm --network none --ulimit nofile=1024:4096 --ulimit nproc=4096:4096)
 
 setup_file() {
@@ -22,6 +23,15 @@ setup() {
         osl_setup
         command -v podman >/dev/null || skip "podman is not installed"
         [ -x /bin/busybox ] || skip "busybox-static is not installed"
+        case ${OSL_PODMAN_RUNTIME:-runc} in
+        runc) PODMAN_FLAGS=(--runtime runc --cgroup-manager=cgroupfs) ;;
+        crun)
+                command -v crun >/dev/null || skip "crun is not installed"
+                make_crun "$T/bin"
+                PODMAN_FLAGS=(--runtime "$T/bin/crun" --cgroup-manager=cgroupfs)
+                ;;
+        *) echo "OSL_PODMAN_RUNTIME: runc or crun, not $OSL_PODMAN_RUNTIME" >&2; return 1 ;;
+        esac
         P=$T/podman
         HOOKS=$T/hooks.d
         IMAGE=localhost/osl-it-podman-$$-$RANDOM
@@ -96,6 +106,8 @@ learn() {
 
 @test "podman: learn through hooks.d; the image is found in podman's storage" {
         start_agent
+        # The runtime podman runs is the one asked for.
+        [[ "$(pod info --format '{{.Host.OCIRuntime.Version}}')" == "${OSL_PODMAN_RUNTIME:-runc} version"* ]]
         learn
         run osl profile show "$IMAGE" --json
         [ "$status" -eq 0 ]

@@ -26,13 +26,6 @@ probe_bundle() {
         cp "$1/config.pristine" "$1/config.json"
 }
 
-# with_mode BUNDLE MODE COMMAND: a fresh config from config.pristine.
-with_mode() {
-        jq --arg mode "$2" --arg cmd "$3" '
-                .process.args = ["/bin/sh", "-c", $cmd]
-                | .annotations["io.seccomp-learn.mode"] = $mode' "$1/config.pristine" >"$1/config.json"
-}
-
 learn_with_mode() { # bundle id
         with_mode "$1" learn "$WORKLOAD"
         run osl inject "$1"

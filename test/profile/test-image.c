@@ -523,6 +523,102 @@ static void test_root_path(void)
         CHECK(system(cmd) == 0);
 }
 
+/* ---- Docker: the image from dockerd's data root ---- */
+
+/* As dockerd 20.10 lays it out: the bundle under the exec root, root.path
+ * the overlay2 layer under the data root. */
+#define DOCKER_BUNDLE "exec/containerd/daemon/io.containerd.runtime.v2.task/moby/" CID
+#define DOCKER_MERGED "data/overlay2/" LAYER "/merged"
+
+static void docker_container(const char *config_image, const char *mount_id)
+{
+        char text[1024];
+        snprintf(text, sizeof(text), "{\"ID\":\"" CID "\",\"Image\":\"sha256:" IID "\",\"Config\":{\"Image\":\"%s\"}}",
+                 config_image);
+        write_file("data/containers/" CID "/config.v2.json", text);
+        write_file("data/image/overlay2/layerdb/mounts/" CID "/mount-id", mount_id);
+}
+
+static void test_docker(void)
+{
+        osl_error err = { 0 };
+        osl_image img = { 0 };
+
+        strcpy(root, "/tmp/osl-image-test-XXXXXX");
+        CHECK(mkdtemp(root) != NULL);
+        mkdirs(DOCKER_BUNDLE);
+        mkdirs(DOCKER_MERGED);
+        mkdirs("data/containers/" CID);
+        mkdirs("data/image/overlay2/layerdb/mounts/" CID);
+        write_file("data/image/overlay2/repositories.json",
+                   "{\"Repositories\":{\"localhost/other\":{\"localhost/other:1\":\"sha256:" IID "\"},"
+                   "\"redis\":{\"redis:7\":\"sha256:" IID "\",\"redis@" SHA_A "\":\"sha256:" IID "\"},"
+                   "\"nginx\":{\"nginx@sha256:" HEX_B "\":\"sha256:3333333333333333333333333333333333333333333333333333333333333333\"}}}");
+
+        /* The name the container was created from; the digest of that
+         * repository's reference to the image. */
+        docker_container("redis:7", LAYER);
+        CHECK_OK(resolve_root_path(DOCKER_MERGED, NULL, DOCKER_BUNDLE, &img, &err), err);
+        CHECK_STREQ(img.key, "docker.io/library/redis");
+        CHECK_STREQ(img.tag, "7");
+        CHECK_STREQ(img.digest, SHA_A);
+        CHECK_STREQ(img.source, "Docker's data root");
+        osl_image_clear(&img);
+        /* Docker's name wins over the annotation. */
+        CHECK_OK(resolve_root_path(DOCKER_MERGED, "{\"io.seccomp-learn.image\":\"localhost/mine\"}", DOCKER_BUNDLE,
+                                   &img, &err),
+                 err);
+        CHECK_STREQ(img.key, "docker.io/library/redis");
+        CHECK(img.annotation_ignored);
+        osl_image_clear(&img);
+        /* The mount-id file as dockerd writes it has no newline; one is fine. */
+        docker_container("localhost/other:1", LAYER "\n");
+        CHECK_OK(resolve_root_path(DOCKER_MERGED, NULL, DOCKER_BUNDLE, &img, &err), err);
+        CHECK_STREQ(img.key, "localhost/other");
+        CHECK(img.digest == NULL);
+        osl_image_clear(&img);
+
+        /* Run by image ID (short, long, with sha256:): the image's first name. */
+        const char *by_id[] = { "222222222222", IID, ("sha256:" IID) };
+        for (size_t i = 0; i < ELEMENTSOF(by_id); i++) {
+                docker_container(by_id[i], LAYER);
+                CHECK_OK(resolve_root_path(DOCKER_MERGED, NULL, DOCKER_BUNDLE, &img, &err), err);
+                CHECK_STREQ(img.key, "localhost/other");
+                osl_image_clear(&img);
+        }
+        write_file("data/image/overlay2/repositories.json", "{\"Repositories\":{}}");
+        docker_container("222222222222", LAYER);
+        CHECK_ERR(resolve_root_path(DOCKER_MERGED, NULL, DOCKER_BUNDLE, &img, &err), -ENOENT, err,
+                  "was created from image ID \"222222222222\", which has no name in");
+
+        /* root.path that is not this container's layer is refused. */
+        docker_container("redis:7", "6666666666666666666666666666666666666666666666666666666666666666");
+        CHECK_ERR(resolve_root_path(DOCKER_MERGED, NULL, DOCKER_BUNDLE, &img, &err), -EINVAL, err,
+                  "is not the layer of Docker container " CID);
+        /* A broken config.v2.json is an error, not another image. */
+        docker_container("redis:7", LAYER);
+        write_file("data/containers/" CID "/config.v2.json", "{\"Image\":\"sha256:" IID "\"}");
+        CHECK_ERR(resolve_root_path(DOCKER_MERGED, NULL, DOCKER_BUNDLE, &img, &err), -EINVAL, err,
+                  "\"Config\".\"Image\"");
+
+        /* Not Docker's: no layerdb entry for the bundle's ID, or a bundle
+         * that is no container ID. The annotation decides then. */
+        CHECK_OK(resolve_root_path(DOCKER_MERGED, "{\"io.seccomp-learn.image\":\"localhost/mine\"}",
+                                   "exec/containerd/daemon/io.containerd.runtime.v2.task/moby", &img, &err),
+                 err);
+        CHECK_STREQ(img.key, "localhost/mine");
+        osl_image_clear(&img);
+        char path[512];
+        snprintf(path, sizeof(path), "%s/data/image/overlay2/layerdb/mounts/" CID "/mount-id", root);
+        CHECK(unlink(path) == 0);
+        CHECK_ERR(resolve_root_path(DOCKER_MERGED, NULL, DOCKER_BUNDLE, &img, &err), -ENOENT, err,
+                  "io.seccomp-learn.image=NAME");
+
+        char cmd[600];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+        CHECK(system(cmd) == 0);
+}
+
 /* ---- keys ---- */
 
 static bool component_safe(const char *c)
@@ -673,6 +769,7 @@ int main(void)
         test_resolve_annotations();
         test_podman_storage();
         test_root_path();
+        test_docker();
         test_key_examples();
         test_key_injective();
         return testing_result();
