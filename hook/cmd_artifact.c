@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* profile attach | fetch: a learned profile as an OCI 1.1 artifact that
- * travels with its image in an OCI image layout (doc/artifacts.md). The
- * layout work is lib/oci_layout.c's; this parses options and says what was
+/* profile attach | fetch | push | pull: a learned profile as an OCI 1.1
+ * artifact that travels with its image, in an OCI image layout or in a
+ * registry (doc/artifacts.md). The layout work is lib/oci_layout.c's, the
+ * registry's lib/registry.c's; this parses options and says what was
  * done. */
 #include <getopt.h>
 #include <inttypes.h>
@@ -9,8 +10,10 @@
 #include <string.h>
 
 #include "commands.h"
+#include "contribution.h"
 #include "image.h"
 #include "oci_layout.h"
+#include "registry.h"
 #include "store.h"
 
 const char cmd_profile_attach_help[] =
@@ -56,9 +59,62 @@ const char cmd_profile_fetch_help[] =
         "Exit codes: 0; 1 failure; 2 bad usage; 3 no profile is attached, or the\n"
         "manifest or tag is not there.\n";
 
-enum { OPT_LAYOUT = 0x100, OPT_VERSION, OPT_MANIFEST, OPT_TAG, OPT_ARTIFACT_TAG, OPT_OUTPUT = 'o' };
+const char cmd_profile_push_help[] =
+        "Usage: oci-seccomp-learn profile push IMAGE --registry REF [--version N]\n"
+        "                                      [--plain-http] [--authfile FILE] [--timeout SECONDS]\n"
+        "\n"
+        "Pushes the learned seccomp profile of IMAGE to the registry as the OCI 1.1\n"
+        "artifact 'profile attach' builds, with the image REF names\n"
+        "(HOST[:PORT]/REPOSITORY[:TAG|@DIGEST], already in the registry) as its subject.\n"
+        "It is listed as a referrer of the image by the registry's referrers API, or,\n"
+        "where the registry has none, in the referrers tag sha256-<hex>. Artifacts that\n"
+        "others pushed for the image stay: each node adds its own.\n"
+        "\n"
+        "  --registry REF       the image in the registry\n"
+        "  --version N          push version N of the profile (default: the current one)\n"
+        "  --plain-http         speak http, not https, to a registry that is not on this\n"
+        "                       machine (one on localhost or 127.0.0.1 always gets http)\n"
+        "  --authfile FILE      credentials (default: $REGISTRY_AUTH_FILE,\n"
+        "                       $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json)\n"
+        "  --timeout SECONDS    per request (default: 60)\n"
+        "\n"
+        "Exit codes: 0; 1 failure; 2 bad usage; 3 the image or version is not stored, or\n"
+        "REF is not in the registry.\n";
+
+const char cmd_profile_pull_help[] =
+        "Usage: oci-seccomp-learn profile pull IMAGE --registry REF\n"
+        "                                      [--plain-http] [--authfile FILE] [--timeout SECONDS]\n"
+        "\n"
+        "Fetches every seccomp profile artifact attached to the image REF names in the\n"
+        "registry (other nodes' 'profile push') and merges each into IMAGE's profile as\n"
+        "one contribution: a new version when it brings a syscall that is new, and a\n"
+        "history record that names the registry, repository and artifact digest. Every\n"
+        "manifest and blob is checked (size and SHA-256) before anything is merged: a\n"
+        "damaged or tampered artifact fails the pull and nothing is stored. Pulling the\n"
+        "same artifacts again changes nothing.\n"
+        "\n"
+        "  --registry REF       the image in the registry\n"
+        "  --plain-http, --authfile FILE, --timeout SECONDS   as for 'profile push'\n"
+        "\n"
+        "Exit codes: 0; 1 failure; 2 bad usage; 3 REF is not in the registry.\n";
+
+enum {
+        OPT_LAYOUT = 0x100,
+        OPT_VERSION,
+        OPT_MANIFEST,
+        OPT_TAG,
+        OPT_ARTIFACT_TAG,
+        OPT_REGISTRY,
+        OPT_PLAIN_HTTP,
+        OPT_AUTHFILE,
+        OPT_TIMEOUT,
+        OPT_OUTPUT = 'o',
+};
 
 typedef struct artifact_options {
+        bool to_registry; /* push, pull: --registry instead of --oci-layout */
+        const char *registry;
+        osl_registry_options net;
         const char *layout;
         bool has_version;
         uint32_t version;
@@ -153,6 +209,26 @@ static int parse_options(const char *sub, int argc, char **argv, const char *sho
                                 return usage_error(sub, "--output wants a file");
                         o->output = optarg;
                         break;
+                case OPT_REGISTRY:
+                        if (!*optarg)
+                                return usage_error(sub, "--registry wants HOST[:PORT]/REPOSITORY[:TAG]");
+                        o->registry = optarg;
+                        break;
+                case OPT_PLAIN_HTTP:
+                        o->net.plain_http = true;
+                        break;
+                case OPT_AUTHFILE:
+                        if (!*optarg)
+                                return usage_error(sub, "--authfile wants a file");
+                        o->net.auth_file = optarg;
+                        break;
+                case OPT_TIMEOUT: {
+                        uint32_t t;
+                        if (!parse_version(optarg, &t) || t > 3600)
+                                return usage_error(sub, "--timeout wants seconds from 1 to 3600, not '%s'", optarg);
+                        o->net.timeout = (long) t;
+                        break;
+                }
                 case ':':
                         return usage_error(sub, "option '%s' needs a value", argv[optind - 1]);
                 default:
@@ -163,7 +239,9 @@ static int parse_options(const char *sub, int argc, char **argv, const char *sho
         o->n_args = argc - optind;
         if (o->image.digest && o->image.tag)
                 return usage_error(sub, "--manifest and --tag both choose the image; give one");
-        if (!o->layout)
+        if (o->to_registry && !o->registry)
+                return usage_error(sub, "which image in which registry? (--registry HOST[:PORT]/REPOSITORY[:TAG])");
+        if (!o->to_registry && !o->layout)
                 return usage_error(sub, "which OCI image layout? (--oci-layout DIR)");
         if (o->n_args == 0)
                 return usage_error(sub, "which IMAGE?");
@@ -195,6 +273,56 @@ static void version_time(const osl_learned *l, char buf[static 32])
                 osl_now_rfc3339(buf);
 }
 
+/* Version v (0: current) of IMAGE's profile as the artifact attach and push
+ * write: the OCI profile, and when and for which image it was made. */
+typedef struct profile_artifact {
+        osl_learned *learned;
+        char *key;
+        char *profile;
+        char created[32];
+        char version[16];
+        char *annotations[7];
+        osl_oci_artifact artifact;
+} profile_artifact;
+
+static void profile_artifact_clear(profile_artifact *p)
+{
+        osl_learned_free(p->learned);
+        free(p->key);
+        free(p->profile);
+}
+
+static int profile_artifact_load(const osl_global *g, const char *image, uint32_t version, profile_artifact *p,
+                                 osl_error *err)
+{
+        _cleanup_store_ osl_store *store = NULL;
+        size_t len;
+        int r;
+
+        if ((r = image_key_of(image, &p->key, err)) < 0 || (r = osl_store_open(g->store, false, &store, err)) < 0 ||
+            (r = osl_store_load(store, p->key, version, &p->learned, err)) < 0 ||
+            (r = osl_learned_export(p->learned, OSL_EXPORT_OCI, &p->profile, &len, err)) < 0)
+                return r;
+        if (len > OSL_OCI_MAX_PROFILE)
+                return osl_err(err, -EFBIG, "%s: the profile is %zu bytes, more than the %u CRI-O takes", p->key, len,
+                               OSL_OCI_MAX_PROFILE);
+        version_time(p->learned, p->created);
+        snprintf(p->version, sizeof(p->version), "%" PRIu32, p->learned->version);
+        char *const annotations[] = {
+                OSL_OCI_ANNOTATION_CREATED, p->created, OSL_ANNOTATION_IMAGE, p->key, OSL_ANNOTATION_VERSION, p->version, NULL,
+        };
+        memcpy(p->annotations, annotations, sizeof(annotations));
+        p->artifact = (osl_oci_artifact) {
+                .artifact_type = OSL_SECCOMP_ARTIFACT_TYPE,
+                .layer_media_type = OSL_SECCOMP_LAYER_MEDIA_TYPE,
+                .layer_title = OSL_SECCOMP_LAYER_TITLE,
+                .data = p->profile,
+                .len = len,
+                .annotations = p->annotations,
+        };
+        return 0;
+}
+
 int cmd_profile_attach(int argc, char **argv, const osl_global *g)
 {
         static const struct option allowed[] = {
@@ -205,15 +333,11 @@ int cmd_profile_attach(int argc, char **argv, const osl_global *g)
                 { "artifact-tag", required_argument, NULL, OPT_ARTIFACT_TAG },
                 {},
         };
-        _cleanup_store_ osl_store *store = NULL;
-        _cleanup_learned_ osl_learned *l = NULL;
         _cleanup_oci_layout_ osl_oci_layout *layout = NULL;
-        _cleanup_free_ char *key = NULL, *profile = NULL;
+        _cleanup_(profile_artifact_clear) profile_artifact p = {};
         artifact_options o = {};
         osl_oci_attach_result res;
         osl_error err = {};
-        char created[32], version[16];
-        size_t len;
         int r;
 
         if (osl_wants_help(argc, argv)) {
@@ -222,42 +346,23 @@ int cmd_profile_attach(int argc, char **argv, const osl_global *g)
         }
         if ((r = parse_options("attach", argc, argv, ":", allowed, &o)) != 0)
                 return r;
-        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = osl_store_open(g->store, false, &store, &err)) < 0 ||
-            (r = osl_store_load(store, key, o.has_version ? o.version : 0, &l, &err)) < 0 ||
-            (r = osl_learned_export(l, OSL_EXPORT_OCI, &profile, &len, &err)) < 0)
+        if ((r = profile_artifact_load(g, o.args[0], o.has_version ? o.version : 0, &p, &err)) < 0)
                 return fail("attach", &err, r);
-        if (len > OSL_OCI_MAX_PROFILE) {
-                r = osl_err(&err, -EFBIG, "%s: the profile is %zu bytes, more than the %u CRI-O takes", key, len,
-                            OSL_OCI_MAX_PROFILE);
-                return fail("attach", &err, r);
-        }
-
-        version_time(l, created);
-        snprintf(version, sizeof(version), "%" PRIu32, l->version);
-        char *const annotations[] = {
-                OSL_OCI_ANNOTATION_CREATED, created, OSL_ANNOTATION_IMAGE, key, OSL_ANNOTATION_VERSION, version, NULL,
-        };
-        const osl_oci_artifact artifact = {
-                .artifact_type = OSL_SECCOMP_ARTIFACT_TYPE,
-                .layer_media_type = OSL_SECCOMP_LAYER_MEDIA_TYPE,
-                .layer_title = OSL_SECCOMP_LAYER_TITLE,
-                .data = profile,
-                .len = len,
-                .annotations = annotations,
-                .ref_name = o.artifact_tag,
-        };
+        p.artifact.ref_name = o.artifact_tag;
         if ((r = osl_oci_layout_open(o.layout, &layout, &err)) < 0 ||
-            (r = osl_oci_attach(layout, &o.image, &artifact, &res, &err)) < 0)
+            (r = osl_oci_attach(layout, &o.image, &p.artifact, &res, &err)) < 0)
                 return fail("attach", &err, r);
 
+        const char *key = p.key;
+        uint32_t version = p.learned->version;
         if (res.unchanged)
                 printf("%s: version %" PRIu32 " is attached to %s in %s already (%s); nothing changed\n", key,
-                       l->version, res.subject, o.layout, res.artifact);
+                       version, res.subject, o.layout, res.artifact);
         else if (res.replaced > 0)
-                printf("%s: version %" PRIu32 " attached to %s in %s as %s (replacing %zu earlier)\n", key, l->version,
+                printf("%s: version %" PRIu32 " attached to %s in %s as %s (replacing %zu earlier)\n", key, version,
                        res.subject, o.layout, res.artifact, res.replaced);
         else
-                printf("%s: version %" PRIu32 " attached to %s in %s as %s\n", key, l->version, res.subject, o.layout,
+                printf("%s: version %" PRIu32 " attached to %s in %s as %s\n", key, version, res.subject, o.layout,
                        res.artifact);
         return EXIT_OK;
 }
@@ -311,4 +416,127 @@ int cmd_profile_fetch(int argc, char **argv, const osl_global *g)
 out:
         osl_oci_fetched_clear(&f);
         return r < 0 ? fail("fetch", &err, r) : EXIT_OK;
+}
+
+/* ---- registries ---- */
+
+static const struct option registry_options[] = {
+        { "registry", required_argument, NULL, OPT_REGISTRY },
+        { "plain-http", no_argument, NULL, OPT_PLAIN_HTTP },
+        { "authfile", required_argument, NULL, OPT_AUTHFILE },
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "version", required_argument, NULL, OPT_VERSION }, /* push only: checked there */
+        {},
+};
+
+int cmd_profile_push(int argc, char **argv, const osl_global *g)
+{
+        _cleanup_(profile_artifact_clear) profile_artifact p = {};
+        _cleanup_registry_ osl_registry *reg = NULL;
+        artifact_options o = { .to_registry = true };
+        osl_registry_push_result res;
+        osl_error err = {};
+        int r;
+
+        if (osl_wants_help(argc, argv)) {
+                fputs(cmd_profile_push_help, stdout);
+                return EXIT_OK;
+        }
+        if ((r = parse_options("push", argc, argv, ":", registry_options, &o)) != 0)
+                return r;
+        if ((r = profile_artifact_load(g, o.args[0], o.has_version ? o.version : 0, &p, &err)) < 0 ||
+            (r = osl_registry_open(o.registry, &o.net, &reg, &err)) < 0 ||
+            (r = osl_registry_push_artifact(reg, &p.artifact, &res, &err)) < 0)
+                return fail("push", &err, r);
+        printf("%s: version %" PRIu32 " %s %s (%s) as %s, listed by %s%s\n", p.key, p.learned->version,
+               res.listed_before ? "is in" : "pushed to", o.registry, res.subject, res.artifact,
+               res.referrers_api ? "the registry's referrers API" : "the referrers tag sha256-",
+               res.referrers_api ? "" : res.subject + strlen("sha256:"));
+        return EXIT_OK;
+}
+
+int cmd_profile_pull(int argc, char **argv, const osl_global *g)
+{
+        _cleanup_registry_ osl_registry *reg = NULL;
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_free_ char *key = NULL;
+        _cleanup_free_ osl_observation **obs = NULL;
+        osl_registry_pulled pulled = {};
+        artifact_options o = { .to_registry = true };
+        osl_error err = {};
+        size_t merged = 0;
+        int r;
+
+        if (osl_wants_help(argc, argv)) {
+                fputs(cmd_profile_pull_help, stdout);
+                return EXIT_OK;
+        }
+        if ((r = parse_options("pull", argc, argv, ":", registry_options, &o)) != 0)
+                return r;
+        if (o.has_version)
+                return usage_error("pull", "--version is for push: pull merges every profile it finds");
+        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = osl_registry_open(o.registry, &o.net, &reg, &err)) < 0 ||
+            (r = osl_registry_pull_artifacts(reg, OSL_SECCOMP_ARTIFACT_TYPE, OSL_OCI_MAX_PROFILE, &pulled, &err)) < 0)
+                goto out;
+        if (pulled.n == 0) {
+                printf("%s: no seccomp profile is attached to %s (%s)\n", key, o.registry, pulled.subject);
+                goto out;
+        }
+        if (!(obs = calloc(pulled.n, sizeof(*obs)))) {
+                r = osl_err(&err, -ENOMEM, "out of memory");
+                goto out;
+        }
+        /* Every artifact is checked and turned into a contribution first:
+         * one that cannot be merged merges nothing. */
+        for (size_t i = 0; i < pulled.n; i++) {
+                const osl_oci_fetched *f = &pulled.artifacts[i];
+                _cleanup_free_ char *source = NULL;
+                const char *learned_for = jv_str(jv_obj_get(f->annotations, OSL_ANNOTATION_IMAGE));
+                if (learned_for && strcmp(learned_for, key) != 0) {
+                        r = osl_err(&err, -EINVAL, "%s: the profile %.19s attached to %.19s is for %.200s, not %s",
+                                    o.registry, f->artifact, f->subject, learned_for, key);
+                        goto out;
+                }
+                if (osl_asprintf(&source, "registry:%s/%s@%s", osl_registry_host(reg), osl_registry_repository(reg),
+                                 f->artifact) < 0) {
+                        r = osl_err(&err, -ENOMEM, "out of memory");
+                        goto out;
+                }
+                const osl_contribution c = {
+                        .source = source,
+                        .time = jv_str(jv_obj_get(f->annotations, OSL_OCI_ANNOTATION_CREATED)),
+                        .image_tag = osl_registry_tag(reg),
+                        .image_digest = f->subject,
+                        .profile = f->data,
+                        .len = f->len,
+                };
+                if ((r = osl_contribution_observation(key, &c, &obs[i], &err)) < 0)
+                        goto out;
+        }
+        if ((r = osl_store_open(g->store, true, &store, &err)) < 0)
+                goto out;
+        for (size_t i = 0; i < pulled.n; i++, merged++) {
+                osl_merge_result res;
+                if ((r = osl_store_merge(store, key, obs[i], &res, &err)) < 0) {
+                        osl_err_prefix(&err, "%s", pulled.artifacts[i].artifact);
+                        goto out;
+                }
+                if (res.duplicate)
+                        printf("%s: %s from %s: merged before; no change (version %" PRIu32 ")\n", key,
+                               pulled.artifacts[i].artifact, o.registry, res.version);
+                else if (res.new_version)
+                        printf("%s: %s from %s: merged as version %" PRIu32 " (%zu syscalls added)\n", key,
+                               pulled.artifacts[i].artifact, o.registry, res.version, res.added_syscalls);
+                else
+                        printf("%s: %s from %s: nothing new (version %" PRIu32 ")\n", key, pulled.artifacts[i].artifact,
+                               o.registry, res.version);
+        }
+out:
+        for (size_t i = 0; obs && i < pulled.n; i++)
+                osl_observation_free(obs[i]);
+        osl_registry_pulled_clear(&pulled);
+        if (r < 0 && merged > 0)
+                fprintf(stderr, "oci-seccomp-learn profile pull: %zu of the profiles were merged before this failure\n",
+                        merged);
+        return r < 0 ? fail("pull", &err, r) : EXIT_OK;
 }

@@ -47,6 +47,9 @@ static const char profile_help[] =
         "                              the profile as an OCI artifact beside its image\n"
         "  fetch --oci-layout DIR IMAGE\n"
         "                              read an attached profile back, digests verified\n"
+        "  push | pull IMAGE --registry REF\n"
+        "                              the profile as a referrer of the image in a registry;\n"
+        "                              pull merges every node's profile\n"
         "\n"
         "IMAGE is an image reference (\"docker.io/library/redis:7\"); the tag and digest\n"
         "are ignored, profiles are kept per repository.\n"
@@ -1082,6 +1085,8 @@ static const struct {
         { "accept", profile_accept, accept_help },
         { "attach", cmd_profile_attach, cmd_profile_attach_help },
         { "fetch", cmd_profile_fetch, cmd_profile_fetch_help },
+        { "push", cmd_profile_push, cmd_profile_push_help },
+        { "pull", cmd_profile_pull, cmd_profile_pull_help },
 };
 
 int cmd_profile(int argc, char **argv, const osl_global *g)

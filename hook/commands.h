@@ -70,3 +70,9 @@ int cmd_profile_attach(int argc, char **argv, const osl_global *g);
 int cmd_profile_fetch(int argc, char **argv, const osl_global *g);
 extern const char cmd_profile_attach_help[];
 extern const char cmd_profile_fetch_help[];
+/* `profile push` and `profile pull` (hook/cmd_artifact.c): the same artifact
+ * in a registry (lib/registry.c). */
+int cmd_profile_push(int argc, char **argv, const osl_global *g);
+int cmd_profile_pull(int argc, char **argv, const osl_global *g);
+extern const char cmd_profile_push_help[];
+extern const char cmd_profile_pull_help[];

@@ -24,9 +24,7 @@
 #define SHA256_DIR "sha256"
 #define SHA256_PREFIX "sha256:"
 #define TMP_PREFIX ".tmp-osl-"
-/* The artifact's config: CRI-O reads only its media type, and image-spec
- * asks for at least "{}" when the config carries nothing. */
-#define ARTIFACT_CONFIG "{}"
+#define ARTIFACT_CONFIG OSL_OCI_ARTIFACT_CONFIG
 #define MAX_DESCRIPTORS 65536 /* entries of index.json that we look at */
 
 struct osl_oci_layout {
@@ -516,7 +514,7 @@ int osl_oci_write_index(osl_oci_layout *l, const jv *index, osl_error *err)
 
 /* ---- choosing the image ---- */
 
-static bool is_image_media_type(const char *t)
+bool osl_oci_is_image_media_type(const char *t)
 {
         return strcmp(t, OSL_OCI_MEDIA_TYPE_MANIFEST) == 0 || strcmp(t, OSL_OCI_MEDIA_TYPE_INDEX) == 0 ||
                strcmp(t, OSL_DOCKER_MEDIA_TYPE_MANIFEST) == 0 || strcmp(t, OSL_DOCKER_MEDIA_TYPE_LIST) == 0;
@@ -540,9 +538,7 @@ static int read_manifest(osl_oci_layout *l, const osl_oci_descriptor *d, jv **ou
         return 0;
 }
 
-/* A manifest's artifact type as image-spec 1.1 defines it: artifactType,
- * else the config's media type. NULL when it has neither. */
-static const char *manifest_artifact_type(const jv *m)
+const char *osl_oci_manifest_artifact_type(const jv *m)
 {
         const char *t = jv_str(jv_obj_get(m, "artifactType"));
         return t ? t : jv_str(jv_get_path(m, "config", "mediaType", NULL));
@@ -643,7 +639,7 @@ int osl_oci_select_image(osl_oci_layout *l, const jv *index, const osl_oci_selec
                 goto out;
         }
         pick = &all[0];
-        if (!is_image_media_type(pick->media_type)) {
+        if (!osl_oci_is_image_media_type(pick->media_type)) {
                 r = osl_err(err, -EINVAL, "%s: %.19s is a \"%.100s\", not an image manifest or index", what,
                             pick->digest, pick->media_type);
                 goto out;
@@ -687,7 +683,7 @@ int osl_oci_find_referrers(osl_oci_layout *l, const jv *index, const char *subje
                         osl_oci_descriptor_clear(&d);
                         goto fail;
                 }
-                const char *t = manifest_artifact_type(m);
+                const char *t = osl_oci_manifest_artifact_type(m);
                 const char *subject = jv_str(jv_get_path(m, "subject", "digest", NULL));
                 if (!t || strcmp(t, artifact_type) != 0 || !subject || strcmp(subject, subject_digest) != 0) {
                         osl_oci_descriptor_clear(&d);
@@ -779,12 +775,25 @@ static bool digest_in(const osl_oci_descriptor *d, size_t n, const char *digest)
         return false;
 }
 
-/* "sha256:<hex>" of data, without storing it. */
-static void digest_of(const void *data, size_t len, char out[static OSL_OCI_DIGEST_SIZE])
+void osl_oci_digest_of(const void *data, size_t len, char out[static OSL_OCI_DIGEST_SIZE])
 {
         char hex[OSL_SHA256_HEX_SIZE];
         osl_sha256_hex(data, len, hex);
         snprintf(out, OSL_OCI_DIGEST_SIZE, SHA256_PREFIX "%s", hex);
+}
+
+int osl_oci_artifact_build(const osl_oci_artifact *a, const osl_oci_descriptor *subject, char **manifest,
+                           size_t *len, char digest[static OSL_OCI_DIGEST_SIZE], osl_error *err)
+{
+        char config_digest[OSL_OCI_DIGEST_SIZE], layer_digest[OSL_OCI_DIGEST_SIZE];
+        int r;
+
+        osl_oci_digest_of(ARTIFACT_CONFIG, strlen(ARTIFACT_CONFIG), config_digest);
+        osl_oci_digest_of(a->data, a->len, layer_digest);
+        if ((r = artifact_manifest(a, config_digest, layer_digest, subject, manifest, len, err)) < 0)
+                return r;
+        osl_oci_digest_of(*manifest, *len, digest);
+        return 0;
 }
 
 int osl_oci_attach(osl_oci_layout *l, const osl_oci_selector *sel, const osl_oci_artifact *a,
@@ -793,7 +802,7 @@ int osl_oci_attach(osl_oci_layout *l, const osl_oci_selector *sel, const osl_oci
         _cleanup_jv_ jv *index = NULL, *kept = NULL;
         _cleanup_free_ char *manifest = NULL, *what = NULL;
         osl_oci_descriptor subject = {}, *referrers = NULL;
-        char config_digest[OSL_OCI_DIGEST_SIZE], layer_digest[OSL_OCI_DIGEST_SIZE], written[OSL_OCI_DIGEST_SIZE];
+        char written[OSL_OCI_DIGEST_SIZE];
         size_t n_referrers = 0, manifest_len, same = 0;
         int r;
 
@@ -811,11 +820,8 @@ int osl_oci_attach(osl_oci_layout *l, const osl_oci_selector *sel, const osl_oci
         snprintf(res->subject, sizeof(res->subject), "%s", subject.digest);
 
         /* The artifact in memory first: a refusal below writes nothing. */
-        digest_of(ARTIFACT_CONFIG, strlen(ARTIFACT_CONFIG), config_digest);
-        digest_of(a->data, a->len, layer_digest);
-        if ((r = artifact_manifest(a, config_digest, layer_digest, &subject, &manifest, &manifest_len, err)) < 0)
+        if ((r = osl_oci_artifact_build(a, &subject, &manifest, &manifest_len, res->artifact, err)) < 0)
                 goto out;
-        digest_of(manifest, manifest_len, res->artifact);
         if ((r = osl_oci_find_referrers(l, index, subject.digest, a->artifact_type, &referrers, &n_referrers, err)) <
             0)
                 goto out;
@@ -895,37 +901,52 @@ void osl_oci_fetched_clear(osl_oci_fetched *f)
         *f = (osl_oci_fetched) {};
 }
 
+int osl_oci_artifact_parts(const jv *m, const char *digest, const char *artifact_type, osl_oci_descriptor *config,
+                           osl_oci_descriptor *layer, osl_error *err)
+{
+        const char *declared = jv_str(jv_obj_get(m, "artifactType"));
+        const jv *layers = jv_obj_get(m, "layers");
+        char where[128];
+        int r;
+
+        *config = *layer = (osl_oci_descriptor) {};
+        snprintf(where, sizeof(where), "manifest %.80s: config", digest);
+        if ((r = osl_oci_descriptor_parse(jv_obj_get(m, "config"), where, config, err)) < 0)
+                return r;
+        /* Scanners go by either field; they must not disagree (as CRI-O
+         * checks too). */
+        if (declared && strcmp(config->media_type, OSL_OCI_MEDIA_TYPE_EMPTY) != 0 &&
+            strcmp(declared, config->media_type) != 0) {
+                r = osl_err(err, -EINVAL, "manifest %.80s: artifactType \"%.100s\" and config media type \"%.100s\" disagree",
+                            digest, declared, config->media_type);
+                goto fail;
+        }
+        if (!jv_is(layers, JV_ARRAY) || jv_arr_len(layers) != 1) {
+                r = osl_err(err, -EINVAL, "manifest %.80s: a %s has exactly one layer, this one has %zu", digest,
+                            artifact_type, jv_arr_len(layers));
+                goto fail;
+        }
+        snprintf(where, sizeof(where), "manifest %.80s: layers[0]", digest);
+        if ((r = osl_oci_descriptor_parse(jv_arr_at(layers, 0), where, layer, err)) < 0)
+                goto fail;
+        return 0;
+fail:
+        osl_oci_descriptor_clear(config);
+        osl_oci_descriptor_clear(layer);
+        return r;
+}
+
 /* Checks the artifact manifest m (entry d) and reads its one layer. */
 static int read_artifact_layer(osl_oci_layout *l, const osl_oci_descriptor *d, const jv *m, const char *artifact_type,
                                size_t max, char **out, size_t *len, osl_error *err)
 {
         osl_oci_descriptor config = {}, layer = {};
         _cleanup_free_ char *config_data = NULL;
-        const char *declared = jv_str(jv_obj_get(m, "artifactType"));
-        const jv *layers = jv_obj_get(m, "layers");
-        char where[128];
         int r;
 
-        snprintf(where, sizeof(where), "manifest %.80s: config", d->digest);
-        if ((r = osl_oci_descriptor_parse(jv_obj_get(m, "config"), where, &config, err)) < 0)
-                goto out;
-        /* Scanners go by either field; they must not disagree (as CRI-O
-         * checks too). */
-        if (declared && strcmp(config.media_type, OSL_OCI_MEDIA_TYPE_EMPTY) != 0 &&
-            strcmp(declared, config.media_type) != 0) {
-                r = osl_err(err, -EINVAL, "manifest %.80s: artifactType \"%.100s\" and config media type \"%.100s\" disagree",
-                            d->digest, declared, config.media_type);
-                goto out;
-        }
-        if ((r = osl_oci_read_blob(l, config.digest, config.size, OSL_OCI_MAX_PROFILE, &config_data, NULL, err)) < 0)
-                goto out;
-        if (!jv_is(layers, JV_ARRAY) || jv_arr_len(layers) != 1) {
-                r = osl_err(err, -EINVAL, "manifest %.80s: a %s has exactly one layer, this one has %zu", d->digest,
-                            artifact_type, jv_arr_len(layers));
-                goto out;
-        }
-        snprintf(where, sizeof(where), "manifest %.80s: layers[0]", d->digest);
-        if ((r = osl_oci_descriptor_parse(jv_arr_at(layers, 0), where, &layer, err)) < 0 ||
+        if ((r = osl_oci_artifact_parts(m, d->digest, artifact_type, &config, &layer, err)) < 0)
+                return r;
+        if ((r = osl_oci_read_blob(l, config.digest, config.size, OSL_OCI_MAX_PROFILE, &config_data, NULL, err)) < 0 ||
             (r = osl_oci_read_blob(l, layer.digest, layer.size, max, out, len, err)) < 0)
                 goto out;
         r = 0;

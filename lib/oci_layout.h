@@ -33,6 +33,10 @@
 #define OSL_SECCOMP_LAYER_MEDIA_TYPE "application/json"
 #define OSL_SECCOMP_LAYER_TITLE "profile.json"
 
+/* The artifact's config: CRI-O reads only its media type, and image-spec
+ * asks for at least "{}" when the config carries nothing. */
+#define OSL_OCI_ARTIFACT_CONFIG "{}"
+
 #define OSL_OCI_MAX_INDEX (4u << 20)    /* index.json */
 #define OSL_OCI_MAX_MANIFEST (4u << 20) /* a manifest or image index blob, as registries limit them */
 #define OSL_OCI_MAX_PROFILE (1u << 20)  /* CRI-O's default limit for an artifact's data */
@@ -91,6 +95,14 @@ int osl_oci_read_blob(osl_oci_layout *l, const char *digest, uint64_t size, size
 int osl_oci_write_blob(osl_oci_layout *l, const void *data, size_t len, char digest_out[static OSL_OCI_DIGEST_SIZE],
                        osl_error *err);
 
+/* "sha256:<hex>" of data. */
+void osl_oci_digest_of(const void *data, size_t len, char out[static OSL_OCI_DIGEST_SIZE]);
+/* image-spec's media types of an image: OCI or Docker manifest or index. */
+bool osl_oci_is_image_media_type(const char *media_type);
+/* A manifest's artifact type as image-spec 1.1 defines it: artifactType,
+ * else the config's media type. NULL when it has neither. */
+const char *osl_oci_manifest_artifact_type(const jv *m);
+
 /* Which entry of index.json is the image: the one with this digest, or the
  * one whose org.opencontainers.image.ref.name is tag, or (both NULL) the only
  * entry that is not an artifact referring to another manifest. */
@@ -124,6 +136,17 @@ typedef struct osl_oci_artifact {
         char *const *annotations;     /* the manifest's: key, value, key, value, ..., NULL; may be NULL */
         const char *ref_name;         /* the artifact's own name in index.json, NULL for none */
 } osl_oci_artifact;
+
+/* The manifest of artifact a for subject, and its digest: the same inputs
+ * give the same bytes. Its config is OSL_OCI_ARTIFACT_CONFIG. */
+int osl_oci_artifact_build(const osl_oci_artifact *a, const osl_oci_descriptor *subject, char **manifest,
+                           size_t *len, char digest[static OSL_OCI_DIGEST_SIZE], osl_error *err);
+
+/* The config and the one layer of the artifact manifest m (named digest in
+ * messages), checked: artifactType and config media type do not disagree,
+ * exactly one layer. Clear both with osl_oci_descriptor_clear. */
+int osl_oci_artifact_parts(const jv *m, const char *digest, const char *artifact_type, osl_oci_descriptor *config,
+                           osl_oci_descriptor *layer, osl_error *err);
 
 typedef struct osl_oci_attach_result {
         char subject[OSL_OCI_DIGEST_SIZE];  /* the image's manifest */

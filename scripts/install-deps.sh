@@ -11,6 +11,7 @@ packages=(
         python3 python3-jsonschema python3-yaml
         golang-github-containers-common
         podman containerd buildah skopeo umoci crun docker.io
+        libcurl4-openssl-dev docker-registry curl
 )
 
 missing=()
