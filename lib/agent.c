@@ -254,7 +254,7 @@ static int fill_sockaddr(const char *path, struct sockaddr_un *sa, socklen_t *sa
 int osl_agent_probe(const char *socket_path, osl_error *err)
 {
         struct sockaddr_un sa;
-        socklen_t sa_len;
+        socklen_t sa_len = 0;
         int r = fill_sockaddr(socket_path, &sa, &sa_len, err);
         if (r < 0)
                 return r;
@@ -281,7 +281,7 @@ int osl_agent_probe(const char *socket_path, osl_error *err)
 int osl_agent_listen(const char *socket_path, int *out_fd, osl_error *err)
 {
         struct sockaddr_un sa;
-        socklen_t sa_len;
+        socklen_t sa_len = 0;
         struct stat st;
         osl_error probe_err = {};
         int r;

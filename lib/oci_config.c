@@ -144,16 +144,16 @@ static int check_docker_keys(const jv *obj, const char *path, const char *const 
 static int check_each(const jv *arr, const char *path, const char *const *fields, const char *const *sub_fields,
                       const char *sub_key, osl_error *err)
 {
-        char where[160];
+        char where[256];
         for (size_t i = 0; i < jv_arr_len(arr); i++) {
                 const jv *item = jv_arr_at(arr, i);
-                snprintf(where, sizeof(where), "%s[%zu]", path, i);
+                snprintf(where, sizeof(where), "%.200s[%zu]", path, i);
                 int r = check_object(item, where, fields, err);
                 if (r < 0)
                         return r;
                 if (sub_key) {
-                        char sub[200];
-                        snprintf(sub, sizeof(sub), "%s.%s", where, sub_key);
+                        char sub[256];
+                        snprintf(sub, sizeof(sub), "%.200s.%.40s", where, sub_key);
                         r = check_each(jv_obj_get(item, sub_key), sub, sub_fields, NULL, NULL, err);
                         if (r < 0)
                                 return r;

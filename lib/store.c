@@ -618,7 +618,7 @@ static int parse_syscall_entry(const jv *e, const char *path, uint32_t version, 
                 "arch", "name", "origins", "count", "containers", "firstSeen", "lastSeen", "addedIn", "sample",
         };
         const char *arch, *name, *first, *last;
-        const jv *origins;
+        const jv *origins = NULL;
         uint64_t added_in;
         int r;
 
@@ -698,7 +698,7 @@ static int check_history_entry(const jv *e, const char *path, uint32_t want_vers
                 "partial",
         };
         const char *s;
-        const jv *added;
+        const jv *added = NULL;
         uint64_t version;
         int r;
 
@@ -789,7 +789,7 @@ static int learned_from_doc(jv *doc_in, const char *image_key, uint32_t want_ver
         };
         _cleanup_jv_ jv *doc = doc_in;
         _cleanup_learned_ osl_learned *l = calloc(1, sizeof(*l));
-        const jv *syscalls, *caps, *history, *merged, *seccomp;
+        const jv *syscalls = NULL, *caps = NULL, *history = NULL, *merged = NULL, *seccomp = NULL;
         const char *updated;
         uint64_t version;
         int r;
@@ -1518,7 +1518,7 @@ static int drift_from_doc(jv *doc_in, const osl_learned *current, osl_drift *d, 
         static const char *const fields[] = { "schemaVersion", "image", "records" };
         static const char *const record_fields[] = { "time", "version", "outside" };
         _cleanup_jv_ jv *doc = doc_in;
-        const jv *records;
+        const jv *records = NULL;
         int r;
 
         if ((r = check_document_head(doc, DRIFT_SCHEMA_VERSION, fields, ELEMENTSOF(fields), current->image_key, err)) < 0)

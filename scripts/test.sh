@@ -23,6 +23,9 @@ setup() { # dir, extra meson args...
 
 # clang must build it warning-free as well; its tests run in the gcc builds.
 CC=clang setup build/clang
+# So must a release build (what distributions build), with both compilers.
+CC=gcc setup build/release-gcc --buildtype=release
+CC=clang setup build/release-clang --buildtype=release
 
 for b in $builds; do
         case $b in
