@@ -65,7 +65,7 @@ notifications() {
         [[ "$output" == *"Seccomp:	2"* ]]
         cat "$T/agent.log"
         # The agent took the pid and the image from crun's state.
-        grep -qE "container crun-learn1: recording \(learn mode\), pid [0-9]+, image localhost/crun-learn" "$T/agent.log"
+        grep -qE "container crun-learn1: recording \(learn mode\), pid [0-9]+, image \"localhost/crun-learn\"" "$T/agent.log"
         [ "$(notifications crun-learn1)" -gt 0 ]
         run osl profile show localhost/crun-learn --json
         [ "$status" -eq 0 ]
