@@ -967,6 +967,9 @@ static const struct {
         { "accept", profile_accept, accept_help },
         { "attach", cmd_profile_attach, cmd_profile_attach_help },
         { "fetch", cmd_profile_fetch, cmd_profile_fetch_help },
+        { "predict", cmd_profile_predict, cmd_profile_predict_help },
+        { "coverage", cmd_profile_coverage, cmd_profile_coverage_help },
+        { "check", cmd_profile_check, cmd_profile_check_help },
 };
 
 int cmd_profile(int argc, char **argv, const osl_global *g)
