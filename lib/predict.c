@@ -573,13 +573,14 @@ static int binary_entry(const object *o, const osl_libc_map *m, const object *li
 {
         _cleanup_jv_ jv *e = jv_new_object();
         jv *sys = jv_new_object();
+        const char *reason = o->reason ? o->reason : !m ? "no C library (glibc or musl) among what its program loads" : NULL;
         if (!e || jv_obj_set(e, "path", jv_new_string(o->path)) < 0 || jv_obj_set(e, "role", jv_new_string(o->role)) < 0 ||
-            jv_obj_set(e, "analysed", jv_new_bool(!o->reason && m)) < 0 ||
-            jv_obj_set(e, "reason", o->reason ? jv_new_string(o->reason) : jv_new_null()) < 0 ||
+            jv_obj_set(e, "analysed", jv_new_bool(!reason)) < 0 ||
+            jv_obj_set(e, "reason", reason ? jv_new_string(reason) : jv_new_null()) < 0 ||
             jv_obj_set(e, "libc", libc ? jv_new_string(libc->path) : jv_new_null()) < 0 ||
             jv_obj_set(e, "imports", jv_new_uint(osl_strv_length(o->imports))) < 0 || jv_obj_set(e, "syscalls", sys) < 0)
                 return -ENOMEM;
-        for (char **imp = o->imports; !o->reason && m && imp && *imp; imp++) {
+        for (char **imp = o->imports; !reason && imp && *imp; imp++) {
                 const osl_libc_function *f = osl_libc_map_find(m, *imp);
                 for (char **s = f ? f->syscalls : NULL; s && *s; s++) {
                         jv *syms = jv_obj_get(sys, *s);
@@ -632,7 +633,8 @@ int osl_predict(const osl_predict_options *opt, jv **out, osl_error *err)
                         return osl_err(err, -EINVAL, "%s: programs are named by their absolute path in the image", p);
                 r = add_object(&c, p, i == 0 ? "entrypoint" : "executable", &idx, err);
                 if (r == -ENOENT)
-                        return osl_err(err, -ENOENT, "%s: no such program in the rootfs %s", p, opt->rootfs);
+                        return osl_err(err, -ENOENT, "%s: no such program in the rootfs %s (no regular file there)", p,
+                                       opt->rootfs);
                 if (r < 0)
                         return r;
                 n_exes = c.n_objs;
