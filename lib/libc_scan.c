@@ -529,10 +529,18 @@ static int sweep(scan *s, Elf *elf, csh h, osl_error *err, const char *what)
         return build_preds(s, err);
 }
 
-static int read_symbols(scan *s, Elf *elf, osl_error *err)
+static int read_symbols(scan *s, Elf *elf, uint64_t entry, osl_error *err)
 {
         Elf_Scn *scn = NULL;
-        size_t cap = 0;
+        size_t cap = 1024;
+
+        if (!(s->exports = calloc(cap, sizeof(*s->exports))))
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (entry) {
+                if (!(s->exports[0].name = osl_strdup(OSL_LIBC_ENTRY)))
+                        return osl_err(err, -ENOMEM, "out of memory");
+                s->exports[s->n_exports++].addr = entry;
+        }
 
         while ((scn = elf_nextscn(elf, scn))) {
                 GElf_Shdr sh;
@@ -552,7 +560,7 @@ static int read_symbols(scan *s, Elf *elf, osl_error *err)
                         bool exported = sh.sh_type == SHT_DYNSYM && (bind == STB_GLOBAL || bind == STB_WEAK) &&
                                         name && *name;
                         if (s->n_exports == cap) {
-                                cap = cap ? cap * 2 : 1024;
+                                cap *= 2;
                                 struct export *g = realloc(s->exports, cap * sizeof(*g));
                                 if (!g)
                                         return osl_err(err, -ENOMEM, "out of memory");
@@ -740,7 +748,7 @@ int osl_libc_analyse(int fd, const char *what, osl_libc_map **out, osl_error *er
                 r = osl_err(err, -ENOTSUP, "capstone cannot disassemble x86_64");
                 goto out;
         }
-        if ((r = read_symbols(&s, elf, err)) < 0 || (r = sweep(&s, elf, h, err, what)) < 0 ||
+        if ((r = read_symbols(&s, elf, eh.e_entry, err)) < 0 || (r = sweep(&s, elf, h, err, what)) < 0 ||
             (r = build_functions(&s, err)) < 0 || (r = find_syscalls(&s, m, err)) < 0 ||
             (r = build_map(&s, m, err)) < 0)
                 goto out;

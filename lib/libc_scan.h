@@ -24,6 +24,10 @@ void osl_libc_map_free(osl_libc_map *m);
 static inline void osl_libc_map_freep(osl_libc_map **m) { osl_libc_map_free(*m); }
 #define _cleanup_libc_map_ _cleanup_(osl_libc_map_freep)
 
+/* The map's name for what the object's ELF entry point reaches: for a
+ * dynamic loader (ld.so, musl's libc.so), its start-up before the program. */
+#define OSL_LIBC_ENTRY "(entry)"
+
 /* The call graph followed from an exported function is cut at this depth. */
 #define OSL_LIBC_CALL_DEPTH 6
 

@@ -23,7 +23,7 @@
 #include "syscalls.h"
 
 #define PREDICTED_SCHEMA_VERSION 1
-#define LIBC_CACHE_VERSION 1
+#define LIBC_CACHE_VERSION 2
 #define MAX_OBJECTS 1024
 #define MAX_PREDICTED_BYTES (64u << 20)
 
@@ -40,7 +40,9 @@ typedef struct object {
         size_t *deps; /* indices of the objects it needs */
         size_t n_deps;
         size_t libc;  /* executables: index of its C library, SIZE_MAX: none */
+        size_t loader; /* executables: index of its program interpreter, SIZE_MAX: none */
         bool is_libc;
+        bool is_loader; /* glibc's ld.so: analysed for its start-up only */
         bool musl;    /* a musl libc */
 } object;
 
@@ -287,7 +289,8 @@ static int add_object(predict_ctx *c, const char *path, const char *role, size_t
                 return osl_err(err, -ENOMEM, "out of memory");
         c->objs = grown;
         object *o = &c->objs[c->n_objs++];
-        *o = (object) { .path = osl_strdup(path), .role = role, .dev = st.st_dev, .ino = st.st_ino, .libc = SIZE_MAX };
+        *o = (object) { .path = osl_strdup(path), .role = role, .dev = st.st_dev, .ino = st.st_ino, .libc = SIZE_MAX,
+                        .loader = SIZE_MAX };
         if (!o->path)
                 return osl_err(err, -ENOMEM, "out of memory");
         *index = c->n_objs - 1;
@@ -417,15 +420,25 @@ static int load_closure(predict_ctx *c, size_t exe, osl_error *err)
         bool musl = is_musl_interp(e->interp);
         int r;
 
-        if (musl) {
+        /* The program interpreter: musl's is its C library; glibc's ld.so
+         * is analysed for what it does before the program starts. */
+        if (e->interp) {
                 r = add_object(c, e->interp, "library", &interp_index, err);
                 if (r < 0 && r != -ENOENT)
                         return r;
-                if (r == 0) {
-                        c->objs[interp_index].is_libc = c->objs[interp_index].musl = true;
-                        c->objs[exe].libc = interp_index;
+                if (r == 0 && c->objs[interp_index].reason)
+                        interp_index = SIZE_MAX;
+                if (interp_index != SIZE_MAX) {
+                        c->objs[exe].loader = interp_index;
+                        if (musl) {
+                                c->objs[interp_index].is_libc = c->objs[interp_index].musl = true;
+                                c->objs[exe].libc = interp_index;
+                        } else
+                                c->objs[interp_index].is_loader = true;
                 }
         }
+        if (!musl)
+                interp_index = SIZE_MAX;
         _cleanup_free_ size_t *queue = calloc(MAX_OBJECTS, sizeof(size_t));
         _cleanup_free_ bool *queued = calloc(MAX_OBJECTS, sizeof(bool));
         size_t head = 0, tail = 0;
@@ -569,7 +582,25 @@ static void sort_keys(jv *obj)
 }
 
 /* binaries[] entry: its syscalls as {name: [imported functions]}. */
-static int binary_entry(const object *o, const osl_libc_map *m, const object *libc, jv *predicted, jv **out)
+/* Adds "syscall: [symbol]" evidence for every syscall of f. */
+static int add_evidence(jv *sys, jv *predicted, const osl_libc_function *f, const char *symbol)
+{
+        for (char **s = f ? f->syscalls : NULL; s && *s; s++) {
+                jv *syms = jv_obj_get(sys, *s);
+                if (!syms && jv_obj_set(sys, *s, syms = jv_new_array()) < 0)
+                        return -ENOMEM;
+                if (jv_arr_append(syms, jv_new_string(symbol)) < 0)
+                        return -ENOMEM;
+                if (!jv_obj_get(predicted, *s) && jv_obj_set(predicted, *s, jv_new_bool(true)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* loader: the analysis of a program's interpreter, whose start-up runs
+ * before it (NULL for libraries and static programs). */
+static int binary_entry(const object *o, const osl_libc_map *m, const object *libc, const osl_libc_map *loader,
+                        jv *predicted, jv **out)
 {
         _cleanup_jv_ jv *e = jv_new_object();
         jv *sys = jv_new_object();
@@ -580,18 +611,12 @@ static int binary_entry(const object *o, const osl_libc_map *m, const object *li
             jv_obj_set(e, "libc", libc ? jv_new_string(libc->path) : jv_new_null()) < 0 ||
             jv_obj_set(e, "imports", jv_new_uint(osl_strv_length(o->imports))) < 0 || jv_obj_set(e, "syscalls", sys) < 0)
                 return -ENOMEM;
-        for (char **imp = o->imports; !reason && imp && *imp; imp++) {
-                const osl_libc_function *f = osl_libc_map_find(m, *imp);
-                for (char **s = f ? f->syscalls : NULL; s && *s; s++) {
-                        jv *syms = jv_obj_get(sys, *s);
-                        if (!syms && jv_obj_set(sys, *s, syms = jv_new_array()) < 0)
-                                return -ENOMEM;
-                        if (jv_arr_append(syms, jv_new_string(*imp)) < 0)
-                                return -ENOMEM;
-                        if (!jv_obj_get(predicted, *s) && jv_obj_set(predicted, *s, jv_new_bool(true)) < 0)
-                                return -ENOMEM;
-                }
-        }
+        for (char **imp = o->imports; !reason && imp && *imp; imp++)
+                if (add_evidence(sys, predicted, osl_libc_map_find(m, *imp), *imp) < 0)
+                        return -ENOMEM;
+        if (!reason && loader &&
+            add_evidence(sys, predicted, osl_libc_map_find(loader, OSL_LIBC_ENTRY), OSL_PREDICT_LOADER_SYMBOL) < 0)
+                return -ENOMEM;
         sort_keys(sys);
         *out = TAKE_PTR(e);
         return 0;
@@ -651,13 +676,14 @@ int osl_predict(const osl_predict_options *opt, jv **out, osl_error *err)
         for (size_t i = 0; i < c.n_objs && r >= 0; i++) {
                 bool cached = false;
                 jv *l = NULL;
-                if (!c.objs[i].is_libc)
+                if (!c.objs[i].is_libc && !c.objs[i].is_loader)
                         continue;
                 if ((r = analyse_libc(&c, &c.objs[i], &maps[i], &cached, err)) < 0)
                         break;
+                const char *flavor = c.objs[i].musl ? "musl" : c.objs[i].is_libc ? "glibc" : "glibc-loader";
                 if (!(l = jv_new_object()) || jv_arr_append(libcs, l) < 0 ||
                     jv_obj_set(l, "path", jv_new_string(c.objs[i].path)) < 0 ||
-                    jv_obj_set(l, "flavor", jv_new_string(c.objs[i].musl ? "musl" : "glibc")) < 0 ||
+                    jv_obj_set(l, "flavor", jv_new_string(flavor)) < 0 ||
                     jv_obj_set(l, "buildId", c.objs[i].build_id ? jv_new_string(c.objs[i].build_id) : jv_new_null()) < 0 ||
                     jv_obj_set(l, "functions", jv_new_uint(maps[i]->n_functions)) < 0 ||
                     jv_obj_set(l, "syscallSites", jv_new_uint(maps[i]->syscall_sites)) < 0 ||
@@ -685,10 +711,11 @@ int osl_predict(const osl_predict_options *opt, jv **out, osl_error *err)
         }
         for (size_t i = 0; r >= 0 && i < c.n_objs; i++) {
                 jv *e = NULL;
-                if (c.objs[i].is_libc)
-                        continue; /* its own calls are what its callers import */
+                if (c.objs[i].is_libc || c.objs[i].is_loader)
+                        continue; /* their calls are what their programs import and start with */
                 const object *libc = served[i] != SIZE_MAX ? &c.objs[served[i]] : NULL;
-                if (binary_entry(&c.objs[i], libc ? maps[served[i]] : NULL, libc, predicted, &e) < 0 ||
+                const osl_libc_map *loader = c.objs[i].loader != SIZE_MAX ? maps[c.objs[i].loader] : NULL;
+                if (binary_entry(&c.objs[i], libc ? maps[served[i]] : NULL, libc, loader, predicted, &e) < 0 ||
                     jv_arr_append(binaries, e) < 0)
                         r = osl_err(err, -ENOMEM, "out of memory");
         }

@@ -13,6 +13,8 @@
 #include "store.h"
 
 #define OSL_PREDICTED_FILE "predicted.json"
+/* The evidence of what a program's dynamic loader does before main. */
+#define OSL_PREDICT_LOADER_SYMBOL "(dynamic loader start-up)"
 
 typedef struct osl_predict_options {
         const char *rootfs;               /* the image's root filesystem on this machine */

@@ -96,13 +96,16 @@ evidence() {
         [[ " $(evidence /app/prog-musl fsync)" == *" fsync "* ]]
         [[ " $(evidence /app/prog-musl rename)" == *" rename "* ]]
         [[ " $(evidence /app/prog-musl fork)" == *" fork "* ]]
+        # What the dynamic loader does before main, from its own code.
+        [[ "$output" == *"(glibc-loader)"* ]]
+        [[ " $(evidence /app/prog brk)" == *" (dynamic loader start-up) "* ]]
         # A function the program does not import is nobody's evidence.
         [ -z "$(evidence /app/prog mkdir)" ]
         jq -e '.binaries[] | select(.path == "/app/prog-static") | .analysed == false and (.syscalls | length) == 0' \
                 "$STORE/images/localhost%2Fpred/predicted.json"
 
-        # The C libraries' analyses are cached by build-id and used again.
-        [ "$(ls "$STORE/cache/libc" | wc -l)" -eq 2 ]
+        # The analyses (glibc, its ld.so, musl) are cached by build-id and used again.
+        [ "$(ls "$STORE/cache/libc" | wc -l)" -eq 3 ]
         run predict
         [ "$status" -eq 0 ]
         [[ "$output" == *"(glibc): "*"(cached analysis)"* ]]
