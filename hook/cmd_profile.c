@@ -50,6 +50,10 @@ static const char profile_help[] =
         "  push | pull IMAGE --registry REF\n"
         "                              the profile as a referrer of the image in a registry;\n"
         "                              pull merges every node's profile\n"
+        "  predict IMAGE --rootfs DIR PROGRAM...\n"
+        "                              the syscalls the image's programs can make (static)\n"
+        "  coverage IMAGE              predicted syscalls the learning runs never observed\n"
+        "  check IMAGE --approved N    CI gate: exit 1 when more is needed than version N\n"
         "\n"
         "IMAGE is an image reference (\"docker.io/library/redis:7\"); the tag and digest\n"
         "are ignored, profiles are kept per repository.\n"
@@ -1087,6 +1091,9 @@ static const struct {
         { "fetch", cmd_profile_fetch, cmd_profile_fetch_help },
         { "push", cmd_profile_push, cmd_profile_push_help },
         { "pull", cmd_profile_pull, cmd_profile_pull_help },
+        { "predict", cmd_profile_predict, cmd_profile_predict_help },
+        { "coverage", cmd_profile_coverage, cmd_profile_coverage_help },
+        { "check", cmd_profile_check, cmd_profile_check_help },
 };
 
 int cmd_profile(int argc, char **argv, const osl_global *g)

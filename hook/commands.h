@@ -76,3 +76,12 @@ int cmd_profile_push(int argc, char **argv, const osl_global *g);
 int cmd_profile_pull(int argc, char **argv, const osl_global *g);
 extern const char cmd_profile_push_help[];
 extern const char cmd_profile_pull_help[];
+
+/* `profile predict`, `profile coverage` and `profile check` (hook/cmd_coverage.c,
+ * doc/prediction.md, doc/ci.md). */
+int cmd_profile_predict(int argc, char **argv, const osl_global *g);
+int cmd_profile_coverage(int argc, char **argv, const osl_global *g);
+int cmd_profile_check(int argc, char **argv, const osl_global *g);
+extern const char cmd_profile_predict_help[];
+extern const char cmd_profile_coverage_help[];
+extern const char cmd_profile_check_help[];

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
         meson ninja-build pkg-config gcc libc6-dev clang
-        libseccomp-dev libyajl-dev libcap-dev
+        libseccomp-dev libyajl-dev libcap-dev libelf-dev libcapstone-dev musl-tools
         runc busybox-static strace jq bats
         redis-server redis-tools
         python3 python3-jsonschema python3-yaml
