@@ -110,6 +110,8 @@ static const char inject_help[] =
         "  --generalize POLICY    complain/enforce: families (the default) also allows the\n"
         "                         syscalls of a learned one's family (writev for write,\n"
         "                         doc/profiles.md); none allows only what was learned\n"
+        "  --include WHAT         complain/enforce: observed (the default), or predicted:\n"
+        "                         also the image's predicted set ('profile predict')\n"
         "  --trust-image-annotation\n"
         "                         let io.seccomp-learn.image name the image even where the\n"
         "                         engine names another (a node admin's choice: whoever sets\n"
@@ -132,7 +134,7 @@ typedef struct inject_cli {
 static int parse_common(int argc, char **argv, inject_cli *cli, const char *help)
 {
         enum { OPT_MODE = 256, OPT_DEFAULT_MODE, OPT_DEFAULT_ACTION, OPT_NO_HOOKS, OPT_MISSING_PROFILE, OPT_TRUST_IMAGE,
-               OPT_GENERALIZE };
+               OPT_GENERALIZE, OPT_INCLUDE };
         static const struct option options[] = {
                 { "mode", required_argument, NULL, OPT_MODE },
                 { "default-mode", required_argument, NULL, OPT_DEFAULT_MODE },
@@ -141,6 +143,7 @@ static int parse_common(int argc, char **argv, inject_cli *cli, const char *help
                 { "missing-profile", required_argument, NULL, OPT_MISSING_PROFILE },
                 { "trust-image-annotation", no_argument, NULL, OPT_TRUST_IMAGE },
                 { "generalize", required_argument, NULL, OPT_GENERALIZE },
+                { "include", required_argument, NULL, OPT_INCLUDE },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -186,6 +189,14 @@ static int parse_common(int argc, char **argv, inject_cli *cli, const char *help
                         cli->opts.generalize = optarg;
                         break;
                 }
+                case OPT_INCLUDE:
+                        if (strcmp(optarg, "observed") != 0 && strcmp(optarg, "predicted") != 0) {
+                                fprintf(stderr, "oci-seccomp-learn %s: --include takes observed or predicted, not '%s'\n",
+                                        argv[0], optarg);
+                                return -EINVAL;
+                        }
+                        cli->opts.include = optarg;
+                        break;
                 case OPT_MISSING_PROFILE:
                         if (osl_parse_missing_profile(optarg, &cli->opts.missing_profile_runs) < 0) {
                                 fprintf(stderr, "oci-seccomp-learn %s: --missing-profile takes refuse or run, not '%s'\n",

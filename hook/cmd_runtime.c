@@ -15,6 +15,7 @@
 #define MISSING_PROFILE_ENV "OCI_SECCOMP_LEARN_MISSING_PROFILE"
 #define TRUST_IMAGE_ANNOTATION_ENV "OCI_SECCOMP_LEARN_TRUST_IMAGE_ANNOTATION"
 #define GENERALIZE_ENV "OCI_SECCOMP_LEARN_GENERALIZE"
+#define INCLUDE_ENV "OCI_SECCOMP_LEARN_INCLUDE"
 
 static const char runtime_help[] =
         "Usage: oci-seccomp-learn runtime [--runtime PATH] RUNTIME-ARGS...\n"
@@ -35,7 +36,8 @@ static const char runtime_help[] =
         "stored profile start with its own profile (default refuse);\n"
         TRUST_IMAGE_ANNOTATION_ENV "=1 lets io.seccomp-learn.image name the image\n"
         "even where the engine names another (default: the engine's name wins);\n"
-        GENERALIZE_ENV "=none|families the enforce policy for syscall families.\n";
+        GENERALIZE_ENV "=none|families the enforce policy for syscall families;\n"
+        INCLUDE_ENV "=observed|predicted whether enforce allows the predicted set.\n";
 
 /* runc's global flags that take a value; needed to find the subcommand. */
 static bool global_flag_takes_value(const char *arg)
@@ -216,6 +218,7 @@ int cmd_runtime(int argc, char **argv, const osl_global *g)
                         .trust_image_annotation = getenv(TRUST_IMAGE_ANNOTATION_ENV) &&
                                                   strcmp(getenv(TRUST_IMAGE_ANNOTATION_ENV), "1") == 0,
                         .generalize = getenv(GENERALIZE_ENV),
+                        .include = getenv(INCLUDE_ENV),
                 };
                 const char *missing = getenv(MISSING_PROFILE_ENV);
                 if (missing && osl_parse_missing_profile(missing, &opts.missing_profile_runs) < 0) {

@@ -9,6 +9,7 @@
 #define OSL_ANNOTATION_VERSION "io.seccomp-learn.version"
 #define OSL_ANNOTATION_KEEP_CAPS "io.seccomp-learn.keep-capabilities"
 #define OSL_ANNOTATION_GENERALIZE "io.seccomp-learn.generalize"
+#define OSL_ANNOTATION_INCLUDE "io.seccomp-learn.include"
 /* Set by inject in complain and enforce mode: the profile version applied. */
 #define OSL_ANNOTATION_APPLIED_VERSION "io.seccomp-learn.applied-version"
 

@@ -8,6 +8,7 @@
 #include "caps.h"
 #include "image.h"
 #include "learn_filter.h"
+#include "predict.h"
 #include "oci_config.h"
 #include "rundir.h"
 #include "sha256.h"
@@ -200,6 +201,43 @@ static int restrict_capabilities(jv *cfg, const osl_learned *learned, osl_inject
         return 0;
 }
 
+/* --include predicted: the image's predicted set, or NULL with a warning
+ * when none is stored (enforce then allows what was observed). */
+static int predicted_names(const osl_inject_options *opts, const jv *cfg, const osl_image *img, char ***out,
+                           osl_inject_result *res, osl_error *err)
+{
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_jv_ jv *doc = NULL;
+        _cleanup_strv_ char **names = NULL;
+        size_t n = 0;
+        const char *include = opts->include ? opts->include : osl_config_annotation(cfg, OSL_ANNOTATION_INCLUDE);
+
+        *out = NULL;
+        if (!include || strcmp(include, "observed") == 0)
+                return 0;
+        if (strcmp(include, "predicted") != 0)
+                return osl_err(err, -EINVAL, "%s \"%.32s\" is not observed or predicted",
+                               opts->include ? "--include" : "annotation " OSL_ANNOTATION_INCLUDE, include);
+        int r = osl_store_open(opts->store_root, false, &store, err);
+        if (r >= 0)
+                r = osl_predicted_load(store, img->key, &doc, err);
+        if (r == -ENOENT) {
+                warn(res, "--include predicted: %s; only what was observed is allowed", err->msg);
+                *err = (osl_error){};
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        const jv *list = jv_obj_get(doc, "predicted");
+        for (size_t i = 0; i < jv_arr_len(list); i++) {
+                const char *name = jv_str(jv_arr_at(list, i));
+                if (name && osl_strv_push(&names, &n, name) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        *out = TAKE_PTR(names);
+        return 0;
+}
+
 /* complain and enforce: the container's own profile ∩ the stored one
  * (learn_filter.h). complain reports the calls outside the profile to the
  * agent (allowed and recorded), or has the kernel log them when no agent
@@ -209,6 +247,7 @@ static int apply_profile_filter(jv *cfg, const osl_inject_options *opts, const o
 {
         _cleanup_seccomp_ osl_seccomp *base = NULL, *filter = NULL;
         _cleanup_free_ char *socket = NULL, *metadata = NULL;
+        _cleanup_strv_ char **predicted = NULL;
         osl_profile_filter_input in = { .learned = learned };
         osl_error soft = {};
         int r = osl_config_get_seccomp(cfg, &base, err);
@@ -219,6 +258,9 @@ static int apply_profile_filter(jv *cfg, const osl_inject_options *opts, const o
         if (generalize && osl_generalize_parse(generalize, &in.generalize) < 0)
                 return osl_err(err, -EINVAL, "%s mode: %s \"%.32s\" is not families or none", osl_mode_name(mode),
                                opts->generalize ? "--generalize" : "annotation " OSL_ANNOTATION_GENERALIZE, generalize);
+        if ((r = predicted_names(opts, cfg, img, &predicted, res, err)) < 0)
+                return osl_err_prefix(err, "%s mode", osl_mode_name(mode));
+        in.predicted = predicted;
 
         if (mode == OSL_MODE_ENFORCE) {
                 in.outside_action = opts->enforce_default_action ? opts->enforce_default_action : "SCMP_ACT_ERRNO";

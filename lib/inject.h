@@ -39,6 +39,10 @@ typedef struct osl_inject_options {
         /* complain/enforce: "families" or "none" (lib/families.h); NULL: the
          * annotation io.seccomp-learn.generalize, else families. */
         const char *generalize;
+        /* complain/enforce: "observed" (the default) or "predicted", which
+         * also allows the image's predicted set (doc/prediction.md); NULL:
+         * the annotation io.seccomp-learn.include, else observed. */
+        const char *include;
 } osl_inject_options;
 
 typedef struct osl_inject_result {

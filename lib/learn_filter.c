@@ -167,14 +167,15 @@ static bool learned_name(const osl_learned *l, const char *name)
 }
 
 /* Inside the profile: learned; in complain and enforce also implied for
- * every application, or in the family of a learned syscall. */
+ * every application, predicted (--include predicted), or in the family of a
+ * learned syscall. */
 static bool inside_profile(const osl_profile_filter_input *in, const char *name)
 {
         if (learned_name(in->learned, name))
                 return true;
         if (in->learning)
                 return false;
-        if (osl_syscall_implied_for_application(name))
+        if (osl_syscall_implied_for_application(name) || osl_strv_contains(in->predicted, name))
                 return true;
         const osl_family *family = in->generalize == OSL_GENERALIZE_FAMILIES ? osl_family_of(name) : NULL;
         for (const char *const *m = family ? family->members : NULL; m && *m; m++)

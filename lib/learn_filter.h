@@ -57,6 +57,10 @@ typedef struct osl_profile_filter_input {
          * allowed with it (lib/families.h). The application's implied calls
          * (write, exit, exit_group) always are. */
         osl_generalize generalize;
+        /* complain and enforce with --include predicted: names also inside
+         * the profile (the image's predicted set, doc/prediction.md);
+         * NULL-terminated, may be NULL. */
+        char *const *predicted;
 } osl_profile_filter_input;
 int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **out, size_t *n_outside,
                              osl_error *err);

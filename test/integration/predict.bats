@@ -187,6 +187,34 @@ evidence() {
         jq -e '.binaries[] | select(.path == "/app/prog") | (.unobserved | has("fsync") or has("rename") or has("clone")) | not' <<<"$output"
 }
 
+@test "enforce --include predicted allows what the training run never did but the image can do; observed refuses it" {
+        start_agent
+        learn "$T/b" pred-train2 '["/app/prog"]'
+        for include in observed predicted; do
+                run osl inject --mode enforce --generalize none --include "$include" "$T/b"
+                echo "$include: $output"
+                [ "$status" -eq 0 ]
+        done
+        # No prediction stored yet: enforce says so and allows what was observed.
+        [[ "$output" == *"no prediction is stored for $IMG"* ]]
+        run predict
+        [ "$status" -eq 0 ]
+        for include in observed predicted; do
+                jq '.process.args = ["/app/prog", "all"]' "$T/b/config.pristine" >"$T/b/config.json"
+                run osl inject --mode enforce --generalize none --include "$include" "$T/b"
+                [ "$status" -eq 0 ]
+                run_container "$T/b" "pred-enforce-$include"
+                echo "$include: status $status: $output"
+                if [ "$include" = predicted ]; then
+                        [ "$status" -eq 0 ]
+                        [[ "$output" == *"prog ran"* ]]
+                else
+                        # open/fsync/rename refused: prog's own exit code 2.
+                        [ "$status" -eq 2 ]
+                fi
+        done
+}
+
 @test "check: exit 0 with nothing new, 1 with a new syscall; text, json and junit (valid XML)" {
         start_agent
         learn "$T/b" chk-train '["/app/prog"]'
