@@ -1072,43 +1072,57 @@ static void resolve_image(agent *a, const char *id, const char *metadata, const 
                           id, e.msg);
 }
 
-/* Takes a complete message; the connection is freed by the caller. */
-static void connection_process(agent *a, connection *conn, const jv *msg)
+int osl_agent_message_from_jv(const jv *msg, osl_agent_message *out, osl_error *err)
 {
         const jv *fds = jv_obj_get(msg, "fds");
         const jv *state = jv_obj_get(msg, "state");
         const char *id = jv_str(jv_obj_get(state, "id"));
-        int64_t pid = 0;
+        char q[128];
         size_t idx;
 
-        if (!jv_is(fds, JV_ARRAY) || !jv_is(state, JV_OBJECT)) {
-                agent_log(a, LOG_WARNING, "message from pid %d has no \"fds\" array or no \"state\" object; ignored",
-                          (int) conn->peer_pid);
-                return;
-        }
-        if (!osl_container_id_valid(id)) {
-                agent_log(a, LOG_WARNING, "message from pid %d: container id \"%.64s\" is missing or not a safe "
-                          "file name; refused", (int) conn->peer_pid, id ? id : "");
-                return;
-        }
+        *out = (osl_agent_message) {};
+        if (!jv_is(msg, JV_OBJECT))
+                return osl_err(err, -EINVAL, "not a JSON object");
+        if (!jv_is(fds, JV_ARRAY) || !jv_is(state, JV_OBJECT))
+                return osl_err(err, -EINVAL, "no \"fds\" array or no \"state\" object");
+        if (!osl_container_id_valid(id))
+                return osl_err(err, -EINVAL, "container id %s is missing or not a safe file name",
+                               osl_quote(id, q, sizeof(q)));
         for (idx = 0; idx < jv_arr_len(fds); idx++) {
                 const char *name = jv_str(jv_arr_at(fds, idx));
                 if (name && strcmp(name, "seccompFd") == 0)
                         break;
         }
-        if (idx == jv_arr_len(fds)) {
-                agent_log(a, LOG_WARNING, "container %s: \"fds\" names no \"seccompFd\"; refused", id);
-                return;
-        }
-        if (idx >= conn->n_fds) {
-                agent_log(a, LOG_WARNING, "container %s: \"seccompFd\" is fd %zu of the message, but %zu fds came%s; "
-                          "refused", id, idx, conn->n_fds, conn->fds_truncated ? " (more were cut off)" : "");
-                return;
-        }
-        if (!jv_get_int64(jv_obj_get(msg, "pid"), &pid))
-                jv_get_int64(jv_obj_get(state, "pid"), &pid);
+        if (idx == jv_arr_len(fds))
+                return osl_err(err, -EINVAL, "container %s: \"fds\" names no \"seccompFd\"", id);
+        out->id = id;
+        out->seccomp_fd = idx;
+        if (!jv_get_int64(jv_obj_get(msg, "pid"), &out->pid))
+                jv_get_int64(jv_obj_get(state, "pid"), &out->pid);
+        out->metadata = jv_str(jv_obj_get(msg, "metadata"));
+        out->state = state;
+        return 0;
+}
 
-        _cleanup_close_ int nfd = TAKE_FD(conn->fds[idx]);
+/* Takes a complete message; the connection is freed by the caller. */
+static void connection_process(agent *a, connection *conn, const jv *msg)
+{
+        osl_agent_message m;
+        osl_error e = {};
+
+        if (osl_agent_message_from_jv(msg, &m, &e) < 0) {
+                agent_log(a, LOG_WARNING, "message from pid %d: %s; refused", (int) conn->peer_pid, e.msg);
+                return;
+        }
+        const char *id = m.id;
+
+        if (m.seccomp_fd >= conn->n_fds) {
+                agent_log(a, LOG_WARNING, "container %s: \"seccompFd\" is fd %zu of the message, but %zu fds came%s; "
+                          "refused", id, m.seccomp_fd, conn->n_fds, conn->fds_truncated ? " (more were cut off)" : "");
+                return;
+        }
+
+        _cleanup_close_ int nfd = TAKE_FD(conn->fds[m.seccomp_fd]);
         /* No notification has id 0: a notify fd says ENOENT, any other fd
          * ENOTTY or the like. */
         uint64_t no_id = 0;
@@ -1132,7 +1146,7 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                         return;
                 }
                 osl_now_rfc3339(c->start_time);
-                resolve_image(a, id, jv_str(jv_obj_get(msg, "metadata")), state, &c->image, &c->mode);
+                resolve_image(a, id, m.metadata, m.state, &c->image, &c->mode);
                 LIST_PREPEND(a->containers, c);
         }
 
@@ -1158,7 +1172,7 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
         a->n_sources++;
         c->n_sources++;
         agent_log(a, LOG_INFO, "container %s: recording (%s mode)%s, pid %" PRId64 ", image %s", id, c->mode,
-                  new_container ? "" : " for another process", pid, c->image.key ? c->image.key : "unknown");
+                  new_container ? "" : " for another process", m.pid, c->image.key ? c->image.key : "unknown");
 }
 
 static bool looks_complete(const char *buf, size_t len)
@@ -1260,10 +1274,7 @@ static void connection_read(agent *a, connection *conn)
                 connection_free(a, conn);
                 return;
         }
-        if (!jv_is(msg, JV_OBJECT))
-                agent_log(a, LOG_WARNING, "message from pid %d is not a JSON object; ignored", (int) conn->peer_pid);
-        else
-                connection_process(a, conn, msg);
+        connection_process(a, conn, msg);
         connection_free(a, conn);
 }
 
