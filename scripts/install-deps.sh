@@ -3,8 +3,9 @@
 # is missing. Run as root (CI is); prints what it installs.
 set -euo pipefail
 
+# libclang-rt-14-dev holds libFuzzer (test/fuzz); clang only recommends it.
 packages=(
-        meson ninja-build pkg-config gcc libc6-dev clang
+        meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev
         libseccomp-dev libyajl-dev libcap-dev libelf-dev libcapstone-dev musl-tools
         runc busybox-static strace jq bats
         redis-server redis-tools
