@@ -39,6 +39,11 @@ typedef struct osl_inject_options {
         /* complain/enforce: "families" or "none" (lib/families.h); NULL: the
          * annotation io.seccomp-learn.generalize, else families. */
         const char *generalize;
+        /* The image when neither the engine nor io.seccomp-learn.image names
+         * one (the wrapper's $OCI_SECCOMP_LEARN_DEFAULT_IMAGE, set by the
+         * node admin); written into the config as that annotation, so the
+         * hooks and the agent key the container the same way. NULL: none. */
+        const char *default_image;
 } osl_inject_options;
 
 typedef struct osl_inject_result {
