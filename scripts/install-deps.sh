@@ -13,6 +13,12 @@ packages=(
         golang-github-containers-common
         podman containerd buildah skopeo umoci crun docker.io
         libcurl4-openssl-dev docker-registry curl
+        # runc's own tests (test/runc-suite): its Go helpers and apt-get source
+        golang-go gawk dpkg-dev
+        golang-github-cilium-ebpf-dev golang-github-containerd-console-dev golang-github-coreos-go-systemd-dev
+        golang-github-cyphar-filepath-securejoin-dev golang-dbus-dev golang-github-moby-sys-dev
+        golang-github-opencontainers-specs-dev golang-github-sirupsen-logrus-dev golang-github-urfave-cli-dev
+        golang-golang-x-sys-dev golang-github-seccomp-libseccomp-golang-dev
 )
 
 missing=()
