@@ -19,6 +19,7 @@ packages=(
         golang-github-cyphar-filepath-securejoin-dev golang-dbus-dev golang-github-moby-sys-dev
         golang-github-opencontainers-specs-dev golang-github-sirupsen-logrus-dev golang-github-urfave-cli-dev
         golang-golang-x-sys-dev golang-github-seccomp-libseccomp-golang-dev
+        sqlite3 nginx-light
 )
 
 missing=()

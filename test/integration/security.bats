@@ -7,10 +7,7 @@
 
 load helpers
 
-setup_file() {
-        export PROBE="$BATS_FILE_TMPDIR/probe"
-        gcc -static -O2 -o "$PROBE" "$BATS_TEST_DIRNAME/probe.c"
-}
+setup_file() { build_probe; }
 
 setup() { osl_setup; }
 teardown() { osl_teardown; }
