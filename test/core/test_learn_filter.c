@@ -288,7 +288,7 @@ static void test_generalize(void)
         osl_learned learned = { .image_key = (char *) "k", .version = 1, .syscalls = s, .n_syscalls = 1 };
         for (int with_base = 0; with_base < 2; with_base++) {
                 _cleanup_seccomp_ osl_seccomp *base = with_base ? parse_profile("{\"defaultAction\":\"SCMP_ACT_ERRNO\","
-                        "\"syscalls\":[{\"names\":[\"read\",\"readv\",\"pread64\",\"exit_group\",\"mkdir\"],"
+                        "\"syscalls\":[{\"names\":[\"read\",\"readv\",\"pread64\",\"exit_group\",\"mkdir\",\"clone3\"],"
                         "\"action\":\"SCMP_ACT_ALLOW\"}]}") : NULL;
                 for (int g = 0; g < 2; g++) {
                         osl_seccomp *f = NULL;
@@ -305,6 +305,10 @@ static void test_generalize(void)
                         CHECK_STREQ(action_of(f, "mkdir", NULL), "SCMP_ACT_ERRNO");
                         if (!with_base)
                                 CHECK_STREQ(action_of(f, "exit", NULL), "SCMP_ACT_ALLOW");
+                        /* clone3 outside the profile: ENOSYS, so that libc falls back to clone. */
+                        const osl_seccomp_rule *c3 = NULL;
+                        CHECK_STREQ(action_of(f, "clone3", &c3), "SCMP_ACT_ERRNO");
+                        CHECK(c3 && c3->has_errno_ret && c3->errno_ret == ENOSYS && c3->n_names == 1);
                         osl_seccomp_free(f);
                 }
         }
