@@ -205,19 +205,22 @@ bench_default_profile() {
         "$PROFILE_TOOL" "$profile" $caps
 }
 
-# bench_set_filter DIR MODE STORE [GENERALIZE]: a fresh config from
+# bench_set_filter DIR MODE STORE [GENERALIZE] [INCLUDE]: a fresh config from
 # config.pristine with the filter of MODE (GENERALIZE: the annotation
-# io.seccomp-learn.generalize, families or none):
+# io.seccomp-learn.generalize, families or none; INCLUDE: the annotation
+# io.seccomp-learn.include, observed or predicted):
 #   none      no seccomp filter
 #   default   the containers/common default profile
 #   learn     the annotation io.seccomp-learn.mode=learn, then
 #             oci-seccomp-learn inject (the agent must run)
 #   enforce   the same with enforce (a profile must be stored)
 bench_set_filter() {
-        local dir=$1 mode=$2 store=$3 generalize=${4:-}
+        local dir=$1 mode=$2 store=$3 generalize=${4:-} include=${5:-}
         cp "$dir/config.pristine" "$dir/config.json"
         [ -z "$generalize" ] ||
                 bench_jq_config "$dir" '.annotations["io.seccomp-learn.generalize"] = $g' --arg g "$generalize"
+        [ -z "$include" ] ||
+                bench_jq_config "$dir" '.annotations["io.seccomp-learn.include"] = $i' --arg i "$include"
         case $mode in
         none) ;;
         default)

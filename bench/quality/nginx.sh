@@ -8,6 +8,8 @@
 # shellcheck shell=bash disable=SC2016 # jq programs: their $names are jq's
 
 # shellcheck disable=SC2034 # read by run.sh through a nameref
+# The programs `profile predict` analyses (--include predicted).
+nginx_PROGRAMS=(/usr/sbin/nginx)
 nginx_OPS=(bigfile writev listing notfound head range gzip keepalive concurrent post bigheader reload reopen quit term)
 # shellcheck disable=SC2034
 nginx_SMOKE_OPS=(bigfile term)

@@ -7,6 +7,9 @@
 # shellcheck shell=bash disable=SC2016 # jq programs: their $names are jq's
 
 # shellcheck disable=SC2034 # read by run.sh through a nameref
+# The programs `profile predict` analyses (--include predicted); the
+# extension modules python3 loads with dlopen are not among them.
+python_PROGRAMS=(/usr/bin/python3)
 python_OPS=(subprocess pipe fork thread atomic mkdir rmtree timer uname rusage udp bigjson gzip symlink cpus term)
 # shellcheck disable=SC2034
 python_SMOKE_OPS=(subprocess term)

@@ -10,6 +10,8 @@
 #   observed  enforce, --generalize none: only what was seen (and the implied
 #             write, exit, exit_group)
 #   families  enforce, --generalize families (the default)
+#   predicted enforce, families and --include predicted (profile predict of
+#             the program, the host's /usr being the container's)
 # strace -f, attached from the host before the container starts, records
 # every failed call of the container's processes. An operation is broken
 # when its check fails; it is silently damaged when it worked but the
@@ -33,9 +35,10 @@ UNISTD=/usr/include/x86_64-linux-gnu/asm/unistd_64.h
 [ "$(uname -m)" = x86_64 ] || bench_die "the counts are for x86_64"
 sed -nE 's/^#define __NR_([a-z0-9_]+) [0-9]+$/\1/p' "$UNISTD" | sort -u >"$BENCH_DIR/x86_64.names"
 
-POLICIES=(none default observed families)
+POLICIES=(none default observed families predicted)
 declare -A POLICY_LABEL=([none]="no filter" [default]="podman/CRI-O default"
-        [observed]="observed only (--generalize none)" [families]="+ families (--generalize families)")
+        [observed]="observed only (--generalize none)" [families]="+ families (--generalize families)"
+        [predicted]="+ predicted (--include predicted)")
 
 # The container being run: q_start sets them, q_end reads them.
 Q_PROG='' Q_POLICY='' Q_OP='' Q_TRACE=0 Q_DIR='' Q_ID='' Q_PID='' Q_STRACE='' Q_LOG='' Q_STATUS=''
@@ -49,6 +52,7 @@ q_policy() {
         none | default) bench_set_filter "$dir" "$Q_POLICY" "$store" ;;
         observed) bench_set_filter "$dir" enforce "$store" none ;;
         families) bench_set_filter "$dir" enforce "$store" families ;;
+        predicted) bench_set_filter "$dir" enforce "$store" families predicted ;;
         *) bench_die "unknown policy $Q_POLICY" ;;
         esac
         cp "$dir/config.json" "$dir/config.policy"
@@ -152,6 +156,10 @@ for p in "${PROGRAMS[@]}"; do
         "${p}_train"
         [ "$(osl "$store" profile show "localhost/quality-$p" --json | jq '.syscalls | length')" -gt 0 ] ||
                 bench_die "the training of $p stored no profile"
+        # The container's rootfs is the host's /usr, bound read-only.
+        declare -n programs="${p}_PROGRAMS"
+        osl "$store" profile predict "localhost/quality-$p" --rootfs / "${programs[@]}" >"$BENCH_DIR/$p/predict.log" 2>&1 ||
+                { cat "$BENCH_DIR/$p/predict.log" >&2; bench_die "profile predict for $p failed"; }
         if [ "$BENCH_SMOKE" = 1 ]; then
                 declare -n ops="${p}_SMOKE_OPS"
         else

@@ -12,6 +12,8 @@ INSERT INTO users(name, email) VALUES ('ann', 'ann@example.org'), ('bob', 'bob@e
 SQLITE_SERIES="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000)"
 
 # shellcheck disable=SC2034 # read by run.sh through a nameref
+# The programs `profile predict` analyses (--include predicted).
+sqlite3_PROGRAMS=(/usr/bin/sqlite3)
 sqlite3_OPS=(durable wal vacuum index temptable sort backup blob dump csv attach system integrity interrupt)
 # shellcheck disable=SC2034
 sqlite3_SMOKE_OPS=(durable interrupt)
