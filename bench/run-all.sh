@@ -48,4 +48,8 @@ echo "## The agent (bench/agent.sh)"
 echo
 "$here/agent.sh" "$@"
 echo
+echo "## Start latency (bench/startup.sh)"
+echo
+"$here/startup.sh" "$@"
+echo
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

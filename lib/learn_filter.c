@@ -469,6 +469,27 @@ static int intersect_default(intersection *x, char *const *arches, size_t n_arch
         return 0;
 }
 
+/* The learning filter with no base learns on the native architecture, and
+ * on a companion (x86 and x32 next to x86_64) only once the stored profile
+ * holds a call of it: runc compiles every name on every architecture listed
+ * in runc init, on every start (doc/learning.md, "Architectures"). Drops the
+ * other companions from arches (osl_arch_native_set: native first). */
+static void learning_companions(const osl_learned *learned, char **arches, size_t *n_arches)
+{
+        size_t kept = 1;
+        for (size_t i = 1; i < *n_arches; i++) {
+                bool needed = false;
+                for (size_t j = 0; j < learned->n_syscalls && !needed; j++)
+                        needed = strcmp(learned->syscalls[j].arch, arches[i]) == 0;
+                if (needed)
+                        arches[kept++] = arches[i];
+                else
+                        free(arches[i]);
+        }
+        arches[kept] = NULL;
+        *n_arches = kept;
+}
+
 int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **out, size_t *n_outside,
                              osl_error *err)
 {
@@ -521,6 +542,8 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
         /* The runtime's filter always holds the native architecture. */
         if ((r = osl_arch_native_set(&arches, &n_arches, err)) < 0)
                 return r;
+        if (in->learning && base == allow_all)
+                learning_companions(in->learned, arches, &n_arches);
         if (base->n_architectures > 0) {
                 strvfreep(&arches);
                 n_arches = 0;
