@@ -244,4 +244,4 @@ echo
 echo "Syscalls allowed: names of ALLOW rules in the container's filter that exist on x86_64 (the"
 echo "default resolved for runc spec's capabilities, without CAP_SYS_ADMIN). Broken: the operation's"
 echo "check failed. Silently damaged: it worked, but strace saw EPERM from a syscall that did not get"
-echo "EPERM without a filter. The \"+ predicted\" policy (static prediction) is not measured here."
+echo "EPERM without a filter."
