@@ -266,7 +266,8 @@ static int image_key_of(const char *arg, char **key, osl_error *err)
  * artifact of a version is the same bytes whenever it is attached. */
 static void version_time(const osl_learned *l, char buf[static 32])
 {
-        const char *t = jv_str(jv_obj_get(jv_arr_at(l->history, l->version - 1), "time"));
+        /* The history ends with l's own record (older ones may be pruned). */
+        const char *t = jv_str(jv_obj_get(jv_arr_at(l->history, jv_arr_len(l->history) - 1), "time"));
         if (t && strlen(t) < 32)
                 snprintf(buf, 32, "%s", t);
         else

@@ -39,6 +39,8 @@ import json, os, sys
 d, names_file, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 want = {tuple(l.split()) for l in open(names_file)}
 p = json.load(open(os.path.join(d, "profile.json")))
+assert "history" not in p, "profile.json embeds the history"
+p["history"] = [json.loads(l) for l in open(os.path.join(d, "history.jsonl"))]
 have = {(s["arch"], s["name"]) for s in p["syscalls"]}
 assert have == want, f"missing {want - have}, extra {have - want}"
 assert p["version"] == n, p["version"]
@@ -50,7 +52,7 @@ assert files == [f"{v}.json" for v in range(1, n + 1)], files
 for v in range(1, n + 1):
     pv = json.load(open(os.path.join(d, "versions", f"{v}.json")))
     assert pv["version"] == v, (v, pv["version"])
-    assert pv["history"] == p["history"][:v], f"versions/{v}.json history differs"
+    assert pv["record"] == p["history"][v - 1], f"versions/{v}.json: its record differs from history.jsonl's"
     so_far = {(a["arch"], a["name"]) for h in p["history"][:v] for a in h["addedSyscalls"]}
     assert {(s["arch"], s["name"]) for s in pv["syscalls"]} == so_far, f"versions/{v}.json syscalls differ"
     assert all(s["addedIn"] <= v for s in pv["syscalls"])
