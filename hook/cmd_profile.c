@@ -178,9 +178,10 @@ static const char merge_help[] =
         "       oci-seccomp-learn [--run-dir DIR] profile merge --pending [--json] [--lock-timeout SECONDS]\n"
         "\n"
         "Unions observations (schema/observation.schema.json) into IMAGE's profile. A new\n"
-        "version is made only when a syscall or capability is new; otherwise only the\n"
-        "evidence (counts, containers, last seen) is updated. An observation merged before\n"
-        "(same container id and start time) changes nothing. Every file is read and\n"
+        "version is made only when a syscall or capability is new, with the evidence\n"
+        "(counts, containers, last seen); an observation that adds nothing writes\n"
+        "nothing. An observation merged before (same container id and start time)\n"
+        "changes nothing. Every file is read and\n"
         "checked before anything is merged. Syscall names that libseccomp does not know\n"
         "are kept, with a warning.\n"
         "\n"
@@ -514,7 +515,9 @@ static int print_show(const osl_learned *l, const osl_generalized *gen, size_t n
                 if (n_drift > 0)
                         snprintf(drift_note, sizeof(drift_note), " (accepted drift of %zu container%s)", n_drift,
                                  n_drift == 1 ? "" : "s");
-                r |= table_add(&hist, "%zu", i + 1) | table_add(&hist, "%s", jv_str(jv_obj_get(h, "time"))) |
+                uint64_t version = 0; /* the record's own: after `profile prune` the oldest are gone */
+                (void) jv_get_uint64(jv_obj_get(h, "version"), &version);
+                r |= table_add(&hist, "%" PRIu64, version) | table_add(&hist, "%s", jv_str(jv_obj_get(h, "time"))) |
                      table_add(&hist, "%.12s", jv_str(jv_obj_get(h, "containerId"))) |
                      table_add(&hist, "%s", tag ? tag : "-") | table_add(&hist, "%.19s", digest ? digest : "-") |
                      table_add(&hist, "%zu syscall%s, %zu capabilit%s%s", n_sys, n_sys == 1 ? "" : "s", n_caps,
