@@ -814,7 +814,8 @@ static int learned_from_doc(jv *doc_in, const char *image_key, uint32_t want_ver
                 "schemaVersion", "image", "version", "updated", "seccomp", "syscalls", "capabilities", "history", "merged",
         };
         static const char *const fields_v2[] = {
-                "schemaVersion", "image", "version", "updated", "seccomp", "syscalls", "capabilities", "merged", "record",
+                "schemaVersion", "image", "version", "updated", "seccomp",
+                "syscalls",      "capabilities", "merged", "record", "base",
         };
         _cleanup_jv_ jv *doc = doc_in;
         _cleanup_learned_ osl_learned *l = calloc(1, sizeof(*l));
@@ -840,10 +841,22 @@ static int learned_from_doc(jv *doc_in, const char *image_key, uint32_t want_ver
         if (want_version && version != want_version)
                 return osl_err(err, -EINVAL, "version: is %" PRIu64 ", expected %" PRIu32, version, want_version);
         l->version = (uint32_t) version;
-        if ((r = get_time(doc, "", "updated", &updated, err)) < 0 ||
-            (r = get_field(doc, "", "seccomp", JV_OBJECT, &seccomp, err)) < 0)
+        if ((r = get_time(doc, "", "updated", &updated, err)) < 0)
                 return r;
-        {
+        /* A v2 version file (with its record) has no seccomp: it holds what
+         * the version changed, not all of it. */
+        if (l->schema_version != PROFILE_SCHEMA_V1 && jv_obj_get(doc, "record")) {
+                bool base;
+                if (jv_obj_get(doc, "seccomp"))
+                        return osl_err(err, -EINVAL, "seccomp: not expected in a version file");
+                if (jv_obj_get(doc, "base") && !jv_get_bool(jv_obj_get(doc, "base"), &base))
+                        return osl_err(err, -EINVAL, "base: expected true or false, got %s",
+                                       describe(jv_obj_get(doc, "base")));
+        } else if (jv_obj_get(doc, "base"))
+                return osl_err(err, -EINVAL, "base: only in a version file");
+        else if ((r = get_field(doc, "", "seccomp", JV_OBJECT, &seccomp, err)) < 0)
+                return r;
+        else {
                 _cleanup_seccomp_ osl_seccomp *sc = NULL;
                 if ((r = osl_seccomp_from_jv(seccomp, &sc, err)) < 0)
                         return osl_err_prefix(err, "seccomp");
@@ -952,6 +965,194 @@ static bool is_version_name(const char *name)
 {
         size_t digits = strspn(name, "0123456789");
         return digits > 0 && strcmp(name + digits, ".json") == 0;
+}
+
+static int learned_to_doc(const osl_learned *l, jv *record, jv *merged, const char *updated, jv **out,
+                          osl_error *err);
+
+/* ---- version files as deltas (store v2) ----
+ *
+ * versions/<N>.json holds what version N changed: the syscall and
+ * capability entries it added or whose evidence it changed (as they were
+ * then), its history record and the ids it took in; no seccomp (it is made
+ * from the entries). Entries are never removed, so version N is the oldest
+ * stored version file (complete: version 1, or the base `profile prune`
+ * wrote) with every later one up to N laid over it. A file of
+ * schemaVersion 1 (a store not migrated yet) is complete too. */
+
+/* The order of the stored lists: syscalls by arch, then name; capabilities
+ * by name (an entry without them sorts first). */
+static int entry_cmp(const jv *a, const jv *b)
+{
+        const char *aa = jv_str(jv_obj_get(a, "arch")), *ba = jv_str(jv_obj_get(b, "arch"));
+        int c = strcmp(aa ? aa : "", ba ? ba : "");
+        if (c != 0)
+                return c;
+        const char *an = jv_str(jv_obj_get(a, "name")), *bn = jv_str(jv_obj_get(b, "name"));
+        return strcmp(an ? an : "", bn ? bn : "");
+}
+
+/* Removes from new_doc (a full v2 document) its seccomp and every syscall
+ * and capability entry that old_doc (NULL: none) holds unchanged. Both
+ * lists are sorted the same way (learned_to_doc); an entry the walk cannot
+ * match is kept, which costs bytes, never correctness. */
+static int delta_filter(jv *new_doc, const jv *old_doc, osl_error *err)
+{
+        static const char *const lists[] = { "syscalls", "capabilities" };
+
+        jv_obj_remove(new_doc, "seccomp");
+        for (size_t k = 0; k < ELEMENTSOF(lists); k++) {
+                const jv *all = jv_obj_get(new_doc, lists[k]), *old = old_doc ? jv_obj_get(old_doc, lists[k]) : NULL;
+                _cleanup_jv_ jv *kept = jv_new_array();
+                size_t j = 0;
+                if (!kept)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                for (size_t i = 0; i < jv_arr_len(all); i++) {
+                        const jv *e = jv_arr_at(all, i);
+                        int c = 1;
+                        while (j < jv_arr_len(old) && (c = entry_cmp(jv_arr_at(old, j), e)) < 0)
+                                j++;
+                        bool same = j < jv_arr_len(old) && c == 0 && jv_equal(e, jv_arr_at(old, j));
+                        if (!same && jv_arr_append(kept, jv_dup(e)) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                }
+                if (jv_obj_set(new_doc, lists[k], TAKE_PTR(kept)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+/* Lays the entries of delta over acc (sorted), and takes delta's version
+ * and document. */
+static int delta_apply(osl_learned *acc, osl_learned *delta, osl_error *err)
+{
+        size_t n_before = acc->n_syscalls;
+        if (delta->n_syscalls > 0) {
+                osl_learned_syscall *g = realloc(acc->syscalls, (acc->n_syscalls + delta->n_syscalls + 1) * sizeof(*g));
+                if (!g)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                acc->syscalls = g;
+        }
+        for (size_t i = 0; i < delta->n_syscalls; i++) {
+                osl_learned_syscall *e = n_before ? bsearch(&delta->syscalls[i], acc->syscalls, n_before,
+                                                            sizeof(*e), learned_syscall_cmp)
+                                                  : NULL;
+                if (!e) {
+                        e = &acc->syscalls[acc->n_syscalls++];
+                        *e = (osl_learned_syscall) {};
+                }
+                osl_learned_syscall old = *e;
+                *e = delta->syscalls[i];
+                delta->syscalls[i] = old; /* freed with delta */
+        }
+        if (acc->n_syscalls > 1)
+                qsort(acc->syscalls, acc->n_syscalls, sizeof(*acc->syscalls), learned_syscall_cmp);
+        for (size_t i = 0; i < delta->n_capabilities; i++) {
+                osl_learned_capability *c = NULL;
+                for (size_t j = 0; j < acc->n_capabilities && !c; j++)
+                        if (strcmp(acc->capabilities[j].name, delta->capabilities[i].name) == 0)
+                                c = &acc->capabilities[j];
+                if (!c) {
+                        osl_learned_capability *g = realloc(acc->capabilities, (acc->n_capabilities + 1) * sizeof(*g));
+                        if (!g)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                        acc->capabilities = g;
+                        c = &acc->capabilities[acc->n_capabilities++];
+                        *c = (osl_learned_capability) {};
+                }
+                osl_learned_capability old = *c;
+                *c = delta->capabilities[i];
+                delta->capabilities[i] = old;
+        }
+        if (acc->n_capabilities > 1)
+                qsort(acc->capabilities, acc->n_capabilities, sizeof(*acc->capabilities), learned_capability_cmp);
+        acc->version = delta->version;
+        acc->schema_version = delta->schema_version;
+        jv_free(acc->doc);
+        acc->doc = TAKE_PTR(delta->doc);
+        acc->history = NULL;
+        return 0;
+}
+
+/* Gives l (a version assembled from deltas) its full document: l's
+ * entries and seccomp, updated and merged as its own file has them. */
+static int version_doc(osl_learned *l, osl_error *err)
+{
+        _cleanup_jv_ jv *merged = jv_dup(jv_obj_get(l->doc, "merged")), *doc = NULL;
+        const char *updated = jv_str(jv_obj_get(l->doc, "updated"));
+        int r;
+
+        if (!merged && !(merged = jv_new_array()))
+                return osl_err(err, -ENOMEM, "out of memory");
+        if ((r = learned_to_doc(l, NULL, TAKE_PTR(merged), updated, &doc, err)) < 0)
+                return r;
+        jv_free(l->doc);
+        l->doc = TAKE_PTR(doc);
+        l->history = NULL;
+        return 0;
+}
+
+/* The oldest version file stored (0: none). */
+static int oldest_version(image_dir *d, uint32_t *out, osl_error *err)
+{
+        int fd = openat(d->versions_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!dir) {
+                int r = osl_err(err, -errno, "cannot read %s: %m", d->versions_path);
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        *out = 0;
+        for (struct dirent *de; (de = readdir(dir));) {
+                if (!is_version_name(de->d_name))
+                        continue;
+                unsigned long long v = strtoull(de->d_name, NULL, 10);
+                if (v > 0 && v <= UINT32_MAX && (*out == 0 || v < *out))
+                        *out = (uint32_t) v;
+        }
+        closedir(dir);
+        return 0;
+}
+
+/* Version v, complete, from the version files. */
+static int load_version(image_dir *d, const char *image_key, uint32_t v, osl_learned **out, osl_error *err)
+{
+        _cleanup_learned_ osl_learned *acc = NULL;
+        uint32_t first = 0;
+        char name[32];
+        int r;
+
+        if ((r = open_versions(d, false, err)) < 0)
+                return r;
+        version_name(v, name);
+        if ((r = load_file(d->versions_fd, d->versions_path, name, image_key, v, &acc, NULL, NULL, err)) < 0)
+                return r;
+        if (acc->schema_version == PROFILE_SCHEMA_V1) {
+                *out = TAKE_PTR(acc);
+                return 0;
+        }
+        osl_learned_free(TAKE_PTR(acc));
+        if ((r = oldest_version(d, &first, err)) < 0)
+                return r;
+        for (uint32_t k = first; k <= v; k++) {
+                _cleanup_learned_ osl_learned *kl = NULL;
+                version_name(k, name);
+                if ((r = load_file(d->versions_fd, d->versions_path, name, image_key, k, &kl, NULL, NULL, err)) < 0)
+                        return r;
+                bool base = false;
+                /* Complete: the oldest, a base, or a file before v2. */
+                if (!acc || kl->schema_version == PROFILE_SCHEMA_V1 ||
+                    (jv_get_bool(jv_obj_get(kl->doc, "base"), &base) && base)) {
+                        osl_learned_free(acc);
+                        acc = TAKE_PTR(kl);
+                } else if ((r = delta_apply(acc, kl, err)) < 0)
+                        return r;
+        }
+        if ((r = version_doc(acc, err)) < 0)
+                return r;
+        *out = TAKE_PTR(acc);
+        return 0;
 }
 
 /* ---- the history log (store v2) ----
@@ -1224,7 +1425,6 @@ int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_le
 {
         _cleanup_(image_dir_clear) image_dir d = { .fd = -1, .versions_fd = -1, .images_fd = -1 };
         _cleanup_learned_ osl_learned *current = NULL;
-        char name[32];
         int r;
 
         if ((r = open_image(s, image_key, false, &d, err)) < 0 ||
@@ -1239,10 +1439,7 @@ int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_le
         if (version > current->version)
                 return osl_err(err, -ENOENT, "version %" PRIu32 " of %s is not stored (the newest is %" PRIu32 ")",
                                version, image_key, current->version);
-        if ((r = open_versions(&d, false, err)) < 0)
-                return r;
-        version_name(version, name);
-        r = load_file(d.versions_fd, d.versions_path, name, image_key, version, out, NULL, NULL, err);
+        r = load_version(&d, image_key, version, out, err);
         if (r == -ENOENT)
                 return osl_err(err, -ENOENT, "version %" PRIu32 " of %s is not stored (removed by profile prune, or missing)",
                                version, image_key);
@@ -1550,22 +1747,30 @@ static int roll_forward(image_dir *d, const char *image_key, osl_learned **curre
                 if (r < 0)
                         return osl_err_prefix(err, "cannot complete an interrupted merge");
                 if (next->schema_version != PROFILE_SCHEMA_V1) {
-                        /* profile.json is the version without its record, and
-                         * merged with the ids that version took in. */
-                        _cleanup_jv_ jv *doc = jv_dup(next->doc), *merged = jv_new_array();
+                        /* The current profile with the version's changes laid
+                         * over it, and merged with the ids it took in. */
+                        _cleanup_jv_ jv *merged = jv_new_array(), *doc = NULL;
                         const jv *ids = jv_obj_get(next->doc, "merged");
                         _cleanup_free_ const char **idv = calloc(jv_arr_len(ids) + 1, sizeof(char *));
-                        if (!doc || !merged || !idv)
+                        if (!merged || !idv)
                                 return osl_err(err, -ENOMEM, "out of memory");
                         for (size_t i = 0; i < jv_arr_len(ids); i++)
                                 idv[i] = jv_str(jv_arr_at(ids, i));
                         if ((r = merged_append(*current, merged, idv, jv_arr_len(ids), err)) < 0)
                                 return r;
-                        jv_obj_remove(doc, "record");
+                        if (*current) {
+                                if ((r = delta_apply(*current, next, err)) < 0)
+                                        return r;
+                                osl_learned_free(TAKE_PTR(next));
+                                next = TAKE_PTR(*current);
+                        }
+                        if ((r = learned_to_doc(next, NULL, TAKE_PTR(merged), jv_str(jv_obj_get(next->doc, "updated")),
+                                                &doc, err)) < 0)
+                                return r;
+                        jv_free(next->doc);
+                        next->doc = TAKE_PTR(doc);
                         free(TAKE_PTR(text));
-                        if (jv_obj_set(doc, "merged", TAKE_PTR(merged)) < 0)
-                                return osl_err(err, -ENOMEM, "out of memory");
-                        if ((r = jv_serialize(doc, true, &text, &len, err)) < 0)
+                        if ((r = jv_serialize(next->doc, true, &text, &len, err)) < 0)
                                 return r;
                 }
                 if ((r = write_at_atomic(d->fd, d->path, PROFILE_FILE, text, len, 0, err)) < 0)
@@ -1754,21 +1959,36 @@ static int migrate_v1(locked_image *li, const osl_learned *cur, osl_error *err)
         }
         if ((r = write_at_atomic(li->d.fd, li->d.path, HISTORY_FILE, log ? log : "", log_len, 0, err)) < 0)
                 return r;
-        for (uint32_t v = 1; v <= jv_arr_len(cur->history); v++) {
-                _cleanup_learned_ osl_learned *vl = NULL;
+        /* Newest first: each becomes what it changed over the one before,
+         * which is still complete; a migration that died left the newest
+         * ones done. */
+        _cleanup_learned_ osl_learned *vl = NULL;
+        for (uint32_t v = (uint32_t) jv_arr_len(cur->history); v >= 1; v--) {
+                _cleanup_learned_ osl_learned *prev = NULL;
                 _cleanup_jv_ jv *doc = NULL;
                 _cleanup_free_ char *text = NULL;
-                char name[32];
+                char name[32], prev_name[32];
                 size_t len;
 
                 version_name(v, name);
-                r = load_file(li->d.versions_fd, li->d.versions_path, name, cur->image_key, v, &vl, NULL, NULL, err);
-                if (r == -ENOENT)
-                        continue;
-                if (r < 0)
-                        return osl_err_prefix(err, "cannot migrate the store to its new format");
+                if (!vl) {
+                        r = load_file(li->d.versions_fd, li->d.versions_path, name, cur->image_key, v, &vl, NULL, NULL,
+                                      err);
+                        if (r == -ENOENT)
+                                continue;
+                        if (r < 0)
+                                return osl_err_prefix(err, "cannot migrate the store to its new format");
+                }
                 if (vl->schema_version != PROFILE_SCHEMA_V1)
-                        continue; /* done by a migration that died later */
+                        break; /* this one and the older ones are done */
+                if (v > 1) {
+                        version_name(v - 1, prev_name);
+                        r = load_file(li->d.versions_fd, li->d.versions_path, prev_name, cur->image_key, v - 1, &prev,
+                                      NULL, NULL, err);
+                        if (r < 0 && r != -ENOENT)
+                                return osl_err_prefix(err, "cannot migrate the store to its new format");
+                        r = 0;
+                }
                 if (!(doc = jv_dup(vl->doc)))
                         return osl_err(err, -ENOMEM, "out of memory");
                 jv_obj_remove(doc, "history");
@@ -1776,9 +1996,13 @@ static int migrate_v1(locked_image *li, const osl_learned *cur, osl_error *err)
                     jv_obj_set(doc, "merged", jv_new_array()) < 0 ||
                     jv_obj_set(doc, "record", jv_dup(jv_arr_at(cur->history, v - 1))) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
-                if ((r = jv_serialize(doc, true, &text, &len, err)) < 0 ||
+                if ((r = delta_filter(doc, prev ? prev->doc : NULL, err)) < 0 ||
+                    (!prev && jv_obj_set(doc, "base", jv_new_bool(true)) < 0) ||
+                    (r = jv_serialize(doc, true, &text, &len, err)) < 0 ||
                     (r = write_at_atomic(li->d.versions_fd, li->d.versions_path, name, text, len, 0, err)) < 0)
-                        return r;
+                        return r < 0 ? r : osl_err(err, -ENOMEM, "out of memory");
+                osl_learned_free(vl);
+                vl = TAKE_PTR(prev);
         }
         return 0;
 }
@@ -1813,7 +2037,7 @@ static int publish(locked_image *li, const osl_learned *l, jv *record, const cha
                                 return osl_err(err, -ENOMEM, "out of memory");
                 version_name(l->version, name);
                 if ((r = learned_to_doc(l, TAKE_PTR(rec), TAKE_PTR(added), updated, &vdoc, err)) < 0 ||
-                    (r = jv_serialize(vdoc, true, &vtext, &len, err)) < 0 ||
+                    (r = delta_filter(vdoc, l->doc, err)) < 0 || (r = jv_serialize(vdoc, true, &vtext, &len, err)) < 0 ||
                     (r = write_at_atomic(li->d.versions_fd, li->d.versions_path, name, vtext, len, WRITE_NO_REPLACE,
                                          err)) < 0 ||
                     (r = history_append(&li->d, jv_obj_get(vdoc, "record"), err)) < 0)
@@ -2116,7 +2340,6 @@ int osl_store_record_drift(osl_store *s, const char *image_key, uint32_t version
         _cleanup_drift_ osl_drift *d = NULL;
         _cleanup_free_ char *id = NULL;
         const osl_learned *ver;
-        char name[32];
         int r;
 
         *res = (osl_drift_result) {};
@@ -2131,8 +2354,7 @@ int osl_store_record_drift(osl_store *s, const char *image_key, uint32_t version
                 return osl_err(err, -ENOENT, "version %" PRIu32 " of %s is not stored (the newest is %" PRIu32 ")",
                                version, image_key, li.current->version);
         else {
-                version_name(version, name);
-                r = load_file(li.d.versions_fd, li.d.versions_path, name, image_key, version, &older, NULL, NULL, err);
+                r = load_version(&li.d, image_key, version, &older, err);
                 if (r == -ENOENT)
                         return osl_err_prefix(err, "version %" PRIu32 " of %s is missing", version, image_key);
                 if (r < 0)
@@ -2342,7 +2564,29 @@ int osl_store_prune(osl_store *s, const char *image_key, uint32_t keep, osl_prun
             (r = publish(&li, l, NULL, NULL, 0, jv_str(jv_obj_get(l->doc, "updated")), err)) < 0)
                 return r;
 
-        /* The log without the records dropped, atomically; then the files. */
+        if (res->first_kept == 1)
+                return 0;
+        /* The oldest kept version becomes complete (a base), then the log
+         * loses the records dropped (atomically), then the files go. */
+        {
+                _cleanup_learned_ osl_learned *full = NULL;
+                _cleanup_jv_ jv *rec = NULL, *doc = NULL;
+                _cleanup_free_ char *vtext = NULL;
+                char name[32];
+                size_t vlen;
+                version_name(res->first_kept, name);
+                if ((r = load_version(&li.d, image_key, res->first_kept, &full, err)) < 0 ||
+                    (r = version_record(&li.d, image_key, res->first_kept, &rec, err)) < 0 ||
+                    (r = learned_to_doc(full, TAKE_PTR(rec), jv_dup(jv_obj_get(full->doc, "merged")),
+                                        jv_str(jv_obj_get(full->doc, "updated")), &doc, err)) < 0)
+                        return r;
+                jv_obj_remove(doc, "seccomp");
+                if (jv_obj_set(doc, "base", jv_new_bool(true)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                if ((r = jv_serialize(doc, true, &vtext, &vlen, err)) < 0 ||
+                    (r = write_at_atomic(li.d.versions_fd, li.d.versions_path, name, vtext, vlen, 0, err)) < 0)
+                        return r;
+        }
         r = read_at(li.d.fd, li.d.path, HISTORY_FILE, HISTORY_MAX_BYTES, &path, &text, &len, err);
         if (r < 0 && r != -ENOENT)
                 return r;
