@@ -66,6 +66,11 @@ for label in "agent VmRSS, idle" "agent VmRSS, 1 learning container" "agent VmRS
         row "The agent" "$label" >/dev/null || true
 done
 
+# The smoke run of bench/store.sh: stores of 1 and 10 versions, 20 images.
+for label in "1 version" "10 versions" "1 version, as many syscalls" "20 images"; do
+        row "Store" "$label" >/dev/null || true
+done
+
 # Counts, not times (rows already reported missing above are skipped here).
 # The notifications column is the last of the redis table.
 last_cell() { row "$@" 2>/dev/null | awk -F'\t' '{ print $NF }'; }

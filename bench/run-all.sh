@@ -48,4 +48,8 @@ echo "## The agent (bench/agent.sh)"
 echo
 "$here/agent.sh" "$@"
 echo
+echo "## Store (bench/store.sh)"
+echo
+"$here/store.sh" "$@"
+echo
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

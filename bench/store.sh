@@ -6,13 +6,16 @@
 # 10, 100 and 1,000 versions; the bytes the image takes on disk; and the
 # time of `profile list` over 1,000 images. Prints a markdown table.
 #
-# The first version holds 60 syscalls and every later one adds one. Times
-# are of the whole command (process start included), on the disk that holds
-# /var/tmp (every write is fsynced). Each round measures every size once, in
-# turn, on a fresh copy of its store, so that the sizes are compared under
-# the same conditions (paired): the table shows the median of the rounds,
-# their spread (min-max), and the median of each round's ratio to the
-# 1-version merge.
+# The first version holds 60 syscalls and every later one adds one, so the
+# profile grows with the versions (1,059 syscalls at 1,000); the row "1
+# version, as many syscalls" holds the largest store's syscalls in one
+# version, to tell the cost of the profile's size from that of its history.
+# Times are of the whole command (process start included), on the disk that
+# holds /var/tmp (every write is fsynced). Each round measures every store
+# once, in turn, on a fresh copy of it, so that they are compared under the
+# same conditions (paired): the table shows the median of the rounds, the
+# fastest and slowest, and the median of each round's ratio to the 1-version
+# merge.
 BENCH_NAME=store
 BENCH_DESCRIPTION="Merge time and bytes on disk of a profile at 1 to 1,000 versions, and profile list over 1,000 images."
 # shellcheck source=bench/lib.sh
@@ -39,13 +42,14 @@ base=(read write openat close fstat lseek mmap mprotect munmap brk rt_sigaction 
       uname fcntl flock fsync getcwd chdir rename mkdir rmdir unlink readlink chmod getuid getgid epoll_wait
       epoll_ctl exit_group)
 
-# obs FILE ID NAME...: an observation (schema/observation.schema.json) of NAMEs.
+# obs FILE ID NAME...: an observation (schema/observation.schema.json) of
+# NAMEs, which are plain [a-z0-9_].
 obs() {
-        local file=$1 id=$2
+        local file=$1 id=$2 calls
         shift 2
-        printf '%s\n' "$@" | jq -R . | jq -s --arg id "$id" --arg key "$key" '{
-                schemaVersion: 1, containerId: $id, image: {key: $key}, startTime: "2026-11-28T10:00:00.000Z",
-                method: "manual", syscalls: {SCMP_ARCH_X86_64: {application: (map({(.): 1}) | add)}}}' >"$file"
+        calls=$(printf '"%s":1,' "$@")
+        printf '{"schemaVersion":1,"containerId":"%s","image":{"key":"%s"},"startTime":"2026-11-28T10:00:00.000Z",%s}\n' \
+                "$id" "$key" "\"method\":\"manual\",\"syscalls\":{\"SCMP_ARCH_X86_64\":{\"application\":{${calls%,}}}}" >"$file"
 }
 now_ns() { date +%s%N; }
 # timed OUT-VAR COMMAND...: milliseconds the command took (it must succeed).
@@ -74,11 +78,17 @@ for n in "${sizes[@]}"; do
         "$OSL_BIN" --store "$WORK/s$n" profile merge "$key" "${files[@]}" >/dev/null 2>&1 ||
                 bench_die "making the store of $n versions failed"
 done
+extra=()
+for v in $(seq 2 "$max"); do extra+=("bench_call_$v"); done
+obs "$WORK/all.json" all "${base[@]}" "${extra[@]}"
+"$OSL_BIN" --store "$WORK/sall" profile merge "$key" "$WORK/all.json" >/dev/null 2>&1 ||
+        bench_die "making the store of one large version failed"
+stores=("${sizes[@]}" all)
 obs "$WORK/next.json" next bench_call_next
 
 declare -A new same
 for r in $(seq 1 "$rounds"); do
-        for n in "${sizes[@]}"; do
+        for n in "${stores[@]}"; do
                 rm -rf "$WORK/run" && cp -a "$WORK/s$n" "$WORK/run" && sync
                 timed t "$OSL_BIN" --store "$WORK/run" profile merge "$key" "$WORK/next.json"
                 new[$n]+="$t "
@@ -87,23 +97,28 @@ for r in $(seq 1 "$rounds"); do
         done
 done
 
-stat_of() { # "median (min-max)" of the numbers
+stat_of() { # "median | min | max" of the numbers
         local m lo hi
         m=$(tr ' ' '\n' <<<"$1" | grep . | median)
         lo=$(tr ' ' '\n' <<<"$1" | grep . | sort -g | head -n 1)
         hi=$(tr ' ' '\n' <<<"$1" | grep . | sort -g | tail -n 1)
-        printf '%s | %s-%s' "$m" "$lo" "$hi"
+        printf '%s | %s | %s' "$m" "$lo" "$hi"
 }
 paired_ratio() { # median of per-round ratios of $1 to $2 (lists in the same round order)
         paste -d' ' <(tr ' ' '\n' <<<"$1" | grep .) <(tr ' ' '\n' <<<"$2" | grep .) |
                 awk '{ if ($2 > 0) printf "%.2f\n", $1 / $2 }' | median
 }
 
-echo "| store | merge, new version: ms median | min-max | ratio to 1 version | merge, nothing new: ms median | min-max | bytes on disk | bytes per version |"
-echo "|---|---|---|---|---|---|---|---|"
-for n in "${sizes[@]}"; do
+echo "| store | merge, new version: ms median | fastest | slowest | ratio to 1 version | merge, nothing new: ms median | fastest | slowest | ratio to 1 version | bytes on disk | bytes per version |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for n in "${stores[@]}"; do
         bytes=$(du -sb "$WORK/s$n" | cut -f1)
-        echo "| $n version$([ "$n" = 1 ] || echo s) | $(stat_of "${new[$n]}") | $(paired_ratio "${new[$n]}" "${new[1]}") | $(stat_of "${same[$n]}") | $bytes | $((bytes / n)) |"
+        if [ "$n" = all ]; then
+                label="1 version, as many syscalls" versions=1
+        else
+                label="$n version$([ "$n" = 1 ] || echo s)" versions=$n
+        fi
+        echo "| $label | $(stat_of "${new[$n]}") | $(paired_ratio "${new[$n]}" "${new[1]}") | $(stat_of "${same[$n]}") | $(paired_ratio "${same[$n]}" "${same[1]}") | $bytes | $((bytes / versions)) |"
 done
 
 # profile list over many images of one version each.
@@ -120,6 +135,6 @@ for r in $(seq 1 "$list_rounds"); do
 done
 [ "$("$OSL_BIN" --store "$WORK/list" profile list | tail -n +2 | wc -l)" = "$images" ] || bench_die "profile list does not list $images images"
 echo
-echo "| profile list | ms median | min-max |"
-echo "|---|---|---|"
+echo "| profile list | ms median | fastest | slowest |"
+echo "|---|---|---|---|"
 echo "| $images images | $(stat_of "$list") |"

@@ -1823,6 +1823,19 @@ static int lock_image(image_dir *d, unsigned timeout_ms, int *fd_out, osl_error 
 
 /* ---- the locked update that every writer makes ---- */
 
+/* The files of a versions/ directory that is open to others (a store of an
+ * older version), made private before the directory is. */
+static int tidy_versions_loose(image_dir *d, osl_error *err)
+{
+        _cleanup_close_ int fd = openat(d->fd, VERSIONS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_free_ char *path = NULL;
+        if (fd < 0)
+                return 0; /* open_versions says why */
+        if (osl_asprintf(&path, "%s/%s", d->path, VERSIONS_DIR) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return tidy_dir(fd, path, false, err);
+}
+
 /* Whether the image's directory is still where it was opened, not renamed
  * away by `profile rm`. */
 static bool image_dir_linked(const image_dir *d)
@@ -1866,10 +1879,19 @@ static int lock_and_load(osl_store *s, const char *image_key, bool create, locke
         for (int attempt = 0;; attempt++) {
                 /* Private before anything else, so that a lock some other user
                  * took through the looser modes of an older version is its last. */
+                struct stat vst;
+                bool versions_loose = false;
                 if ((r = open_image(s, image_key, create, &li->d, err)) < 0 ||
-                    (r = restrict_mode(li->d.fd, li->d.path, err)) < 0 || (r = open_versions(&li->d, true, err)) < 0 ||
-                    (r = tidy_dir(li->d.fd, li->d.path, false, err)) < 0 ||
-                    (r = tidy_dir(li->d.versions_fd, li->d.versions_path, false, err)) < 0 ||
+                    (r = restrict_mode(li->d.fd, li->d.path, err)) < 0)
+                        return r;
+                /* The version files of an older store are made private with
+                 * their directory (before it), so that a merge does not open
+                 * every version file. */
+                versions_loose = fstatat(li->d.fd, VERSIONS_DIR, &vst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                 S_ISDIR(vst.st_mode) && (vst.st_mode & 077) != 0;
+                if ((r = tidy_dir(li->d.fd, li->d.path, false, err)) < 0 ||
+                    (versions_loose && (r = tidy_versions_loose(&li->d, err)) < 0) ||
+                    (r = open_versions(&li->d, true, err)) < 0 ||
                     (r = lock_image(&li->d, s->lock_timeout_ms, &li->lock_fd, err)) < 0)
                         return r;
                 if (image_dir_linked(&li->d))
