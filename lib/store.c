@@ -5,9 +5,12 @@
  * opened with O_NOFOLLOW, so a symlink planted anywhere under the root is
  * refused instead of followed. Writers hold flock(LOCK_EX) on the image's
  * lock file, waiting for it at most the store's lock timeout; every file is
- * replaced by rename of a fully written, fsynced temporary file, and
- * versions/<N>.json is written before profile.json, so a crash at any moment
- * leaves the old profile or the new one. Nothing in the store is open to
+ * replaced by rename of a fully written, fsynced temporary file (the history
+ * log is appended to and fsynced), and versions/<N>.json and its history
+ * line are written before profile.json, so a crash at any moment leaves the
+ * old profile or the new one. Store v2 (doc/store.md): a version file holds
+ * what its version changed, the history is history.jsonl; stores written
+ * before are read as they are and migrated by their first write. Nothing in the store is open to
  * other users: directories are 0700, files 0600, and writers restrict what
  * an older version left looser. */
 #include "store.h"

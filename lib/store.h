@@ -2,7 +2,9 @@
 /* The versioned per-image profile store (schema/profile.schema.json).
  *
  *   ROOT/images/<encoded key>/profile.json        the current profile
- *   ROOT/images/<encoded key>/versions/<N>.json   version N, immutable
+ *   ROOT/images/<encoded key>/versions/<N>.json   what version N changed
+ *   ROOT/images/<encoded key>/history.jsonl       one history record per version, appended
+ *   ROOT/images/<encoded key>/summary.json        what `profile list` shows (checked against profile.json)
  *   ROOT/images/<encoded key>/lock                flock()ed by writers
  *
  * Merges take the lock (waiting a bounded time), so concurrent merges lose
