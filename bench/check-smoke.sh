@@ -28,7 +28,7 @@ cat "$out"
 failed=0
 # row SECTION LABEL: prints the cells after the label of that row in the
 # section whose heading starts with SECTION; fails when there is no such row
-# or a cell is not a number ("2000 x 1, 1" counts as one).
+# or a cell is not a number ("2000 x 1, 1" counts as one; a difference may be negative).
 row() {
         local cells
         cells=$(awk -v section="## $1" -v label="$2" '
@@ -43,7 +43,7 @@ row() {
                 END { exit !found }' "$out") || { echo "FAIL: no row \"$2\" under \"## $1\"" >&2; failed=1; return 1; }
         local cell
         while IFS= read -r -d $'\t' cell; do
-                if ! [[ $cell =~ ^[0-9]+(\.[0-9]+)?( x [0-9]+, [0-9]+)?$ ]]; then
+                if ! [[ $cell =~ ^-?[0-9]+(\.[0-9]+)?( x [0-9]+, [0-9]+)?$ ]]; then
                         echo "FAIL: row \"$2\" under \"## $1\": \"$cell\" is not a number" >&2
                         failed=1
                         return 1
@@ -64,6 +64,11 @@ for label in "agent VmRSS, idle" "agent VmRSS, 1 learning container" "agent VmRS
              "agent VmRSS, after all containers stopped" "agent VmHWM (peak RSS) over the whole run" \
              "1 container" "4 containers"; do
         row "The agent" "$label" >/dev/null || true
+done
+
+for label in "none" "learn, first run" "learn, converged" "learn, converged, filter only (no hooks)" \
+             "enforce, learned profile"; do
+        row "Start latency" "$label" >/dev/null || true
 done
 
 # The smoke run of bench/store.sh: stores of 1 and 10 versions, 20 images.

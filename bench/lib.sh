@@ -205,16 +205,22 @@ bench_default_profile() {
         "$PROFILE_TOOL" "$profile" $caps
 }
 
-# bench_set_filter DIR MODE STORE: a fresh config from config.pristine with
-# the filter of MODE:
+# bench_set_filter DIR MODE STORE [GENERALIZE] [INCLUDE]: a fresh config from
+# config.pristine with the filter of MODE (GENERALIZE: the annotation
+# io.seccomp-learn.generalize, families or none; INCLUDE: the annotation
+# io.seccomp-learn.include, observed or predicted):
 #   none      no seccomp filter
 #   default   the containers/common default profile
 #   learn     the annotation io.seccomp-learn.mode=learn, then
 #             oci-seccomp-learn inject (the agent must run)
 #   enforce   the same with enforce (a profile must be stored)
 bench_set_filter() {
-        local dir=$1 mode=$2 store=$3
+        local dir=$1 mode=$2 store=$3 generalize=${4:-} include=${5:-}
         cp "$dir/config.pristine" "$dir/config.json"
+        [ -z "$generalize" ] ||
+                bench_jq_config "$dir" '.annotations["io.seccomp-learn.generalize"] = $g' --arg g "$generalize"
+        [ -z "$include" ] ||
+                bench_jq_config "$dir" '.annotations["io.seccomp-learn.include"] = $i' --arg i "$include"
         case $mode in
         none) ;;
         default)
@@ -272,6 +278,27 @@ bench_stop() {
         done
         timeout 20 runc --root "$BENCH_DIR/runc" kill "$id" KILL >/dev/null 2>&1 || true
         timeout 60 runc --root "$BENCH_DIR/runc" delete -f "$id" >/dev/null 2>&1 || true
+}
+
+# A port on 127.0.0.1 that no socket uses, below the range the kernel picks
+# client ports from (an outgoing connection holding the port would make
+# redis's bind fail).
+free_port() {
+        local low port
+        low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+        [ "$low" -gt 12000 ] || low=61000
+        for _ in $(seq 1 50); do
+                if [ "$low" -eq 61000 ]; then
+                        port=$((61000 + RANDOM % 4000))
+                else
+                        port=$((10000 + RANDOM % (low - 10000)))
+                fi
+                if [ -z "$(ss -Htan "( sport = :$port )" 2>/dev/null)" ]; then
+                        echo "$port"
+                        return 0
+                fi
+        done
+        bench_die "found no free port on 127.0.0.1"
 }
 
 # ratio A B: A/B with two decimals.

@@ -28,27 +28,6 @@ fi
 image=localhost/bench-redis
 bench_bundle "$BENCH_DIR/redis" hostusr '[]' "$image"
 
-# A port on 127.0.0.1 that no socket uses, below the range the kernel picks
-# client ports from (an outgoing connection holding the port would make
-# redis's bind fail).
-free_port() {
-        local low port
-        low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
-        [ "$low" -gt 12000 ] || low=61000
-        for _ in $(seq 1 50); do
-                if [ "$low" -eq 61000 ]; then
-                        port=$((61000 + RANDOM % 4000))
-                else
-                        port=$((10000 + RANDOM % (low - 10000)))
-                fi
-                if [ -z "$(ss -Htan "( sport = :$port )" 2>/dev/null)" ]; then
-                        echo "$port"
-                        return 0
-                fi
-        done
-        bench_die "found no free port on 127.0.0.1"
-}
-
 bench_start_agent
 
 labels=("none" "podman/CRI-O default profile" "enforce, learned profile"

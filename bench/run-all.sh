@@ -48,6 +48,10 @@ echo "## The agent (bench/agent.sh)"
 echo
 "$here/agent.sh" "$@"
 echo
+echo "## Start latency (bench/startup.sh)"
+echo
+"$here/startup.sh" "$@"
+echo
 echo "## Store (bench/store.sh)"
 echo
 "$here/store.sh" "$@"

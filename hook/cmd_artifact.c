@@ -16,6 +16,8 @@
 #include "registry.h"
 #include "store.h"
 
+#define USAGE_ERROR(sub, ...) osl_cli_usage_error("profile", sub, __VA_ARGS__)
+
 const char cmd_profile_attach_help[] =
         "Usage: oci-seccomp-learn profile attach IMAGE --oci-layout DIR [--version N]\n"
         "                                        [--manifest DIGEST | --tag TAG] [--artifact-tag NAME]\n"
@@ -125,19 +127,6 @@ typedef struct artifact_options {
         int n_args;
 } artifact_options;
 
-static int usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *sub, const char *fmt, ...)
-{
-        char msg[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        fprintf(stderr, "oci-seccomp-learn profile %s: %s (see 'oci-seccomp-learn profile %s --help')\n", sub, msg,
-                sub);
-        return EXIT_USAGE;
-}
-
 static int fail(const char *sub, const osl_error *err, int r)
 {
         char command[32];
@@ -175,29 +164,29 @@ static int parse_options(const char *sub, int argc, char **argv, const char *sho
                 switch (c) {
                 case OPT_LAYOUT:
                         if (!*optarg)
-                                return usage_error(sub, "--oci-layout wants a directory");
+                                return USAGE_ERROR(sub, "--oci-layout wants a directory");
                         o->layout = optarg;
                         break;
                 case OPT_VERSION:
                         if (!parse_version(optarg, &o->version))
-                                return usage_error(sub, "--version wants a version number (1, 2, ...), not '%s'",
+                                return USAGE_ERROR(sub, "--version wants a version number (1, 2, ...), not '%s'",
                                                    optarg);
                         o->has_version = true;
                         break;
                 case OPT_MANIFEST:
                         if (!osl_oci_digest_is_sha256(optarg))
-                                return usage_error(sub, "--manifest wants a digest sha256:<64 hex digits>, not '%s'",
+                                return USAGE_ERROR(sub, "--manifest wants a digest sha256:<64 hex digits>, not '%s'",
                                                    optarg);
                         o->image.digest = optarg;
                         break;
                 case OPT_TAG:
                         if (!*optarg)
-                                return usage_error(sub, "--tag wants a tag");
+                                return USAGE_ERROR(sub, "--tag wants a tag");
                         o->image.tag = optarg;
                         break;
                 case OPT_ARTIFACT_TAG:
                         if (!osl_oci_ref_name_valid(optarg))
-                                return usage_error(sub,
+                                return USAGE_ERROR(sub,
                                                    "--artifact-tag: '%s' cannot be a tag in an OCI image layout "
                                                    "(letters and digits joined by one of -._:@+ or --, parts "
                                                    "separated by /)",
@@ -206,12 +195,12 @@ static int parse_options(const char *sub, int argc, char **argv, const char *sho
                         break;
                 case OPT_OUTPUT:
                         if (!*optarg)
-                                return usage_error(sub, "--output wants a file");
+                                return USAGE_ERROR(sub, "--output wants a file");
                         o->output = optarg;
                         break;
                 case OPT_REGISTRY:
                         if (!*optarg)
-                                return usage_error(sub, "--registry wants HOST[:PORT]/REPOSITORY[:TAG]");
+                                return USAGE_ERROR(sub, "--registry wants HOST[:PORT]/REPOSITORY[:TAG]");
                         o->registry = optarg;
                         break;
                 case OPT_PLAIN_HTTP:
@@ -219,46 +208,34 @@ static int parse_options(const char *sub, int argc, char **argv, const char *sho
                         break;
                 case OPT_AUTHFILE:
                         if (!*optarg)
-                                return usage_error(sub, "--authfile wants a file");
+                                return USAGE_ERROR(sub, "--authfile wants a file");
                         o->net.auth_file = optarg;
                         break;
                 case OPT_TIMEOUT: {
                         uint32_t t;
                         if (!parse_version(optarg, &t) || t > 3600)
-                                return usage_error(sub, "--timeout wants seconds from 1 to 3600, not '%s'", optarg);
+                                return USAGE_ERROR(sub, "--timeout wants seconds from 1 to 3600, not '%s'", optarg);
                         o->net.timeout = (long) t;
                         break;
                 }
                 case ':':
-                        return usage_error(sub, "option '%s' needs a value", argv[optind - 1]);
+                        return USAGE_ERROR(sub, "option '%s' needs a value", argv[optind - 1]);
                 default:
-                        return usage_error(sub, "unknown option '%s'", argv[optind - 1]);
+                        return USAGE_ERROR(sub, "unknown option '%s'", argv[optind - 1]);
                 }
         }
         o->args = argv + optind;
         o->n_args = argc - optind;
         if (o->image.digest && o->image.tag)
-                return usage_error(sub, "--manifest and --tag both choose the image; give one");
+                return USAGE_ERROR(sub, "--manifest and --tag both choose the image; give one");
         if (o->to_registry && !o->registry)
-                return usage_error(sub, "which image in which registry? (--registry HOST[:PORT]/REPOSITORY[:TAG])");
+                return USAGE_ERROR(sub, "which image in which registry? (--registry HOST[:PORT]/REPOSITORY[:TAG])");
         if (!o->to_registry && !o->layout)
-                return usage_error(sub, "which OCI image layout? (--oci-layout DIR)");
+                return USAGE_ERROR(sub, "which OCI image layout? (--oci-layout DIR)");
         if (o->n_args == 0)
-                return usage_error(sub, "which IMAGE?");
+                return USAGE_ERROR(sub, "which IMAGE?");
         if (o->n_args > 1)
-                return usage_error(sub, "unexpected argument '%s'", o->args[1]);
-        return 0;
-}
-
-static int image_key_of(const char *arg, char **key, osl_error *err)
-{
-        osl_image img = {};
-        int r = osl_image_parse_ref(arg, &img, err);
-        if (r >= 0)
-                *key = TAKE_PTR(img.key);
-        osl_image_clear(&img);
-        if (r < 0)
-                return osl_err_prefix(err, "image \"%.200s\"", arg);
+                return USAGE_ERROR(sub, "unexpected argument '%s'", o->args[1]);
         return 0;
 }
 
@@ -300,7 +277,7 @@ static int profile_artifact_load(const osl_global *g, const char *image, uint32_
         size_t len;
         int r;
 
-        if ((r = image_key_of(image, &p->key, err)) < 0 || (r = osl_store_open(g->store, false, &store, err)) < 0 ||
+        if ((r = osl_cli_image_key(image, &p->key, err)) < 0 || (r = osl_store_open(g->store, false, &store, err)) < 0 ||
             (r = osl_store_load(store, p->key, version, &p->learned, err)) < 0 ||
             (r = osl_learned_export(p->learned, OSL_EXPORT_OCI, &p->profile, &len, err)) < 0)
                 return r;
@@ -392,7 +369,7 @@ int cmd_profile_fetch(int argc, char **argv, const osl_global *g)
         }
         if ((r = parse_options("fetch", argc, argv, ":o:", allowed, &o)) != 0)
                 return r;
-        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = osl_oci_layout_open(o.layout, &layout, &err)) < 0 ||
+        if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = osl_oci_layout_open(o.layout, &layout, &err)) < 0 ||
             (r = osl_oci_fetch(layout, &o.image, OSL_SECCOMP_ARTIFACT_TYPE, OSL_OCI_MAX_PROFILE, &f, &err)) < 0)
                 goto out;
 
@@ -475,8 +452,8 @@ int cmd_profile_pull(int argc, char **argv, const osl_global *g)
         if ((r = parse_options("pull", argc, argv, ":", registry_options, &o)) != 0)
                 return r;
         if (o.has_version)
-                return usage_error("pull", "--version is for push: pull merges every profile it finds");
-        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = osl_registry_open(o.registry, &o.net, &reg, &err)) < 0 ||
+                return USAGE_ERROR("pull", "--version is for push: pull merges every profile it finds");
+        if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = osl_registry_open(o.registry, &o.net, &reg, &err)) < 0 ||
             (r = osl_registry_pull_artifacts(reg, OSL_SECCOMP_ARTIFACT_TYPE, OSL_OCI_MAX_PROFILE, &pulled, &err)) < 0)
                 goto out;
         if (pulled.n == 0) {

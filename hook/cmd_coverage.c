@@ -66,6 +66,7 @@ const char cmd_profile_check_help[] =
         "message says); 2 bad usage; 3 IMAGE or version N is not stored.\n";
 
 #define CMD "profile"
+#define USAGE_ERROR(sub, ...) osl_cli_usage_error(CMD, sub, __VA_ARGS__)
 
 enum { OPT_JSON = 0x100, OPT_ROOTFS, OPT_APPROVED, OPT_OBSERVATION, OPT_FORMAT };
 enum { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT };
@@ -80,18 +81,6 @@ typedef struct cov_options {
         char **args;
         int n_args;
 } cov_options;
-
-static int usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *sub, const char *fmt, ...)
-{
-        char msg[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        fprintf(stderr, "oci-seccomp-learn " CMD " %s: %s (see 'oci-seccomp-learn " CMD " %s --help')\n", sub, msg, sub);
-        return EXIT_USAGE;
-}
 
 static int fail(const osl_error *err, int r)
 {
@@ -118,7 +107,7 @@ static int parse(const char *sub, int argc, char **argv, const struct option *al
                         break;
                 case OPT_ROOTFS:
                         if (!*optarg)
-                                return usage_error(sub, "--rootfs wants a directory");
+                                return USAGE_ERROR(sub, "--rootfs wants a directory");
                         o->rootfs = optarg;
                         break;
                 case OPT_APPROVED: {
@@ -126,7 +115,7 @@ static int parse(const char *sub, int argc, char **argv, const struct option *al
                         errno = 0;
                         unsigned long long v = strtoull(optarg, &end, 10);
                         if (optarg[0] < '0' || optarg[0] > '9' || *end || errno || v == 0 || v > UINT32_MAX)
-                                return usage_error(sub, "--approved wants a version number (1, 2, ...), not '%s'",
+                                return USAGE_ERROR(sub, "--approved wants a version number (1, 2, ...), not '%s'",
                                                    optarg);
                         o->approved = (uint32_t) v;
                         o->has_approved = true;
@@ -143,27 +132,16 @@ static int parse(const char *sub, int argc, char **argv, const struct option *al
                         else if (strcmp(optarg, "junit") == 0)
                                 o->format = FORMAT_JUNIT;
                         else
-                                return usage_error(sub, "--format is text, json or junit, not '%s'", optarg);
+                                return USAGE_ERROR(sub, "--format is text, json or junit, not '%s'", optarg);
                         break;
                 case ':':
-                        return usage_error(sub, "option '%s' needs a value", argv[optind - 1]);
+                        return USAGE_ERROR(sub, "option '%s' needs a value", argv[optind - 1]);
                 default:
-                        return usage_error(sub, "unknown option '%s'", argv[optind - 1]);
+                        return USAGE_ERROR(sub, "unknown option '%s'", argv[optind - 1]);
                 }
         }
         o->args = argv + optind;
         o->n_args = argc - optind;
-        return 0;
-}
-
-static int print_json(const jv *v, osl_error *err)
-{
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        int r = jv_serialize(v, true, &text, &len, err);
-        if (r < 0)
-                return r;
-        fwrite(text, 1, len, stdout);
         return 0;
 }
 
@@ -201,9 +179,9 @@ int cmd_profile_predict(int argc, char **argv, const osl_global *g)
         if ((r = parse("predict", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args < 2)
-                return usage_error("predict", "%s", o.n_args == 0 ? "which IMAGE?" : "which PROGRAM (the entrypoint)?");
+                return USAGE_ERROR("predict", "%s", o.n_args == 0 ? "which IMAGE?" : "which PROGRAM (the entrypoint)?");
         if (!o.rootfs)
-                return usage_error("predict", "--rootfs DIR is needed");
+                return USAGE_ERROR("predict", "--rootfs DIR is needed");
         if ((r = parse_image(o.args[0], &key, &digest, &err)) < 0) {
                 osl_print_error(CMD, &err);
                 return EXIT_USAGE;
@@ -223,7 +201,7 @@ int cmd_profile_predict(int argc, char **argv, const osl_global *g)
                         return fail(&err, r == -ENOENT ? -EINVAL : r);
         }
         if (o.json)
-                return (r = print_json(doc, &err)) < 0 ? fail(&err, r) : EXIT_OK;
+                return (r = osl_cli_print_json(doc, &err)) < 0 ? fail(&err, r) : EXIT_OK;
 
         const jv *bins = jv_obj_get(doc, "binaries"), *libcs = jv_obj_get(doc, "libcs");
         printf("%s: %zu syscalls predicted%s\n", key, jv_arr_len(jv_obj_get(doc, "predicted")),
@@ -295,8 +273,8 @@ int cmd_profile_coverage(int argc, char **argv, const osl_global *g)
         if ((r = parse("coverage", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args != 1)
-                return o.n_args == 0 ? usage_error("coverage", "which IMAGE?")
-                                     : usage_error("coverage", "unexpected argument '%s'", o.args[1]);
+                return o.n_args == 0 ? USAGE_ERROR("coverage", "which IMAGE?")
+                                     : USAGE_ERROR("coverage", "unexpected argument '%s'", o.args[1]);
         if (!out)
                 return oom();
         if ((r = parse_image(o.args[0], &key, NULL, &err)) < 0 || (r = osl_store_open(g->store, false, &store, &err)) < 0 ||
@@ -373,7 +351,7 @@ int cmd_profile_coverage(int argc, char **argv, const osl_global *g)
                 }
         }
         if (o.json)
-                return (r = print_json(out, &err)) < 0 ? fail(&err, r) : EXIT_OK;
+                return (r = osl_cli_print_json(out, &err)) < 0 ? fail(&err, r) : EXIT_OK;
         bool header = false;
         for (size_t i = 0; i < jv_arr_len(bins); i++) {
                 const jv *b = jv_arr_at(bins, i);
@@ -648,10 +626,10 @@ int cmd_profile_check(int argc, char **argv, const osl_global *g)
         if ((r = parse("check", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args != 1)
-                return o.n_args == 0 ? usage_error("check", "which IMAGE?")
-                                     : usage_error("check", "unexpected argument '%s'", o.args[1]);
+                return o.n_args == 0 ? USAGE_ERROR("check", "which IMAGE?")
+                                     : USAGE_ERROR("check", "unexpected argument '%s'", o.args[1]);
         if (!o.has_approved)
-                return usage_error("check", "--approved N is needed: the version approved for release");
+                return USAGE_ERROR("check", "--approved N is needed: the version approved for release");
         if ((r = parse_image(o.args[0], &key, NULL, &err)) < 0) {
                 osl_print_error(CMD, &err);
                 return EXIT_USAGE;
@@ -688,7 +666,7 @@ int cmd_profile_check(int argc, char **argv, const osl_global *g)
         } else if (o.format == FORMAT_JSON) {
                 if (findings_to_jv(key, o.approved, candidate, &fs, &out) < 0)
                         return oom();
-                if ((r = print_json(out, &err)) < 0)
+                if ((r = osl_cli_print_json(out, &err)) < 0)
                         return fail(&err, r);
         } else if (fs.n == 0)
                 printf("%s: %s needs nothing beyond %s\n", key, candidate, against);

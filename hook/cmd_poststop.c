@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "commands.h"
 #include "image.h"
@@ -25,8 +24,9 @@ static const char poststop_help[] =
         "\n"
         "An OCI poststop hook: reads the container state on stdin, waits for the\n"
         "agent's observation of the container (RUNDIR/observations/ID-HASH.json, at most\n"
-        "--timeout seconds, default 5), merges it into the image's profile in the\n"
-        "store and removes the container's registration. An observation it cannot\n"
+        "--timeout seconds, default 5; not at all when no agent listens on its socket),\n"
+        "merges it into the image's profile in the store and removes the container's\n"
+        "registration. An observation it cannot\n"
         "merge (the image's lock held for 10 s, a damaged store, a full disk) is kept\n"
         "in RUNDIR/pending/; every poststop then merges what is pending there, as\n"
         "'oci-seccomp-learn profile merge --pending' does. Problems are reported to\n"
@@ -44,18 +44,6 @@ static unsigned budget_left(uint64_t start_ms)
 {
         uint64_t spent = osl_monotonic_ms() - start_ms;
         return spent >= WORK_BUDGET_MS ? 0 : (unsigned) (WORK_BUDGET_MS - spent);
-}
-
-static bool wait_for_file(const char *path, double timeout_sec)
-{
-        struct timespec step = { .tv_nsec = 20 * 1000 * 1000 };
-        for (double waited = 0;; waited += 0.02) {
-                if (access(path, F_OK) == 0)
-                        return true;
-                if (waited >= timeout_sec)
-                        return false;
-                nanosleep(&step, NULL);
-        }
 }
 
 /* learn: merge into the profile. complain: record what the container used
@@ -219,11 +207,19 @@ int cmd_poststop(int argc, char **argv, const osl_global *g)
                 /* Without a registration we cannot know whether a filter was
                  * in place, so wait as if it were. */
                 bool expected = reg.container_id ? reg.learning : mode == OSL_MODE_LEARN;
-                if (expected && wait_for_file(obs_path, timeout_sec)) {
+                r = expected ? osl_observation_wait(g->run_dir, obs_path, (unsigned) (timeout_sec * 1000), &err) : 0;
+                if (r > 0) {
                         unsigned lock_ms = budget_left(start_ms);
                         take_observation(g, st.id, obs_path, reg.image_key, mode, reg.version,
                                          lock_ms < LOCK_TIMEOUT_MS ? lock_ms : LOCK_TIMEOUT_MS, &kept_key);
-                } else if (expected)
+                } else if (r == -ENOTCONN)
+                        osl_hook_log(g->run_dir, LOG_WARNING,
+                                     "poststop: container %s: no agent serves this container (%s); nothing merged, "
+                                     "no wait", st.id, err.msg);
+                else if (r < 0)
+                        osl_hook_log(g->run_dir, LOG_WARNING, "poststop: container %s: %s; nothing merged", st.id,
+                                     err.msg);
+                else if (expected)
                         osl_hook_log(g->run_dir, LOG_WARNING,
                                      "poststop: container %s: no observation from the agent after %.1f s; "
                                      "nothing merged (is 'oci-seccomp-learn agent' running?)",

@@ -18,6 +18,7 @@
 #include "syscalls.h"
 
 #define CMD "profile"
+#define USAGE_ERROR(sub, ...) osl_cli_usage_error(CMD, sub, __VA_ARGS__)
 
 /* ---- help ---- */
 
@@ -194,19 +195,6 @@ static const char merge_help[] =
 
 /* ---- small helpers ---- */
 
-static int usage_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *sub, const char *fmt, ...)
-{
-        char msg[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        fprintf(stderr, "oci-seccomp-learn " CMD "%s%s: %s (see 'oci-seccomp-learn " CMD "%s%s --help')\n",
-                sub ? " " : "", sub ? sub : "", msg, sub ? " " : "", sub ? sub : "");
-        return EXIT_USAGE;
-}
-
 static int fail(const osl_error *err, int r)
 {
         osl_print_error(CMD, err);
@@ -228,31 +216,6 @@ static bool parse_version(const char *s, bool allow_zero, uint32_t *out)
                 return false;
         *out = (uint32_t) v;
         return true;
-}
-
-/* The store key of an image argument: the reference without tag or digest. */
-static int image_key_of(const char *arg, char **key, osl_error *err)
-{
-        osl_image img = {};
-        int r = osl_image_parse_ref(arg, &img, err);
-        if (r < 0) {
-                osl_image_clear(&img);
-                return osl_err_prefix(err, "image \"%.200s\"", arg);
-        }
-        *key = TAKE_PTR(img.key);
-        osl_image_clear(&img);
-        return 0;
-}
-
-static int print_json(const jv *v, osl_error *err)
-{
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        int r = jv_serialize(v, true, &text, &len, err);
-        if (r < 0)
-                return r;
-        fwrite(text, 1, len, stdout);
-        return 0;
 }
 
 static int open_store(const osl_global *g, bool create, osl_store **out, osl_error *err)
@@ -346,27 +309,27 @@ static int parse_options(const char *sub, int argc, char **argv, const struct op
                         break;
                 case OPT_VERSION:
                         if (!parse_version(optarg, false, &o->version))
-                                return usage_error(sub, "--version wants a version number (1, 2, ...), not '%s'",
+                                return USAGE_ERROR(sub, "--version wants a version number (1, 2, ...), not '%s'",
                                                    optarg);
                         o->has_version = true;
                         break;
                 case OPT_FORMAT:
                         if (osl_export_format_parse(optarg, &o->format) < 0)
-                                return usage_error(sub,
+                                return USAGE_ERROR(sub,
                                                    "--format is oci, docker, spo, podman-label, docker-caps or "
                                                    "kubernetes, not '%s'",
                                                    optarg);
                         break;
                 case OPT_KUBELET_DIR:
                         if (!*optarg)
-                                return usage_error(sub, "--kubelet-dir wants a directory");
+                                return USAGE_ERROR(sub, "--kubelet-dir wants a directory");
                         o->kubelet_dir = optarg;
                         break;
                 case OPT_LOCK_TIMEOUT: {
                         char *end;
                         double sec = strtod(optarg, &end);
                         if (end == optarg || *end || !(sec >= 0 && sec <= 3600))
-                                return usage_error(sub, "--lock-timeout wants 0 to 3600 seconds, not '%s'", optarg);
+                                return USAGE_ERROR(sub, "--lock-timeout wants 0 to 3600 seconds, not '%s'", optarg);
                         o->lock_timeout_ms = (unsigned) (sec * 1000);
                         break;
                 }
@@ -375,13 +338,13 @@ static int parse_options(const char *sub, int argc, char **argv, const struct op
                         break;
                 case OPT_KEEP:
                         if (!parse_version(optarg, false, &o->keep))
-                                return usage_error(sub, "--keep wants a number of versions (1, 2, ...), not '%s'",
+                                return USAGE_ERROR(sub, "--keep wants a number of versions (1, 2, ...), not '%s'",
                                                    optarg);
                         break;
                 case ':':
-                        return usage_error(sub, "option '%s' needs a value", argv[optind - 1]);
+                        return USAGE_ERROR(sub, "option '%s' needs a value", argv[optind - 1]);
                 default:
-                        return usage_error(sub, "unknown option '%s'", argv[optind - 1]);
+                        return USAGE_ERROR(sub, "unknown option '%s'", argv[optind - 1]);
                 }
         }
         o->args = argv + optind;
@@ -406,7 +369,7 @@ static int profile_list(int argc, char **argv, const osl_global *g)
         if ((r = parse_options("list", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args > 0)
-                return usage_error("list", "unexpected argument '%s'", o.args[0]);
+                return USAGE_ERROR("list", "unexpected argument '%s'", o.args[0]);
         if (!out)
                 return EXIT_FAILURE_;
         if ((r = open_store(g, false, &store, &err)) < 0 || (r = osl_store_list(store, &keys, &n, &err)) < 0)
@@ -440,7 +403,7 @@ static int profile_list(int argc, char **argv, const osl_global *g)
                         return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
         }
         if (o.json) {
-                if ((r = print_json(out, &err)) < 0)
+                if ((r = osl_cli_print_json(out, &err)) < 0)
                         return fail(&err, r);
         } else if (n == 0)
                 fprintf(stderr, "oci-seccomp-learn " CMD ": no profiles in %s\n", osl_store_root(store));
@@ -465,7 +428,7 @@ static int load_image(const osl_global *g, const char *arg, uint32_t version, ch
         _cleanup_free_ char *key = NULL;
         int r;
 
-        if ((r = image_key_of(arg, &key, err)) < 0 || (r = open_store(g, false, &store, err)) < 0 ||
+        if ((r = osl_cli_image_key(arg, &key, err)) < 0 || (r = open_store(g, false, &store, err)) < 0 ||
             (r = osl_store_load(store, key, version, out, err)) < 0)
                 return r;
         if (key_out)
@@ -561,7 +524,7 @@ static int print_show_json(const osl_learned *l, const osl_generalized *gen, siz
         }
         if (jv_obj_set(doc, "generalized", TAKE_PTR(list)) < 0)
                 return osl_err(err, -ENOMEM, "out of memory");
-        return print_json(doc, err);
+        return osl_cli_print_json(doc, err);
 }
 
 static int profile_show(int argc, char **argv, const osl_global *g)
@@ -581,8 +544,8 @@ static int profile_show(int argc, char **argv, const osl_global *g)
         if ((r = parse_options("show", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args != 1)
-                return o.n_args == 0 ? usage_error("show", "which IMAGE?")
-                                     : usage_error("show", "unexpected argument '%s'", o.args[1]);
+                return o.n_args == 0 ? USAGE_ERROR("show", "which IMAGE?")
+                                     : USAGE_ERROR("show", "unexpected argument '%s'", o.args[1]);
         if ((r = load_image(g, o.args[0], o.has_version ? o.version : 0, NULL, &l, &err)) < 0 ||
             (r = osl_learned_generalized(l, &gen, &n_gen, &err)) < 0)
                 return fail(&err, r);
@@ -641,15 +604,15 @@ static int profile_diff(int argc, char **argv, const osl_global *g)
         if ((r = parse_options("diff", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args < 1)
-                return usage_error("diff", "which IMAGE?");
+                return USAGE_ERROR("diff", "which IMAGE?");
         if (o.n_args > 3)
-                return usage_error("diff", "unexpected argument '%s'", o.args[3]);
+                return USAGE_ERROR("diff", "unexpected argument '%s'", o.args[3]);
         if (o.n_args >= 2 && !parse_version(o.args[1], true, &va))
-                return usage_error("diff", "'%s' is not a version number (0 is the empty profile)", o.args[1]);
+                return USAGE_ERROR("diff", "'%s' is not a version number (0 is the empty profile)", o.args[1]);
         if (o.n_args >= 3 && !parse_version(o.args[2], true, &vb))
-                return usage_error("diff", "'%s' is not a version number (0 is the empty profile)", o.args[2]);
+                return USAGE_ERROR("diff", "'%s' is not a version number (0 is the empty profile)", o.args[2]);
 
-        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
+        if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
             (r = osl_store_load(store, key, 0, &current, &err)) < 0)
                 return fail(&err, r);
         if (o.n_args < 3)
@@ -666,7 +629,7 @@ static int profile_diff(int argc, char **argv, const osl_global *g)
                 return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
 
         if (o.json) {
-                if ((r = print_json(out, &err)) < 0)
+                if ((r = osl_cli_print_json(out, &err)) < 0)
                         return fail(&err, r);
                 return EXIT_OK;
         }
@@ -710,8 +673,8 @@ static int load_one_image(const char *sub, const options *o, const osl_global *g
         int r;
 
         if (o->n_args != 1) {
-                *exit_code = o->n_args == 0 ? usage_error(sub, "which IMAGE?")
-                                            : usage_error(sub, "unexpected argument '%s'", o->args[1]);
+                *exit_code = o->n_args == 0 ? USAGE_ERROR(sub, "which IMAGE?")
+                                            : USAGE_ERROR(sub, "unexpected argument '%s'", o->args[1]);
                 return -EINVAL;
         }
         if ((r = load_image(g, o->args[0], o->has_version ? o->version : 0, NULL, out, err)) < 0) {
@@ -876,13 +839,13 @@ static int profile_drift(int argc, char **argv, const osl_global *g)
         if ((r = parse_options("drift", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args != 1)
-                return o.n_args == 0 ? usage_error("drift", "which IMAGE?")
-                                     : usage_error("drift", "unexpected argument '%s'", o.args[1]);
-        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
+                return o.n_args == 0 ? USAGE_ERROR("drift", "which IMAGE?")
+                                     : USAGE_ERROR("drift", "unexpected argument '%s'", o.args[1]);
+        if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
             (r = osl_store_load_drift(store, key, &d, &err)) < 0)
                 return fail(&err, r);
         if (o.json) {
-                if ((r = osl_drift_to_jv(d, &out, &err)) < 0 || (r = print_json(out, &err)) < 0)
+                if ((r = osl_drift_to_jv(d, &out, &err)) < 0 || (r = osl_cli_print_json(out, &err)) < 0)
                         return fail(&err, r);
         } else if (print_drift(d) < 0)
                 return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
@@ -903,13 +866,13 @@ static int profile_accept(int argc, char **argv, const osl_global *g)
         if ((r = parse_options("accept", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args != 1)
-                return o.n_args == 0 ? usage_error("accept", "which IMAGE?")
-                                     : usage_error("accept", "unexpected argument '%s'", o.args[1]);
+                return o.n_args == 0 ? USAGE_ERROR("accept", "which IMAGE?")
+                                     : USAGE_ERROR("accept", "unexpected argument '%s'", o.args[1]);
         if (!out)
                 return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
         /* The store is opened as a reader: accepting needs a stored profile,
          * and a missing store must not be created. */
-        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
+        if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
             (r = osl_store_accept_drift(store, key, &res, &err)) < 0)
                 return fail(&err, r);
         if (o.json) {
@@ -920,7 +883,7 @@ static int profile_accept(int argc, char **argv, const osl_global *g)
                     jv_obj_set(out, "addedSyscalls", jv_new_uint(res.added_syscalls)) < 0 ||
                     jv_obj_set(out, "addedCapabilities", jv_new_uint(res.added_capabilities)) < 0)
                         return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
-                if ((r = print_json(out, &err)) < 0)
+                if ((r = osl_cli_print_json(out, &err)) < 0)
                         return fail(&err, r);
         } else if (res.records == 0)
                 printf("%s: no drift pending; nothing accepted (version %" PRIu32 ")\n", key, res.version);
@@ -998,7 +961,7 @@ static int merge_pending(const options *o, const osl_global *g, jv *out)
         osl_error err = {};
 
         if (o->n_args > 0)
-                return usage_error("merge", "--pending takes no IMAGE or files (each observation names its image)");
+                return USAGE_ERROR("merge", "--pending takes no IMAGE or files (each observation names its image)");
         int r = osl_pending_merge_all(g->store, g->run_dir, NULL, o->lock_timeout_ms, 0, report_pending, &p, &err);
         if (r < 0)
                 return fail(&err, r);
@@ -1011,7 +974,7 @@ static int merge_pending(const options *o, const osl_global *g, jv *out)
         if (r == 0 && !o->json && jv_arr_len(out) == 0)
                 printf("nothing pending in %s/" OSL_PENDING_DIR "\n", osl_rundir(g->run_dir));
         int status = r > 0 ? EXIT_FAILURE_ : EXIT_OK;
-        if (o->json && (r = print_json(out, &err)) < 0)
+        if (o->json && (r = osl_cli_print_json(out, &err)) < 0)
                 return fail(&err, r);
         return status;
 }
@@ -1039,11 +1002,11 @@ static int profile_merge(int argc, char **argv, const osl_global *g)
         if (o.pending)
                 return merge_pending(&o, g, out);
         if (o.n_args < 2)
-                return usage_error("merge", "%s",
+                return USAGE_ERROR("merge", "%s",
                                    o.n_args == 0 ? "which IMAGE? (or --pending)" : "which OBSERVATION.json files?");
         if (!(list.items = calloc((size_t) o.n_args, sizeof(*list.items))))
                 return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
-        if ((r = image_key_of(o.args[0], &key, &err)) < 0) {
+        if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0) {
                 osl_print_error(CMD, &err);
                 return EXIT_USAGE;
         }
@@ -1092,7 +1055,7 @@ static int profile_merge(int argc, char **argv, const osl_global *g)
                 status = report_merge(o.json ? out : NULL, file, key, &res);
         }
         /* Print what was merged even after a failure: that part is stored. */
-        if (o.json && jv_arr_len(out) > 0 && (r = print_json(out, &err)) < 0)
+        if (o.json && jv_arr_len(out) > 0 && (r = osl_cli_print_json(out, &err)) < 0)
                 return fail(&err, r);
         return status;
 }
@@ -1114,11 +1077,11 @@ static int profile_prune(int argc, char **argv, const osl_global *g)
         if ((r = parse_options("prune", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args != 1)
-                return o.n_args == 0 ? usage_error("prune", "which IMAGE?")
-                                     : usage_error("prune", "unexpected argument '%s'", o.args[1]);
+                return o.n_args == 0 ? USAGE_ERROR("prune", "which IMAGE?")
+                                     : USAGE_ERROR("prune", "unexpected argument '%s'", o.args[1]);
         if (o.keep == 0)
-                return usage_error("prune", "--keep N: how many versions to keep?");
-        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0)
+                return USAGE_ERROR("prune", "--keep N: how many versions to keep?");
+        if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0)
                 return fail(&err, r);
         osl_store_set_lock_timeout(store, o.lock_timeout_ms);
         if ((r = osl_store_prune(store, key, o.keep, &res, &err)) < 0)
@@ -1140,9 +1103,9 @@ static int profile_rm(int argc, char **argv, const osl_global *g)
         if ((r = parse_options("rm", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args != 1)
-                return o.n_args == 0 ? usage_error("rm", "which IMAGE?")
-                                     : usage_error("rm", "unexpected argument '%s'", o.args[1]);
-        if ((r = image_key_of(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0)
+                return o.n_args == 0 ? USAGE_ERROR("rm", "which IMAGE?")
+                                     : USAGE_ERROR("rm", "unexpected argument '%s'", o.args[1]);
+        if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0)
                 return fail(&err, r);
         osl_store_set_lock_timeout(store, o.lock_timeout_ms);
         if ((r = osl_store_remove(store, key, &err)) < 0)
@@ -1199,7 +1162,7 @@ int cmd_profile(int argc, char **argv, const osl_global *g)
                         r = subcommands[i].fn(argc - 1, argv + 1, g);
         }
         if (r < 0)
-                return usage_error(NULL, "unknown subcommand '%s'", argv[1]);
+                return USAGE_ERROR(NULL, "unknown subcommand '%s'", argv[1]);
         /* Output that did not reach its reader is a failure, e.g. a full disk. */
         if (fflush(stdout) != 0 || ferror(stdout)) {
                 fprintf(stderr, "oci-seccomp-learn " CMD ": cannot write the output: %m\n");

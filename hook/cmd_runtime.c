@@ -12,6 +12,7 @@
 
 #define RUNTIME_ENV "OCI_SECCOMP_LEARN_RUNTIME"
 #define DEFAULT_MODE_ENV "OCI_SECCOMP_LEARN_DEFAULT_MODE"
+#define DEFAULT_IMAGE_ENV "OCI_SECCOMP_LEARN_DEFAULT_IMAGE"
 #define MISSING_PROFILE_ENV "OCI_SECCOMP_LEARN_MISSING_PROFILE"
 #define TRUST_IMAGE_ANNOTATION_ENV "OCI_SECCOMP_LEARN_TRUST_IMAGE_ANNOTATION"
 #define GENERALIZE_ENV "OCI_SECCOMP_LEARN_GENERALIZE"
@@ -31,7 +32,9 @@ static const char runtime_help[] =
         "  --runtime PATH  the real runtime (default $" RUNTIME_ENV " or runc)\n"
         "\n"
         "Environment: " DEFAULT_MODE_ENV " sets the mode for containers without\n"
-        "the annotation (default off); " RUNTIME_ENV " the real runtime;\n"
+        "the annotation (default off); " DEFAULT_IMAGE_ENV " names the image of\n"
+        "containers whose engine and annotations name none; " RUNTIME_ENV " the\n"
+        "real runtime;\n"
         MISSING_PROFILE_ENV "=run lets an enforce-mode container whose image has no\n"
         "stored profile start with its own profile (default refuse);\n"
         TRUST_IMAGE_ANNOTATION_ENV "=1 lets io.seccomp-learn.image name the image\n"
@@ -215,6 +218,7 @@ int cmd_runtime(int argc, char **argv, const osl_global *g)
                         .store_root = g->store,
                         .run_dir = g->run_dir,
                         .default_mode = getenv(DEFAULT_MODE_ENV),
+                        .default_image = getenv(DEFAULT_IMAGE_ENV),
                         .trust_image_annotation = getenv(TRUST_IMAGE_ANNOTATION_ENV) &&
                                                   strcmp(getenv(TRUST_IMAGE_ANNOTATION_ENV), "1") == 0,
                         .generalize = getenv(GENERALIZE_ENV),

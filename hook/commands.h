@@ -32,6 +32,14 @@ int cmd_agent(int argc, char **argv, const osl_global *g);
 int cmd_prestart(int argc, char **argv, const osl_global *g);
 int cmd_poststop(int argc, char **argv, const osl_global *g);
 
+/* hook/cli.c: "oci-seccomp-learn COMMAND SUB: message (see ... --help)" on
+ * stderr, returns EXIT_USAGE (sub may be NULL); a JSON value, pretty, on
+ * stdout; the store key of an image reference given as an argument. */
+struct jv;
+int osl_cli_usage_error(const char *command, const char *sub, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int osl_cli_print_json(const struct jv *v, osl_error *err);
+int osl_cli_image_key(const char *arg, char **key, osl_error *err);
+
 /* Prints "oci-seccomp-learn COMMAND: message" to stderr once. */
 void osl_print_error(const char *command, const osl_error *err);
 /* Maps an error code to an exit code (-ENOENT -> EXIT_NOTFOUND, else 1). */

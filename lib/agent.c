@@ -1103,44 +1103,57 @@ static const char *quote_key(const char *key, char *buf, size_t size)
         return osl_quote_len(key, key ? strlen(key) : 0, 240, buf, size);
 }
 
-/* Takes a complete message; the connection is freed by the caller. */
-static void connection_process(agent *a, connection *conn, const jv *msg)
+int osl_agent_message_from_jv(const jv *msg, osl_agent_message *out, osl_error *err)
 {
         const jv *fds = jv_obj_get(msg, "fds");
         const jv *state = jv_obj_get(msg, "state");
         const char *id = jv_str(jv_obj_get(state, "id"));
-        int64_t pid = 0;
+        char q[128];
         size_t idx;
 
-        if (!jv_is(fds, JV_ARRAY) || !jv_is(state, JV_OBJECT)) {
-                agent_log(a, LOG_WARNING, "message from pid %d has no \"fds\" array or no \"state\" object; ignored",
-                          (int) conn->peer_pid);
-                return;
-        }
-        if (!osl_container_id_valid(id)) {
-                char q[96];
-                agent_log(a, LOG_WARNING, "message from pid %d: container id %s is missing or not a safe "
-                          "file name; refused", (int) conn->peer_pid, osl_quote(id, q, sizeof(q)));
-                return;
-        }
+        *out = (osl_agent_message) {};
+        if (!jv_is(msg, JV_OBJECT))
+                return osl_err(err, -EINVAL, "not a JSON object");
+        if (!jv_is(fds, JV_ARRAY) || !jv_is(state, JV_OBJECT))
+                return osl_err(err, -EINVAL, "no \"fds\" array or no \"state\" object");
+        if (!osl_container_id_valid(id))
+                return osl_err(err, -EINVAL, "container id %s is missing or not a safe file name",
+                               osl_quote(id, q, sizeof(q)));
         for (idx = 0; idx < jv_arr_len(fds); idx++) {
                 const char *name = jv_str(jv_arr_at(fds, idx));
                 if (name && strcmp(name, "seccompFd") == 0)
                         break;
         }
-        if (idx == jv_arr_len(fds)) {
-                agent_log(a, LOG_WARNING, "container %s: \"fds\" names no \"seccompFd\"; refused", id);
-                return;
-        }
-        if (idx >= conn->n_fds) {
-                agent_log(a, LOG_WARNING, "container %s: \"seccompFd\" is fd %zu of the message, but %zu fds came%s; "
-                          "refused", id, idx, conn->n_fds, conn->fds_truncated ? " (more were cut off)" : "");
-                return;
-        }
-        if (!jv_get_int64(jv_obj_get(msg, "pid"), &pid))
-                jv_get_int64(jv_obj_get(state, "pid"), &pid);
+        if (idx == jv_arr_len(fds))
+                return osl_err(err, -EINVAL, "container %s: \"fds\" names no \"seccompFd\"", id);
+        out->id = id;
+        out->seccomp_fd = idx;
+        if (!jv_get_int64(jv_obj_get(msg, "pid"), &out->pid))
+                jv_get_int64(jv_obj_get(state, "pid"), &out->pid);
+        out->metadata = jv_str(jv_obj_get(msg, "metadata"));
+        out->state = state;
+        return 0;
+}
 
-        _cleanup_close_ int nfd = TAKE_FD(conn->fds[idx]);
+/* Takes a complete message; the connection is freed by the caller. */
+static void connection_process(agent *a, connection *conn, const jv *msg)
+{
+        osl_agent_message m;
+        osl_error e = {};
+
+        if (osl_agent_message_from_jv(msg, &m, &e) < 0) {
+                agent_log(a, LOG_WARNING, "message from pid %d: %s; refused", (int) conn->peer_pid, e.msg);
+                return;
+        }
+        const char *id = m.id;
+
+        if (m.seccomp_fd >= conn->n_fds) {
+                agent_log(a, LOG_WARNING, "container %s: \"seccompFd\" is fd %zu of the message, but %zu fds came%s; "
+                          "refused", id, m.seccomp_fd, conn->n_fds, conn->fds_truncated ? " (more were cut off)" : "");
+                return;
+        }
+
+        _cleanup_close_ int nfd = TAKE_FD(conn->fds[m.seccomp_fd]);
         /* No notification has id 0: a notify fd says ENOENT, any other fd
          * ENOTTY or the like. */
         uint64_t no_id = 0;
@@ -1158,18 +1171,17 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
          * sends the same, and joins its container's record; a container of
          * another runc root, containerd namespace or engine that reuses the
          * id does not. */
-        const char *bundle = jv_str(jv_obj_get(state, "bundle"));
+        const char *bundle = jv_str(jv_obj_get(m.state, "bundle"));
         /* Bundle paths and image keys are longer than osl_quote's 80 bytes. */
         char key[OSL_INSTANCE_KEY_SIZE], qb[1024], qi[1024], qo[1024];
         size_t blen = bundle ? strlen(bundle) : 0;
-        osl_error e = {};
         if (osl_instance_key(id, bundle, key, &e) < 0) {
                 agent_log(a, LOG_WARNING, "container %s: %s; refused", id, e.msg);
                 return;
         }
         osl_image img = {};
         const char *mode;
-        resolve_image(a, id, jv_str(jv_obj_get(msg, "metadata")), state, &img, &mode);
+        resolve_image(a, id, m.metadata, m.state, &img, &mode);
         container *other;
         container *c = container_find(a, key, img.key, &other);
         bool new_container = !c;
@@ -1222,7 +1234,7 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
         a->n_sources++;
         c->n_sources++;
         agent_log(a, LOG_INFO, "container %s: recording (%s mode)%s, pid %" PRId64 ", image %s, bundle %s", id,
-                  c->mode, new_container ? "" : " for another process", pid,
+                  c->mode, new_container ? "" : " for another process", m.pid,
                   c->image.key ? quote_key(c->image.key, qi, sizeof(qi)) : "unknown",
                   osl_quote_len(bundle, blen, 240, qb, sizeof(qb)));
 }
@@ -1326,10 +1338,7 @@ static void connection_read(agent *a, connection *conn)
                 connection_free(a, conn);
                 return;
         }
-        if (!jv_is(msg, JV_OBJECT))
-                agent_log(a, LOG_WARNING, "message from pid %d is not a JSON object; ignored", (int) conn->peer_pid);
-        else
-                connection_process(a, conn, msg);
+        connection_process(a, conn, msg);
         connection_free(a, conn);
 }
 

@@ -41,6 +41,23 @@ int osl_agent_metadata_format(const osl_image *img, const char *mode, char **out
  * is left cleared and the message says what is wrong with which field. */
 int osl_agent_metadata_parse(const char *s, osl_image *img, char **mode, osl_error *err);
 
+/* ---- the runtime's message ------------------------------------------
+ * What the agent takes from the JSON the runtime sends with the notify fd
+ * (runtime spec "containerProcessState"): runc's is one line, crun's is
+ * pretty-printed; both are parsed with jv_parse first. */
+typedef struct osl_agent_message {
+        const char *id;       /* state.id, a safe file name (osl_container_id_valid) */
+        size_t seccomp_fd;    /* index of "seccompFd" in "fds": which of the message's fds is the notify fd */
+        int64_t pid;          /* "pid", else state.pid; 0 when neither is an integer */
+        const char *metadata; /* "metadata" (listenerMetadata); NULL when absent or not a string */
+        const jv *state;      /* the "state" object (annotations, bundle) */
+} osl_agent_message;
+
+/* Checks msg and fills *out with pointers into it. -EINVAL with a one-line
+ * message when msg is not an object, has no "fds" array or "state" object,
+ * no safe container id, or no "seccompFd" in "fds". */
+int osl_agent_message_from_jv(const jv *msg, osl_agent_message *out, osl_error *err);
+
 /* ---- the agent loop ------------------------------------------------- */
 
 /* Levels are syslog's: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG.

@@ -394,6 +394,16 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
                 return 0;
 
         r = osl_image_resolve_config(cfg, opts->bundle, opts->trust_image_annotation, &img, &soft);
+        /* Neither the engine nor the annotation names it: the node admin's
+         * default, if any. */
+        bool default_image = r == -ENOENT && opts->default_image && *opts->default_image;
+        if (default_image) {
+                osl_image_clear(&img);
+                r = osl_image_parse_ref(opts->default_image, &img, &soft);
+                if (r < 0)
+                        osl_err_prefix(&soft, "the default image");
+                img.source = "the default image";
+        }
         if (r < 0) {
                 if (res->mode == OSL_MODE_LEARN) {
                         warn(res, "learning is off for this container: %s", soft.msg);
@@ -418,6 +428,9 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
                 if (!written || strcmp(written, osl_mode_name(res->mode)) != 0)
                         r = osl_config_set_annotation(cfg, OSL_ANNOTATION_MODE, osl_mode_name(res->mode), err);
         }
+        /* And the default image, for the hooks and the agent. */
+        if (r >= 0 && res->changed && default_image)
+                r = osl_config_set_annotation(cfg, OSL_ANNOTATION_IMAGE, opts->default_image, err);
         if (r >= 0 && opts->hook_binary && res->mode != OSL_MODE_ENFORCE &&
             (res->learning || res->mode == OSL_MODE_COMPLAIN)) {
                 r = add_hooks(cfg, opts, err);
@@ -436,6 +449,8 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
  * whoever can change the bundle can change the config anyway. */
 #define BUNDLE_RECORD ".oci-seccomp-learn.json"
 
+/* The config recorded before our last rewrite. 0: no record (or not ours);
+ * 1: config.json is what we wrote; 2: config.json was changed since. */
 static int read_record_original(const char *record_path, const char *config_text, size_t config_len, char **original,
                                 size_t *original_len)
 {
@@ -451,14 +466,46 @@ static int read_record_original(const char *record_path, const char *config_text
                 return 0; /* no record, or not ours: the config is the original */
         const char *written = jv_str(jv_obj_get(record, "configSha256"));
         const jv *before = jv_obj_get(record, "original");
-        osl_sha256_hex(config_text, config_len, digest);
-        if (!written || strcmp(written, digest) != 0 || !jv_is(before, JV_STRING))
+        if (!written || !jv_is(before, JV_STRING))
                 return 0;
         *original = malloc(before->u.string.len + 1);
         if (!*original)
                 return -ENOMEM;
         memcpy(*original, before->u.string.s, before->u.string.len + 1);
         *original_len = before->u.string.len;
+        osl_sha256_hex(config_text, config_len, digest);
+        return strcmp(written, digest) == 0 ? 1 : 2;
+}
+
+/* A config we rewrote and someone edited since (runc's own tests edit a
+ * bundle with jq between two runs): their edits stay, but a seccomp profile
+ * that hands notifications to our agent is the filter we put in, not the
+ * container's. It goes back to what the recorded config had, so the mode is
+ * applied afresh (and mode off runs the container's own profile). 1 when
+ * cfg was changed. */
+static int restore_own_seccomp(jv *cfg, const char *recorded, size_t recorded_len, const osl_inject_options *opts,
+                               osl_error *err)
+{
+        _cleanup_free_ char *socket = NULL;
+        _cleanup_jv_ jv *before = NULL;
+        osl_error ignored = {};
+        const char *listener = jv_str(jv_get_path(cfg, "linux", "seccomp", "listenerPath", NULL));
+
+        if (!listener || osl_config_check_unambiguous(cfg, &ignored) < 0)
+                return 0;
+        if (osl_agent_socket_path(opts->run_dir, &socket) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (strcmp(listener, socket) != 0 ||
+            osl_config_parse(recorded, recorded_len, "the recorded config", &before, &ignored) < 0)
+                return 0;
+        jv *linux_section = jv_obj_get(cfg, "linux");
+        const jv *seccomp = jv_get_path(before, "linux", "seccomp", NULL);
+        if (!seccomp) {
+                jv_obj_remove(linux_section, "seccomp");
+                return 1;
+        }
+        if (jv_obj_set(linux_section, "seccomp", jv_dup(seccomp)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
         return 1;
 }
 
@@ -486,9 +533,10 @@ static int write_bundle(const char *config_path, const char *record_path, const 
 int osl_inject_bundle_config(const char *bundle, const osl_inject_options *opts, osl_inject_result *res,
                              osl_error *err)
 {
-        _cleanup_free_ char *config_path = NULL, *record_path = NULL, *text = NULL, *original = NULL, *out = NULL;
+        _cleanup_free_ char *config_path = NULL, *record_path = NULL, *text = NULL, *original = NULL, *out = NULL,
+                            *recorded = NULL;
         _cleanup_jv_ jv *cfg = NULL;
-        size_t len, original_len = 0, out_len = 0;
+        size_t len, original_len = 0, out_len = 0, recorded_len = 0;
         struct stat st;
         int r;
 
@@ -502,14 +550,30 @@ int osl_inject_bundle_config(const char *bundle, const osl_inject_options *opts,
         r = read_record_original(record_path, text, len, &original, &original_len);
         if (r < 0)
                 return osl_err(err, r, "out of memory");
-        bool rebuilt = r > 0;
+        bool rebuilt = r == 1, edited = r == 2;
         if (!rebuilt) {
+                recorded = original; /* edited: what we had recorded */
+                recorded_len = original_len;
                 original = TAKE_PTR(text);
                 original_len = len;
         }
         r = osl_config_parse(original, original_len, config_path, &cfg, err);
         if (r < 0)
                 return r;
+        if (edited) {
+                r = restore_own_seccomp(cfg, recorded, recorded_len, opts, err);
+                if (r < 0)
+                        return r;
+                /* The edited config without our filter is the original now. */
+                if (r > 0) {
+                        free(original);
+                        original = NULL;
+                        r = jv_serialize(cfg, true, &original, &original_len, err);
+                        if (r < 0)
+                                return r;
+                        rebuilt = true;
+                }
+        }
         r = osl_inject(cfg, opts, res, err);
         if (r < 0)
                 return r;

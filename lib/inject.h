@@ -43,6 +43,11 @@ typedef struct osl_inject_options {
          * also allows the image's predicted set (doc/prediction.md); NULL:
          * the annotation io.seccomp-learn.include, else observed. */
         const char *include;
+        /* The image when neither the engine nor io.seccomp-learn.image names
+         * one (the wrapper's $OCI_SECCOMP_LEARN_DEFAULT_IMAGE, set by the
+         * node admin); written into the config as that annotation, so the
+         * hooks and the agent key the container the same way. NULL: none. */
+        const char *default_image;
 } osl_inject_options;
 
 typedef struct osl_inject_result {

@@ -622,3 +622,13 @@ int jv_write_file_atomic(const jv *v, const char *path, mode_t mode, osl_error *
                 return r;
         return osl_write_file_atomic(path, text, len, mode, err);
 }
+
+int jv_write_file_atomic_nosync(const jv *v, const char *path, mode_t mode, osl_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = jv_serialize(v, true, &text, &len, err);
+        if (r < 0)
+                return r;
+        return osl_write_file_atomic_nosync(path, text, len, mode, err);
+}

@@ -73,6 +73,9 @@ int jv_parse_file(const char *path, size_t max_bytes, jv **out, osl_error *err);
 int jv_serialize(const jv *v, bool pretty, char **out, size_t *len, osl_error *err);
 /* Serializes and writes atomically (see osl_write_file_atomic). */
 int jv_write_file_atomic(const jv *v, const char *path, mode_t mode, osl_error *err);
+/* The same without fsync (osl_write_file_atomic_nosync): for the run dir's
+ * temporary files, observations and registrations. */
+int jv_write_file_atomic_nosync(const jv *v, const char *path, mode_t mode, osl_error *err);
 
 /* Objects. get returns the first value under key, or NULL when obj is not an
  * object or has no such key. set replaces the first value in place (keeping

@@ -206,6 +206,13 @@ static int enforce_alone(const osl_profile_filter_input *in, osl_seccomp **out, 
                         return osl_err(err, -ENOMEM, "out of memory");
         if (n_more > 0 && (r = osl_seccomp_add_rule(f, more, n_more, ACT_ALLOW, err)) < 0)
                 return r;
+        if (!inside_profile(in, "clone3")) {
+                char *clone3[] = { (char *) "clone3", NULL };
+                if ((r = osl_seccomp_add_rule(f, clone3, 1, "SCMP_ACT_ERRNO", err)) < 0)
+                        return r;
+                f->rules[f->n_rules - 1].has_errno_ret = true;
+                f->rules[f->n_rules - 1].errno_ret = ENOSYS;
+        }
         *out = TAKE_PTR(f);
         return 0;
 }
@@ -313,17 +320,37 @@ static bool counted(const intersection *x, bool inside, const char *action)
 }
 
 /* Adds names with action and like's conditions; rules with the outside
- * action get its errno. */
+ * action get its errno. In enforce, clone3 outside the profile is answered
+ * ENOSYS whatever the outside action, as containers-common's default does:
+ * glibc (2.34 and later) tries clone3 first and falls back to clone only on
+ * ENOSYS, so a learned clone keeps working (doc/quality.md), and clone's own
+ * rules, with the base's argument conditions, still decide. */
 static int add_group(intersection *x, char **names, size_t n, const char *action, const osl_seccomp_rule *like,
                      osl_error *err)
 {
+        bool outside = strcmp(action, x->in->outside_action) == 0 && (!like || strcmp(like->action, action) != 0);
         if (n == 0)
                 return 0;
-        int r = osl_seccomp_add_rule_like(x->f, names, n, action, like, err);
+        /* enforce answers clone3 with ENOSYS: its own rule. */
+        if (outside && x->enforce && n > 1 && osl_strv_contains(names, "clone3")) {
+                _cleanup_strv_ char **others = NULL;
+                size_t n_others = 0;
+                for (size_t i = 0; i < n; i++)
+                        if (strcmp(names[i], "clone3") != 0 && osl_strv_push(&others, &n_others, names[i]) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                char *clone3[] = { (char *) "clone3", NULL };
+                int r = add_group(x, others, n_others, action, like, err);
+                return r < 0 ? r : add_group(x, clone3, 1, action, like, err);
+        }
+        bool enosys = outside && x->enforce && n == 1 && strcmp(names[0], "clone3") == 0;
+        int r = osl_seccomp_add_rule_like(x->f, names, n, enosys ? "SCMP_ACT_ERRNO" : action, like, err);
         if (r < 0)
                 return r;
         osl_seccomp_rule *added = &x->f->rules[x->f->n_rules - 1];
-        if (strcmp(action, x->in->outside_action) == 0 && (!like || strcmp(like->action, action) != 0)) {
+        if (enosys) {
+                added->has_errno_ret = true;
+                added->errno_ret = ENOSYS;
+        } else if (outside) {
                 added->has_errno_ret = strcmp(action, "SCMP_ACT_ERRNO") == 0;
                 added->errno_ret = added->has_errno_ret ? x->in->outside_errno : 0;
         }
@@ -442,6 +469,27 @@ static int intersect_default(intersection *x, char *const *arches, size_t n_arch
         return 0;
 }
 
+/* The learning filter with no base learns on the native architecture, and
+ * on a companion (x86 and x32 next to x86_64) only once the stored profile
+ * holds a call of it: runc compiles every name on every architecture listed
+ * in runc init, on every start (doc/learning.md, "Architectures"). Drops the
+ * other companions from arches (osl_arch_native_set: native first). */
+static void learning_companions(const osl_learned *learned, char **arches, size_t *n_arches)
+{
+        size_t kept = 1;
+        for (size_t i = 1; i < *n_arches; i++) {
+                bool needed = false;
+                for (size_t j = 0; j < learned->n_syscalls && !needed; j++)
+                        needed = strcmp(learned->syscalls[j].arch, arches[i]) == 0;
+                if (needed)
+                        arches[kept++] = arches[i];
+                else
+                        free(arches[i]);
+        }
+        arches[kept] = NULL;
+        *n_arches = kept;
+}
+
 int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **out, size_t *n_outside,
                              osl_error *err)
 {
@@ -494,6 +542,8 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
         /* The runtime's filter always holds the native architecture. */
         if ((r = osl_arch_native_set(&arches, &n_arches, err)) < 0)
                 return r;
+        if (in->learning && base == allow_all)
+                learning_companions(in->learned, arches, &n_arches);
         if (base->n_architectures > 0) {
                 strvfreep(&arches);
                 n_arches = 0;

@@ -21,7 +21,9 @@ typedef struct osl_learn_filter_input {
 } osl_learn_filter_input;
 
 /* *n_notified: how many syscall names the filter notifies. -EEXIST when the
- * base already hands notifications to another agent. */
+ * base already hands notifications to another agent. With no base it lists
+ * the native architecture, and a companion one only when the stored profile
+ * holds a call of it (doc/learning.md, "Architectures"). */
 int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, size_t *n_notified,
                            osl_error *err);
 

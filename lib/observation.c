@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "agent.h"
+#include "rundir.h"
 #include "store_internal.h"
 #include "syscalls.h"
 
@@ -940,6 +942,26 @@ int osl_observation_write(const osl_observation *o, const char *path, osl_error 
         int r = osl_observation_to_jv(o, &v, err);
         if (r < 0)
                 return r;
-        /* Only the owner: it tells what a container did. */
-        return jv_write_file_atomic(v, path, 0600, err);
+        /* Only the owner: it tells what a container did. In the run dir, a
+         * temporary file: no fsync (the store's writes keep theirs). */
+        return jv_write_file_atomic_nosync(v, path, 0600, err);
+}
+
+int osl_observation_wait(const char *run_dir, const char *obs_path, unsigned timeout_ms, osl_error *err)
+{
+        _cleanup_free_ char *socket = NULL;
+        osl_error why = {};
+
+        if (access(obs_path, F_OK) == 0)
+                return 1;
+        if (osl_agent_socket_path(run_dir, &socket) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        /* The agent writes the observation once the container's last
+         * process is gone, which it is by now: when nothing listens, the
+         * agent that held the filter's fd is gone, and a new one never had
+         * it. A busy agent (-EAGAIN: its backlog is full) is still there. */
+        int r = osl_agent_probe(socket, &why);
+        if (r < 0 && r != -EAGAIN && access(obs_path, F_OK) != 0)
+                return osl_err(err, -ENOTCONN, "%s", why.msg);
+        return osl_wait_for_file(obs_path, timeout_ms, err);
 }

@@ -78,7 +78,16 @@ int osl_observation_add_sample(osl_observation *o, const char *arch, const char 
 int osl_observation_from_jv(const jv *v, osl_observation **out, osl_error *err);
 int osl_observation_to_jv(const osl_observation *o, jv **out, osl_error *err);
 int osl_observation_load(const char *path, osl_observation **out, osl_error *err);
-int osl_observation_write(const osl_observation *o, const char *path, osl_error *err); /* atomic */
+/* Atomic, without fsync: observations are temporary files in the run dir. */
+int osl_observation_write(const osl_observation *o, const char *path, osl_error *err);
+
+/* Waits for the agent's observation of a container at obs_path (under
+ * run_dir/observations), at most timeout_ms, with inotify rather than
+ * polling (osl_wait_for_file). 1: it is there; 0: it did not come in time;
+ * -ENOTCONN at once, with the reason, when it is not there and nothing
+ * listens on the agent's socket: no agent serves the container any more,
+ * so none will write it. Another -errno when the wait itself fails. */
+int osl_observation_wait(const char *run_dir, const char *obs_path, unsigned timeout_ms, osl_error *err);
 
 /* Added with the store (lib/observation.c): the distinct syscall names in o
  * that libseccomp does not know (osl_syscall_known), sorted. They are kept

@@ -31,7 +31,8 @@ int osl_registration_write(const char *run_dir, const osl_registration *reg, osl
             jv_obj_set(v, "version", jv_new_uint(reg->version)) < 0 ||
             jv_obj_set(v, "startTime", jv_new_string(reg->start_time ? reg->start_time : now)) < 0)
                 return osl_err(err, -ENOMEM, "out of memory");
-        return jv_write_file_atomic(v, path, 0600, err);
+        /* The run dir's temporary file: no fsync. */
+        return jv_write_file_atomic_nosync(v, path, 0600, err);
 }
 
 void osl_registration_clear(osl_registration_owned *reg)

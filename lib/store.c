@@ -937,21 +937,31 @@ static int learned_from_doc(jv *doc_in, const char *image_key, uint32_t want_ver
         return 0;
 }
 
+int osl_learned_parse(const char *buf, size_t len, const char *what, const char *image_key, uint32_t want_version,
+                      osl_learned **out, osl_error *err)
+{
+        _cleanup_jv_ jv *doc = NULL;
+        int r;
+
+        if ((r = jv_parse(buf, len, what, &doc, err)) < 0)
+                return r;
+        if ((r = learned_from_doc(TAKE_PTR(doc), image_key, want_version, out, err)) < 0)
+                return osl_err_prefix(err, "%s", what);
+        return 0;
+}
+
 /* Reads dir_fd/name (a profile or a version file) and checks it. */
 static int load_file(int dir_fd, const char *dir_path, const char *name, const char *image_key, uint32_t want_version,
                      osl_learned **out, char **text_out, size_t *text_len, osl_error *err)
 {
         _cleanup_free_ char *text = NULL, *path = NULL;
-        _cleanup_jv_ jv *doc = NULL;
         size_t len;
         int r;
 
         if ((r = read_at(dir_fd, dir_path, name, PROFILE_MAX_BYTES, &path, &text, &len, err)) < 0)
                 return r;
-        if ((r = jv_parse(text, len, path, &doc, err)) < 0)
+        if ((r = osl_learned_parse(text, len, path, image_key, want_version, out, err)) < 0)
                 return r;
-        if ((r = learned_from_doc(TAKE_PTR(doc), image_key, want_version, out, err)) < 0)
-                return osl_err_prefix(err, "%s", path);
         if (text_out) {
                 *text_out = TAKE_PTR(text);
                 *text_len = len;
@@ -2244,32 +2254,48 @@ static int drift_from_doc(jv *doc_in, const osl_learned *current, osl_drift *d, 
         return 0;
 }
 
-/* Reads the image's drift.json (no records when there is none). *exists
- * tells whether the file is there, pending records or not. */
-static int read_drift(image_dir *dir, const osl_learned *current, osl_drift **out, bool *exists, osl_error *err)
+static int drift_new(const osl_learned *current, osl_drift **out, osl_error *err)
 {
         _cleanup_drift_ osl_drift *d = calloc(1, sizeof(*d));
-        _cleanup_free_ char *text = NULL, *path = NULL;
-        _cleanup_jv_ jv *doc = NULL;
-        size_t len;
-        int r;
 
         if (!d || !(d->image_key = strdup(current->image_key)))
                 return osl_err(err, -ENOMEM, "out of memory");
         d->version = current->version;
+        *out = TAKE_PTR(d);
+        return 0;
+}
+
+int osl_drift_parse(const char *buf, size_t len, const char *what, const osl_learned *current, osl_drift **out,
+                    osl_error *err)
+{
+        _cleanup_drift_ osl_drift *d = NULL;
+        _cleanup_jv_ jv *doc = NULL;
+        int r;
+
+        if ((r = drift_new(current, &d, err)) < 0 || (r = jv_parse(buf, len, what, &doc, err)) < 0)
+                return r;
+        if ((r = drift_from_doc(TAKE_PTR(doc), current, d, err)) < 0)
+                return osl_err_prefix(err, "%s", what);
+        *out = TAKE_PTR(d);
+        return 0;
+}
+
+/* Reads the image's drift.json (no records when there is none). *exists
+ * tells whether the file is there, pending records or not. */
+static int read_drift(image_dir *dir, const osl_learned *current, osl_drift **out, bool *exists, osl_error *err)
+{
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        size_t len;
+        int r;
+
         r = read_at(dir->fd, dir->path, DRIFT_FILE, PROFILE_MAX_BYTES, &path, &text, &len, err);
         if (exists)
                 *exists = r != -ENOENT;
-        if (r == -ENOENT) {
-                *out = TAKE_PTR(d);
-                return 0;
-        }
-        if (r < 0 || (r = jv_parse(text, len, path, &doc, err)) < 0)
+        if (r == -ENOENT)
+                return drift_new(current, out, err);
+        if (r < 0)
                 return r;
-        if ((r = drift_from_doc(TAKE_PTR(doc), current, d, err)) < 0)
-                return osl_err_prefix(err, "%s", path);
-        *out = TAKE_PTR(d);
-        return 0;
+        return osl_drift_parse(text, len, path, current, out, err);
 }
 
 int osl_drift_to_jv(const osl_drift *d, jv **out, osl_error *err)

@@ -84,6 +84,14 @@ static inline void osl_learned_freep(osl_learned **l) { osl_learned_free(*l); }
  * is gone but versions/ holds versions (a damaged store, not a missing
  * profile); other errors when a file is unreadable or invalid. */
 int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_learned **out, osl_error *err);
+/* What osl_store_load does with profile.json or versions/N.json once read:
+ * parses buf (len bytes) and checks that it is a stored profile of
+ * image_key, of version want_version (0: any). what names the file in
+ * messages. Either schemaVersion: 1 (the whole document), or 2: a
+ * profile.json, or a version file (with its "record" and only what that
+ * version changed, no seccomp; osl_store_load lays it over the older ones). */
+int osl_learned_parse(const char *buf, size_t len, const char *what, const char *image_key, uint32_t want_version,
+                      osl_learned **out, osl_error *err);
 
 bool osl_learned_has_syscall(const osl_learned *l, const char *arch, const char *name);
 
@@ -155,6 +163,11 @@ static inline void osl_drift_freep(osl_drift **d) { osl_drift_free(*d); }
 /* The pending drift of an image (no records when there is none). -ENOENT
  * when the image has no profile. Takes no lock. */
 int osl_store_load_drift(osl_store *s, const char *image_key, osl_drift **out, osl_error *err);
+/* What osl_store_load_drift does with drift.json once read: parses and
+ * checks buf against current (the image's current profile), keeping the
+ * records still pending. */
+int osl_drift_parse(const char *buf, size_t len, const char *what, const osl_learned *current, osl_drift **out,
+                    osl_error *err);
 /* The drift.json form of d (schema/drift.schema.json). */
 int osl_drift_to_jv(const osl_drift *d, jv **out, osl_error *err);
 

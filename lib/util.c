@@ -3,8 +3,10 @@
 
 #include <fcntl.h>
 #include <libgen.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -130,7 +132,8 @@ static int write_all(int fd, const void *data, size_t len)
         return 0;
 }
 
-int osl_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, osl_error *err)
+static int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool durable,
+                             osl_error *err)
 {
         _cleanup_free_ char *tmp = NULL, *dir_copy = NULL;
         _cleanup_close_ int fd = -1, dirfd = -1;
@@ -151,7 +154,7 @@ int osl_write_file_atomic(const char *path, const void *data, size_t len, mode_t
                 r = osl_err(err, r, "cannot write %s: %m", tmp);
                 goto fail;
         }
-        if (fsync(fd) < 0) {
+        if (durable && fsync(fd) < 0) {
                 r = osl_err(err, -errno, "cannot sync %s: %m", tmp);
                 goto fail;
         }
@@ -159,6 +162,8 @@ int osl_write_file_atomic(const char *path, const void *data, size_t len, mode_t
                 r = osl_err(err, -errno, "cannot rename %s to %s: %m", tmp, path);
                 goto fail;
         }
+        if (!durable)
+                return 0;
         /* The rename is durable only once the directory entry is. */
         dirfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0 || fsync(dirfd) < 0)
@@ -167,6 +172,68 @@ int osl_write_file_atomic(const char *path, const void *data, size_t len, mode_t
 fail:
         unlink(tmp);
         return r;
+}
+
+int osl_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, osl_error *err)
+{
+        return write_file_atomic(path, data, len, mode, true, err);
+}
+
+int osl_write_file_atomic_nosync(const char *path, const void *data, size_t len, mode_t mode, osl_error *err)
+{
+        return write_file_atomic(path, data, len, mode, false, err);
+}
+
+/* A watch for files appearing in dir: created, or renamed into it (atomic
+ * writes). */
+static int watch_dir(int fd, const char *dir)
+{
+        return inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0 ? -errno : 0;
+}
+
+int osl_wait_for_file(const char *path, unsigned timeout_ms, osl_error *err)
+{
+        _cleanup_free_ char *dir = strdup(path), *parent = strdup(path);
+        _cleanup_close_ int fd = -1;
+        uint64_t deadline = osl_monotonic_ms() + timeout_ms;
+        bool dir_watched = false, parent_watched = false;
+        int r;
+
+        if (!dir || !parent)
+                return osl_err(err, -ENOMEM, "out of memory");
+        /* dirname() works in place (or returns "."). */
+        const char *d = dirname(dir), *p = dirname(dirname(parent));
+        fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (fd < 0)
+                return osl_err(err, -errno, "cannot wait for %s: inotify: %m", path);
+        for (;;) {
+                /* The watch first, then the look: a file that appears in
+                 * between is seen by one or the other. */
+                if (!dir_watched) {
+                        r = watch_dir(fd, d);
+                        if (r == 0)
+                                dir_watched = true;
+                        else if (r != -ENOENT)
+                                return osl_err(err, r, "cannot watch %s: %s", d, strerror(-r));
+                        else if (!parent_watched && (r = watch_dir(fd, p)) < 0)
+                                return osl_err(err, r, "cannot watch %s: %s", p, strerror(-r));
+                        else
+                                parent_watched = true;
+                }
+                if (access(path, F_OK) == 0)
+                        return 1;
+                uint64_t now = osl_monotonic_ms();
+                if (now >= deadline)
+                        return 0;
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                uint64_t left = deadline - now;
+                if (poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int) left) < 0 && errno != EINTR)
+                        return osl_err(err, -errno, "cannot wait for %s: %m", path);
+                /* Drain the events: each one only says "look again". */
+                char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+                while (read(fd, buf, sizeof(buf)) > 0)
+                        ;
+        }
 }
 
 int osl_mkdir_p(const char *path, mode_t mode, osl_error *err)

@@ -68,6 +68,16 @@ int osl_read_fd(int fd, const char *what, size_t max_bytes, char **out, size_t *
  * rename over path, fsync of the directory. Readers see the old or the new
  * content, never a mix, even across a crash. */
 int osl_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, osl_error *err);
+/* The same without the two fsyncs: readers still see the old or the new
+ * content, but a crash of the machine may lose the file. For temporary files
+ * in the run dir (observations), which do not outlive a boot anyway. */
+int osl_write_file_atomic_nosync(const char *path, const void *data, size_t len, mode_t mode, osl_error *err);
+
+/* Waits until path exists, at most timeout_ms, without polling: inotify on
+ * its directory (or, while that does not exist yet, on the directory's
+ * parent). 1: it exists; 0: it did not appear in time; -errno with a
+ * message when neither directory can be watched. */
+int osl_wait_for_file(const char *path, unsigned timeout_ms, osl_error *err);
 
 /* mkdir -p; existing directories are fine. */
 int osl_mkdir_p(const char *path, mode_t mode, osl_error *err);

@@ -3,8 +3,9 @@
 # is missing. Run as root (CI is); prints what it installs.
 set -euo pipefail
 
+# libclang-rt-14-dev holds libFuzzer (test/fuzz); clang only recommends it.
 packages=(
-        meson ninja-build pkg-config gcc libc6-dev clang
+        meson ninja-build pkg-config gcc libc6-dev clang libclang-rt-14-dev
         libseccomp-dev libyajl-dev libcap-dev libelf-dev libcapstone-dev musl-tools
         runc busybox-static strace jq bats
         redis-server redis-tools
@@ -12,6 +13,13 @@ packages=(
         golang-github-containers-common
         podman containerd buildah skopeo umoci crun docker.io
         libcurl4-openssl-dev docker-registry curl
+        # runc's own tests (test/runc-suite): its Go helpers and apt-get source
+        golang-go gawk dpkg-dev
+        golang-github-cilium-ebpf-dev golang-github-containerd-console-dev golang-github-coreos-go-systemd-dev
+        golang-github-cyphar-filepath-securejoin-dev golang-dbus-dev golang-github-moby-sys-dev
+        golang-github-opencontainers-specs-dev golang-github-sirupsen-logrus-dev golang-github-urfave-cli-dev
+        golang-golang-x-sys-dev golang-github-seccomp-libseccomp-golang-dev
+        sqlite3 nginx-light
 )
 
 missing=()

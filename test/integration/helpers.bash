@@ -53,6 +53,12 @@ stop_agent() {
         fi
 }
 
+# build_probe (in setup_file): the static probe (probe.c) as $PROBE.
+build_probe() {
+        export PROBE="$BATS_FILE_TMPDIR/probe"
+        gcc -static -O2 -o "$PROBE" "$BATS_TEST_DIRNAME/probe.c"
+}
+
 # make_bundle DIR busybox|hostusr JSON-ARGS [IMAGE]
 . "$(dirname "${BASH_SOURCE[0]}")/bundle.bash"
 

@@ -171,6 +171,36 @@ WORKLOAD='["/bin/sh","-c","echo hi; ls /; cat /proc/self/status"]'
         [ "$status" -eq 3 ]
 }
 
+@test "learn: poststop does not wait for an agent that is gone" {
+        make_bundle "$T/b" busybox '["/bin/sleep","30"]' localhost/gone
+        set_annotation "$T/b" io.seccomp-learn.mode learn
+        start_agent
+        run osl inject "$T/b"
+        [ "$status" -eq 0 ]
+        jq -e '.linux.seccomp.listenerPath != null' "$T/b/config.json"
+        CONTAINERS+=(gone1)
+        timeout -k 5 30 runc --root "$RUNC_ROOT" run -d --bundle "$T/b" gone1 </dev/null >"$T/run.out" 2>&1
+        # The agent that holds the filter's fd dies before the container
+        # ends: no observation will ever come.
+        kill -KILL "$AGENT_PID"
+        wait "$AGENT_PID" 2>/dev/null || true
+        AGENT_PID=
+        timeout 20 runc --root "$RUNC_ROOT" kill gone1 KILL || true # it may have ended already
+        for _ in $(seq 1 100); do
+                [ "$(timeout 20 runc --root "$RUNC_ROOT" state gone1 | jq -r .status)" = stopped ] && break
+                sleep 0.1
+        done
+        timeout 60 runc --root "$RUNC_ROOT" delete -f gone1
+        show_osl_logs
+        grep -q "poststop: container gone1: no agent serves this container (no seccomp agent listens on $RUN/agent.sock" \
+                "$RUN/hooks.log"
+        # It did not wait for the observation.
+        ! grep -q "no observation from the agent after" "$RUN/hooks.log"
+        [ ! -e "$RUN/containers" ] || [ -z "$(ls -A "$RUN/containers")" ]
+        run osl profile show localhost/gone
+        [ "$status" -eq 3 ]
+}
+
 @test "learn: redis-server learned while redis-benchmark drives it" {
         command -v redis-server >/dev/null || skip "redis-server is not installed"
         start_agent

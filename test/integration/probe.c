@@ -10,7 +10,12 @@
  *                            that dies within 2 s, with every argument -1:
  *                            one line "NR RESULT" each (errno number, "ok",
  *                            "signal N" or "exit N"); the parent makes only
- *                            fork, pipe, read, write, wait4, close, exit. */
+ *                            fork, pipe, read, write, wait4, close, exit.
+ *   probe serve              prints "ready", then waits for signals; its
+ *                            SIGTERM handler calls exit(0)
+ *   probe write              write(1, "written\n")
+ *   probe writev             writev(1, ...) of "written by writev\n" in two
+ *                            pieces, then the result */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -20,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,6 +84,29 @@ static int scan(long first, long last)
         return 0;
 }
 
+static void exit_on_term(int sig)
+{
+        (void) sig;
+        exit(0);
+}
+
+static int serve(void)
+{
+        struct sigaction sa = { .sa_handler = exit_on_term };
+        if (sigaction(SIGTERM, &sa, NULL) < 0)
+                return perror("sigaction"), 1;
+        printf("ready\n");
+        for (;;)
+                pause();
+}
+
+static int write_vector(void)
+{
+        char a[] = "written ", b[] = "by writev\n";
+        struct iovec iov[] = { { a, sizeof(a) - 1 }, { b, sizeof(b) - 1 } };
+        return report("writev", writev(STDOUT_FILENO, iov, 2));
+}
+
 int main(int argc, char **argv)
 {
         setvbuf(stdout, NULL, _IOLBF, 0);
@@ -87,8 +116,14 @@ int main(int argc, char **argv)
                 return report("unshare", unshare(CLONE_NEWUSER));
         if (argc == 3 && strcmp(argv[1], "mkdir") == 0)
                 return report("mkdir", mkdir(argv[2], 0755));
+        if (argc == 2 && strcmp(argv[1], "serve") == 0)
+                return serve();
+        if (argc == 2 && strcmp(argv[1], "write") == 0)
+                return report("write", write(STDOUT_FILENO, "written\n", 8));
+        if (argc == 2 && strcmp(argv[1], "writev") == 0)
+                return write_vector();
         if (argc == 4 && strcmp(argv[1], "scan") == 0)
                 return scan(atol(argv[2]), atol(argv[3]));
-        fprintf(stderr, "usage: probe clone-newuser | unshare | mkdir PATH | scan FIRST LAST\n");
+        fprintf(stderr, "usage: probe clone-newuser | unshare | mkdir PATH | scan FIRST LAST | serve | write | writev\n");
         return 2;
 }

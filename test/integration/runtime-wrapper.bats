@@ -156,3 +156,61 @@ open(sys.argv[2], "wb").write(t)' "$1/config.base" "$1/config.json" "$2"
         [ "$status" -ne 0 ]
         [[ "$output" != *"oci-seccomp-learn"* ]]
 }
+
+@test "runtime wrapper: OCI_SECCOMP_LEARN_DEFAULT_IMAGE names the image only when nothing else does" {
+        start_agent
+        export OCI_SECCOMP_LEARN_DEFAULT_MODE=learn OCI_SECCOMP_LEARN_DEFAULT_IMAGE=localhost/fallback:1
+        # No annotation at all (runc's own tests, Docker without a data root):
+        # learned into the default image, which the config now names for
+        # the hooks and the agent.
+        make_bundle "$T/b" busybox '["/bin/sh","-c","ls / >/dev/null && echo made"]'
+        CONTAINERS+=(dflt)
+        run timeout 60 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/b" dflt
+        [ "$status" -eq 0 ]
+        [ "$output" = made ]
+        jq -e '.annotations["io.seccomp-learn.image"] == "localhost/fallback:1"' "$T/b/config.json"
+        run osl profile show localhost/fallback --json
+        [ "$status" -eq 0 ]
+        echo "$output" | jq -e '[.syscalls[].name] | index("getdents64")'
+        # The annotation wins over the default.
+        make_bundle "$T/a" busybox '["/bin/true"]' localhost/named
+        CONTAINERS+=(named)
+        run timeout 60 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/a" named
+        [ "$status" -eq 0 ]
+        grep -q "learn mode for image localhost/named" "$RUN/hooks.log"
+        ! grep -q "learn mode for image localhost/fallback.*$T/a" "$RUN/hooks.log"
+        # A default that is no image reference: learning is off, the container runs.
+        make_bundle "$T/c" busybox '["/bin/echo","ran"]'
+        CONTAINERS+=(bad)
+        OCI_SECCOMP_LEARN_DEFAULT_IMAGE='Not An Image' run timeout 60 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/c" bad
+        [ "$status" -eq 0 ]
+        [ "$output" = ran ]
+        grep -q "learning is off for this container: the default image" "$RUN/hooks.log"
+}
+
+@test "runtime wrapper: a rewritten bundle edited since (runc's own tests do) gets our filter replaced, not refused" {
+        start_agent
+        make_bundle "$T/b" busybox '["/bin/echo","first"]' localhost/edited
+        set_annotation "$T/b" io.seccomp-learn.mode learn
+        own='{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}'
+        jq --argjson s "$own" '.linux.seccomp = $s' "$T/b/config.json" >"$T/c" && mv "$T/c" "$T/b/config.json"
+        CONTAINERS+=(ed1 ed2 ed3)
+        run timeout 60 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/b" ed1
+        [ "$status" -eq 0 ]
+        # Edited after our rewrite: the digest no longer matches.
+        jq '.process.args = ["/bin/echo","second"]' "$T/b/config.json" >"$T/c" && mv "$T/c" "$T/b/config.json"
+        run timeout 60 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/b" ed2
+        [ "$status" -eq 0 ]
+        [ "$output" = second ]
+        [ "$(grep -c "learn mode for image localhost/edited" "$RUN/hooks.log")" -eq 2 ]
+        ! grep -q "already hands notifications" "$RUN/hooks.log"
+        jq -e '.linux.seccomp.listenerPath | endswith("agent.sock")' "$T/b/config.json"
+        # Edited to mode off: the container's own profile again, with the edit.
+        jq '.annotations["io.seccomp-learn.mode"] = "off" | .process.args = ["/bin/echo","third"]' "$T/b/config.json" >"$T/c"
+        mv "$T/c" "$T/b/config.json"
+        run timeout 60 "$T/oci-seccomp-learn-runc" --root "$RUNC_ROOT" run --bundle "$T/b" ed3
+        [ "$status" -eq 0 ]
+        [ "$output" = third ]
+        diff <(jq -S .linux.seccomp "$T/b/config.json") <(echo "$own" | jq -S .)
+        [ ! -e "$T/b/.oci-seccomp-learn.json" ]
+}

@@ -7,10 +7,7 @@
 
 load helpers
 
-setup_file() {
-        export PROBE="$BATS_FILE_TMPDIR/probe"
-        gcc -static -O2 -o "$PROBE" "$BATS_TEST_DIRNAME/probe.c"
-}
+setup_file() { build_probe; }
 
 setup() { osl_setup; }
 teardown() { osl_teardown; }
@@ -52,6 +49,8 @@ edits = {
     "bounding": ('"bounding": [', '"BOUNDING": ["CAP_SYS_ADMIN"], "bounding": ['),
     "mode-twice": ('"annotations": {', '"annotations": {"io.seccomp-learn.mode": "off", '),
     "process-case": ('"process": {', '"Process": {"args": ["/bin/sh"]}, "process": {'),
+    "hook-path-twice": ('"process": {', '"hooks": {"poststop": [{"path": "/bin/true", "path": "/bin/false"}]}, "process": {'),
+    "user-case": ('"process": {', '"process": {"User": {"uid": 0}, '),
     "rule-action-case": ('"linux": {', '"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "ACTION": "SCMP_ACT_ALLOW"}]}, '),
 }
 old, new = edits[variant]
@@ -64,7 +63,8 @@ EOF
         start_agent
         probe_bundle "$T/b" localhost/amb
         learn_with_mode "$T/b" amb-learn
-        for v in seccomp-null-after seccomp-twice long-s bounding mode-twice process-case rule-action-case; do
+        for v in seccomp-null-after seccomp-twice long-s bounding mode-twice process-case user-case hook-path-twice \
+                rule-action-case; do
                 with_mode "$T/b" enforce "$WORKLOAD"
                 ambiguous "$T/b/config.json" "$v"
                 cp "$T/b/config.json" "$T/before.json"
