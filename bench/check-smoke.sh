@@ -71,6 +71,11 @@ for label in "none" "learn, first run" "learn, converged" "learn, converged, fil
         row "Start latency" "$label" >/dev/null || true
 done
 
+# The smoke run of bench/store.sh: stores of 1 and 10 versions, 20 images.
+for label in "1 version" "10 versions" "1 version, as many syscalls" "20 images"; do
+        row "Store" "$label" >/dev/null || true
+done
+
 # Counts, not times (rows already reported missing above are skipped here).
 # The notifications column is the last of the redis table.
 last_cell() { row "$@" 2>/dev/null | awk -F'\t' '{ print $NF }'; }

@@ -52,4 +52,8 @@ echo "## Start latency (bench/startup.sh)"
 echo
 "$here/startup.sh" "$@"
 echo
+echo "## Store (bench/store.sh)"
+echo
+"$here/store.sh" "$@"
+echo
 echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -243,7 +243,8 @@ static int parse_options(const char *sub, int argc, char **argv, const char *sho
  * artifact of a version is the same bytes whenever it is attached. */
 static void version_time(const osl_learned *l, char buf[static 32])
 {
-        const char *t = jv_str(jv_obj_get(jv_arr_at(l->history, l->version - 1), "time"));
+        /* The history ends with l's own record (older ones may be pruned). */
+        const char *t = jv_str(jv_obj_get(jv_arr_at(l->history, jv_arr_len(l->history) - 1), "time"));
         if (t && strlen(t) < 32)
                 snprintf(buf, 32, "%s", t);
         else

@@ -44,6 +44,8 @@ static const char profile_help[] =
         "  drift IMAGE                 what containers in complain mode used outside the\n"
         "                              version they ran under, not accepted yet\n"
         "  accept IMAGE                merge the pending drift as one new version\n"
+        "  prune IMAGE --keep N        drop all but the newest N versions and their history\n"
+        "  rm IMAGE                    remove the image's profile, versions and history\n"
         "  attach IMAGE --oci-layout DIR\n"
         "                              the profile as an OCI artifact beside its image\n"
         "  fetch --oci-layout DIR IMAGE\n"
@@ -62,6 +64,20 @@ static const char profile_help[] =
         "'oci-seccomp-learn profile SUBCOMMAND --help' describes a subcommand.\n"
         "\n"
         "Exit codes: 0 success, 1 failure, 2 bad usage, 3 image or version not stored.\n";
+
+static const char prune_help[] =
+        "Usage: oci-seccomp-learn profile prune IMAGE --keep N [--lock-timeout SECONDS]\n"
+        "\n"
+        "Keeps the newest N (at least 1) versions of the image's profile and their\n"
+        "history records, and removes the older ones; the current profile does not\n"
+        "change. Under the image's lock (--lock-timeout: how long to wait, default 30).\n";
+
+static const char rm_help[] =
+        "Usage: oci-seccomp-learn profile rm IMAGE [--lock-timeout SECONDS]\n"
+        "\n"
+        "Removes everything the store keeps of the image: its profile, versions,\n"
+        "history, drift and prediction. Under the image's lock (--lock-timeout: how\n"
+        "long to wait, default 30); readers see the image gone at once.\n";
 
 static const char list_help[] =
         "Usage: oci-seccomp-learn profile list [--json]\n"
@@ -163,9 +179,10 @@ static const char merge_help[] =
         "       oci-seccomp-learn [--run-dir DIR] profile merge --pending [--json] [--lock-timeout SECONDS]\n"
         "\n"
         "Unions observations (schema/observation.schema.json) into IMAGE's profile. A new\n"
-        "version is made only when a syscall or capability is new; otherwise only the\n"
-        "evidence (counts, containers, last seen) is updated. An observation merged before\n"
-        "(same container id and start time) changes nothing. Every file is read and\n"
+        "version is made only when a syscall or capability is new, with the evidence\n"
+        "(counts, containers, last seen); an observation that adds nothing writes\n"
+        "nothing. An observation merged before (same container id and start time)\n"
+        "changes nothing. Every file is read and\n"
         "checked before anything is merged. Syscall names that libseccomp does not know\n"
         "are kept, with a warning.\n"
         "\n"
@@ -262,7 +279,7 @@ static void table_print(const table *t)
 
 /* ---- getopt ---- */
 
-enum { OPT_JSON = 0x100, OPT_VERSION, OPT_FORMAT, OPT_KUBELET_DIR, OPT_LOCK_TIMEOUT, OPT_PENDING };
+enum { OPT_JSON = 0x100, OPT_VERSION, OPT_FORMAT, OPT_KUBELET_DIR, OPT_LOCK_TIMEOUT, OPT_PENDING, OPT_KEEP };
 
 typedef struct options {
         bool json;
@@ -270,6 +287,7 @@ typedef struct options {
         unsigned lock_timeout_ms;
         bool has_version;
         uint32_t version;
+        uint32_t keep; /* 0: not given */
         osl_export_format format;
         const char *kubelet_dir;
         char **args; /* positional arguments */
@@ -318,6 +336,11 @@ static int parse_options(const char *sub, int argc, char **argv, const struct op
                 case OPT_PENDING:
                         o->pending = true;
                         break;
+                case OPT_KEEP:
+                        if (!parse_version(optarg, false, &o->keep))
+                                return USAGE_ERROR(sub, "--keep wants a number of versions (1, 2, ...), not '%s'",
+                                                   optarg);
+                        break;
                 case ':':
                         return USAGE_ERROR(sub, "option '%s' needs a value", argv[optind - 1]);
                 default:
@@ -358,24 +381,24 @@ static int profile_list(int argc, char **argv, const osl_global *g)
         table_add(&t, "CAPS");
         table_add(&t, "UPDATED");
         for (size_t i = 0; i < n; i++) {
-                _cleanup_learned_ osl_learned *l = NULL;
-                if ((r = osl_store_load(store, keys[i], 0, &l, &err)) < 0) {
+                osl_profile_summary sum;
+                if ((r = osl_store_summary(store, keys[i], &sum, &err)) < 0) {
                         /* One broken profile must not hide the others. */
                         osl_print_error(CMD, &err);
                         status = EXIT_FAILURE_;
                         continue;
                 }
-                const char *updated = jv_str(jv_obj_get(l->doc, "updated"));
+                const char *updated = sum.updated;
                 if (o.json) {
                         jv *e = jv_new_object();
                         if (jv_arr_append(out, e) < 0 || jv_obj_set(e, "image", jv_new_string(keys[i])) < 0 ||
-                            jv_obj_set(e, "version", jv_new_uint(l->version)) < 0 ||
-                            jv_obj_set(e, "syscalls", jv_new_uint(l->n_syscalls)) < 0 ||
-                            jv_obj_set(e, "capabilities", jv_new_uint(l->n_capabilities)) < 0 ||
+                            jv_obj_set(e, "version", jv_new_uint(sum.version)) < 0 ||
+                            jv_obj_set(e, "syscalls", jv_new_uint(sum.syscalls)) < 0 ||
+                            jv_obj_set(e, "capabilities", jv_new_uint(sum.capabilities)) < 0 ||
                             jv_obj_set(e, "updated", jv_new_string(updated)) < 0)
                                 return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
-                } else if (table_add(&t, "%s", keys[i]) < 0 || table_add(&t, "%" PRIu32, l->version) < 0 ||
-                           table_add(&t, "%zu", l->n_syscalls) < 0 || table_add(&t, "%zu", l->n_capabilities) < 0 ||
+                } else if (table_add(&t, "%s", keys[i]) < 0 || table_add(&t, "%" PRIu32, sum.version) < 0 ||
+                           table_add(&t, "%" PRIu64, sum.syscalls) < 0 || table_add(&t, "%" PRIu64, sum.capabilities) < 0 ||
                            table_add(&t, "%s", updated) < 0)
                         return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
         }
@@ -455,7 +478,9 @@ static int print_show(const osl_learned *l, const osl_generalized *gen, size_t n
                 if (n_drift > 0)
                         snprintf(drift_note, sizeof(drift_note), " (accepted drift of %zu container%s)", n_drift,
                                  n_drift == 1 ? "" : "s");
-                r |= table_add(&hist, "%zu", i + 1) | table_add(&hist, "%s", jv_str(jv_obj_get(h, "time"))) |
+                uint64_t version = 0; /* the record's own: after `profile prune` the oldest are gone */
+                (void) jv_get_uint64(jv_obj_get(h, "version"), &version);
+                r |= table_add(&hist, "%" PRIu64, version) | table_add(&hist, "%s", jv_str(jv_obj_get(h, "time"))) |
                      table_add(&hist, "%.12s", jv_str(jv_obj_get(h, "containerId"))) |
                      table_add(&hist, "%s", tag ? tag : "-") | table_add(&hist, "%.19s", digest ? digest : "-") |
                      table_add(&hist, "%zu syscall%s, %zu capabilit%s%s", n_sys, n_sys == 1 ? "" : "s", n_caps,
@@ -909,7 +934,7 @@ static int report_merge(jv *out, const char *file, const char *key, const osl_me
         else if (res->version == 0)
                 printf("%s: %s: no change (the observation holds no syscalls)\n", file, key);
         else
-                printf("%s: %s: no change (version %" PRIu32 "; evidence updated)\n", file, key, res->version);
+                printf("%s: %s: no change (version %" PRIu32 ")\n", file, key, res->version);
         return EXIT_OK;
 }
 
@@ -1035,6 +1060,60 @@ static int profile_merge(int argc, char **argv, const osl_global *g)
         return status;
 }
 
+/* ---- prune, rm ---- */
+
+static int profile_prune(int argc, char **argv, const osl_global *g)
+{
+        static const struct option allowed[] = { { "keep", required_argument, NULL, OPT_KEEP },
+                                                  { "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT },
+                                                  {} };
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_free_ char *key = NULL;
+        options o = { .lock_timeout_ms = OSL_LOCK_TIMEOUT_DEFAULT_MS };
+        osl_prune_result res;
+        osl_error err = {};
+        int r;
+
+        if ((r = parse_options("prune", argc, argv, allowed, &o)) != 0)
+                return r;
+        if (o.n_args != 1)
+                return o.n_args == 0 ? USAGE_ERROR("prune", "which IMAGE?")
+                                     : USAGE_ERROR("prune", "unexpected argument '%s'", o.args[1]);
+        if (o.keep == 0)
+                return USAGE_ERROR("prune", "--keep N: how many versions to keep?");
+        if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0)
+                return fail(&err, r);
+        osl_store_set_lock_timeout(store, o.lock_timeout_ms);
+        if ((r = osl_store_prune(store, key, o.keep, &res, &err)) < 0)
+                return fail(&err, r);
+        printf("%s: kept versions %" PRIu32 " to %" PRIu32 ", removed %zu older version%s\n", key, res.first_kept,
+               res.version, res.removed, res.removed == 1 ? "" : "s");
+        return EXIT_OK;
+}
+
+static int profile_rm(int argc, char **argv, const osl_global *g)
+{
+        static const struct option allowed[] = { { "lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT }, {} };
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_free_ char *key = NULL;
+        options o = { .lock_timeout_ms = OSL_LOCK_TIMEOUT_DEFAULT_MS };
+        osl_error err = {};
+        int r;
+
+        if ((r = parse_options("rm", argc, argv, allowed, &o)) != 0)
+                return r;
+        if (o.n_args != 1)
+                return o.n_args == 0 ? USAGE_ERROR("rm", "which IMAGE?")
+                                     : USAGE_ERROR("rm", "unexpected argument '%s'", o.args[1]);
+        if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0)
+                return fail(&err, r);
+        osl_store_set_lock_timeout(store, o.lock_timeout_ms);
+        if ((r = osl_store_remove(store, key, &err)) < 0)
+                return fail(&err, r);
+        printf("%s: removed from %s\n", key, osl_store_root(store));
+        return EXIT_OK;
+}
+
 /* ---- dispatch ---- */
 
 static const struct {
@@ -1050,6 +1129,8 @@ static const struct {
         { "merge", profile_merge, merge_help },
         { "drift", profile_drift, drift_help },
         { "accept", profile_accept, accept_help },
+        { "prune", profile_prune, prune_help },
+        { "rm", profile_rm, rm_help },
         { "attach", cmd_profile_attach, cmd_profile_attach_help },
         { "fetch", cmd_profile_fetch, cmd_profile_fetch_help },
         { "push", cmd_profile_push, cmd_profile_push_help },

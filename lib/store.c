@@ -5,9 +5,12 @@
  * opened with O_NOFOLLOW, so a symlink planted anywhere under the root is
  * refused instead of followed. Writers hold flock(LOCK_EX) on the image's
  * lock file, waiting for it at most the store's lock timeout; every file is
- * replaced by rename of a fully written, fsynced temporary file, and
- * versions/<N>.json is written before profile.json, so a crash at any moment
- * leaves the old profile or the new one. Nothing in the store is open to
+ * replaced by rename of a fully written, fsynced temporary file (the history
+ * log is appended to and fsynced), and versions/<N>.json and its history
+ * line are written before profile.json, so a crash at any moment leaves the
+ * old profile or the new one. Store v2 (doc/store.md): a version file holds
+ * what its version changed, the history is history.jsonl; stores written
+ * before are read as they are and migrated by their first write. Nothing in the store is open to
  * other users: directories are 0700, files 0600, and writers restrict what
  * an older version left looser. */
 #include "store.h"
@@ -20,12 +23,17 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "image.h"
 #include "store_internal.h"
 #include "syscalls.h"
 
-#define PROFILE_SCHEMA_VERSION 1
+/* 1: every file embeds the whole history and merged list (read, and
+ * migrated by the first write); 2: a version file holds its own content,
+ * the history is HISTORY_FILE (doc/store.md). */
+#define PROFILE_SCHEMA_V1 1
+#define PROFILE_SCHEMA_VERSION 2
 #define PROFILE_MAX_BYTES (64u * 1024 * 1024)
 /* How many observation ids profile.json remembers to make re-merging the
  * same observation a no-op. Older ids drop out first. */
@@ -34,6 +42,11 @@
 #define VERSIONS_DIR "versions"
 #define PROFILE_FILE "profile.json"
 #define LOCK_FILE "lock"
+#define HISTORY_FILE "history.jsonl"
+#define SUMMARY_FILE "summary.json"
+#define SUMMARY_MAX_BYTES 4096
+/* Names in images/ that are not keys: an image `profile rm` is removing. */
+#define RM_PREFIX ".tmp-rm-"
 #define DRIFT_FILE "drift.json"
 #define DRIFT_SCHEMA_VERSION 1
 /* Temporary files start with this; any left under a held lock is stale. */
@@ -53,19 +66,26 @@ struct osl_store {
 typedef struct image_dir {
         char *path; /* ROOT/images/<encoded key>, for messages */
         int fd;
+        char *name;   /* <encoded key> */
+        int images_fd; /* ROOT/images */
         char *versions_path;
         int versions_fd; /* -1 until opened */
 } image_dir;
+
+#define IMAGE_DIR_INIT ((image_dir) { .fd = -1, .versions_fd = -1, .images_fd = -1 })
 
 static void image_dir_clear(image_dir *d)
 {
         free(d->path);
         free(d->versions_path);
+        free(d->name);
         if (d->fd >= 0)
                 close(d->fd);
         if (d->versions_fd >= 0)
                 close(d->versions_fd);
-        *d = (image_dir) { .fd = -1, .versions_fd = -1 };
+        if (d->images_fd >= 0)
+                close(d->images_fd);
+        *d = IMAGE_DIR_INIT;
 }
 
 /* ---- opening things without following symlinks ---- */
@@ -173,13 +193,18 @@ static int write_all(int fd, const char *data, size_t len)
         return 0;
 }
 
+enum {
+        WRITE_NO_REPLACE = 1 << 0, /* fail with -EEXIST rather than replace (versions are immutable) */
+        WRITE_NO_SYNC = 1 << 1,    /* a cache that readers check (SUMMARY_FILE): no fsync */
+};
+
 /* Atomically puts data at dir_fd/name: a temporary file in the same
- * directory, fsync, rename, fsync of the directory. no_replace: fail with
- * -EEXIST rather than replace an existing name (versions are immutable).
+ * directory, fsync, rename, fsync of the directory (flags: WRITE_*).
  * Only called with the image lock held, so the temporary name is ours. */
 static int write_at_atomic(int dir_fd, const char *dir_path, const char *name, const char *data, size_t len,
-                           bool no_replace, osl_error *err)
+                           unsigned flags, osl_error *err)
 {
+        bool no_replace = flags & WRITE_NO_REPLACE, sync = !(flags & WRITE_NO_SYNC);
         char tmp[NAME_MAX + 1];
         _cleanup_close_ int fd = -1;
         int r;
@@ -205,7 +230,7 @@ static int write_at_atomic(int dir_fd, const char *dir_path, const char *name, c
                 r = osl_err(err, r, "cannot write %s/%s: %m", dir_path, tmp);
                 goto fail;
         }
-        if (fsync(fd) < 0) {
+        if (sync && fsync(fd) < 0) {
                 r = osl_err(err, -errno, "cannot sync %s/%s: %m", dir_path, tmp);
                 goto fail;
         }
@@ -230,7 +255,7 @@ static int write_at_atomic(int dir_fd, const char *dir_path, const char *name, c
                         r = osl_err(err, -errno, "cannot rename %s/%s to %s: %m", dir_path, tmp, name);
                 goto fail;
         }
-        if (fsync(dir_fd) < 0)
+        if (sync && fsync(dir_fd) < 0)
                 return osl_err(err, -errno, "cannot sync %s: %m", dir_path);
         return 0;
 fail:
@@ -333,7 +358,7 @@ static int open_image(osl_store *s, const char *image_key, bool create, image_di
 {
         _cleanup_free_ char *encoded = NULL, *images_path = NULL;
         _cleanup_close_ int images_fd = -1;
-        image_dir d = { .fd = -1, .versions_fd = -1 };
+        image_dir d = { .fd = -1, .versions_fd = -1, .images_fd = -1 };
         int r;
 
         if (!image_key || !*image_key)
@@ -353,6 +378,8 @@ static int open_image(osl_store *s, const char *image_key, bool create, image_di
                 return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
         if (r < 0)
                 return r;
+        d.images_fd = TAKE_FD(images_fd);
+        d.name = TAKE_PTR(encoded);
         *out = d;
         return 0;
 }
@@ -784,20 +811,32 @@ static int check_document_head(const jv *doc, int supported, const char *const *
 static int learned_from_doc(jv *doc_in, const char *image_key, uint32_t want_version, osl_learned **out,
                             osl_error *err)
 {
-        static const char *const fields[] = {
+        /* v1: history and merged; v2: merged, and a version file's own
+         * history record. */
+        static const char *const fields_v1[] = {
                 "schemaVersion", "image", "version", "updated", "seccomp", "syscalls", "capabilities", "history", "merged",
+        };
+        static const char *const fields_v2[] = {
+                "schemaVersion", "image", "version", "updated", "seccomp",
+                "syscalls",      "capabilities", "merged", "record", "base",
         };
         _cleanup_jv_ jv *doc = doc_in;
         _cleanup_learned_ osl_learned *l = calloc(1, sizeof(*l));
         const jv *syscalls = NULL, *caps = NULL, *history = NULL, *merged = NULL, *seccomp = NULL;
         const char *updated;
-        uint64_t version;
+        uint64_t version, schema = 0;
         int r;
 
         if (!l)
                 return osl_err(err, -ENOMEM, "out of memory");
-        if ((r = check_document_head(doc, PROFILE_SCHEMA_VERSION, fields, ELEMENTSOF(fields), image_key, err)) < 0)
+        if (jv_is(doc, JV_OBJECT) && jv_get_uint64(jv_obj_get(doc, "schemaVersion"), &schema) &&
+            schema == PROFILE_SCHEMA_V1)
+                r = check_document_head(doc, PROFILE_SCHEMA_V1, fields_v1, ELEMENTSOF(fields_v1), image_key, err);
+        else
+                r = check_document_head(doc, PROFILE_SCHEMA_VERSION, fields_v2, ELEMENTSOF(fields_v2), image_key, err);
+        if (r < 0)
                 return r;
+        l->schema_version = (uint32_t) schema;
         if ((r = get_u64(doc, "", "version", UINT32_MAX, &version, err)) < 0)
                 return r;
         if (version == 0)
@@ -805,10 +844,22 @@ static int learned_from_doc(jv *doc_in, const char *image_key, uint32_t want_ver
         if (want_version && version != want_version)
                 return osl_err(err, -EINVAL, "version: is %" PRIu64 ", expected %" PRIu32, version, want_version);
         l->version = (uint32_t) version;
-        if ((r = get_time(doc, "", "updated", &updated, err)) < 0 ||
-            (r = get_field(doc, "", "seccomp", JV_OBJECT, &seccomp, err)) < 0)
+        if ((r = get_time(doc, "", "updated", &updated, err)) < 0)
                 return r;
-        {
+        /* A v2 version file (with its record) has no seccomp: it holds what
+         * the version changed, not all of it. */
+        if (l->schema_version != PROFILE_SCHEMA_V1 && jv_obj_get(doc, "record")) {
+                bool base;
+                if (jv_obj_get(doc, "seccomp"))
+                        return osl_err(err, -EINVAL, "seccomp: not expected in a version file");
+                if (jv_obj_get(doc, "base") && !jv_get_bool(jv_obj_get(doc, "base"), &base))
+                        return osl_err(err, -EINVAL, "base: expected true or false, got %s",
+                                       describe(jv_obj_get(doc, "base")));
+        } else if (jv_obj_get(doc, "base"))
+                return osl_err(err, -EINVAL, "base: only in a version file");
+        else if ((r = get_field(doc, "", "seccomp", JV_OBJECT, &seccomp, err)) < 0)
+                return r;
+        else {
                 _cleanup_seccomp_ osl_seccomp *sc = NULL;
                 if ((r = osl_seccomp_from_jv(seccomp, &sc, err)) < 0)
                         return osl_err_prefix(err, "seccomp");
@@ -851,14 +902,20 @@ static int learned_from_doc(jv *doc_in, const char *image_key, uint32_t want_ver
                 if (learned_capability_cmp(&l->capabilities[i - 1], &l->capabilities[i]) == 0)
                         return osl_err(err, -EINVAL, "capabilities: %s appears twice", l->capabilities[i].name);
 
-        if ((r = get_field(doc, "", "history", JV_ARRAY, &history, err)) < 0)
+        if (l->schema_version != PROFILE_SCHEMA_V1) {
+                /* A version file's own record; profile.json has none. */
+                const jv *record = jv_obj_get(doc, "record");
+                if (record && (r = check_history_entry(record, "record", l->version, err)) < 0)
+                        return r;
+        } else if ((r = get_field(doc, "", "history", JV_ARRAY, &history, err)) < 0)
                 return r;
-        if (jv_arr_len(history) != l->version)
+        else if (jv_arr_len(history) != l->version)
                 return osl_err(err, -EINVAL, "history: has %zu entries, expected one per version (%" PRIu32 ")",
                                jv_arr_len(history), l->version);
         for (size_t i = 0; i < jv_arr_len(history); i++) {
                 char path[64];
                 snprintf(path, sizeof(path), "history[%zu]", i);
+                /* v1 only: v2 keeps its history in HISTORY_FILE. */
                 if ((r = check_history_entry(jv_arr_at(history, i), path, (uint32_t) i + 1, err)) < 0)
                         return r;
         }
@@ -923,12 +980,433 @@ static bool is_version_name(const char *name)
         return digits > 0 && strcmp(name + digits, ".json") == 0;
 }
 
+static int learned_to_doc(const osl_learned *l, jv *record, jv *merged, const char *updated, jv **out,
+                          osl_error *err);
+
+/* ---- version files as deltas (store v2) ----
+ *
+ * versions/<N>.json holds what version N changed: the syscall and
+ * capability entries it added or whose evidence it changed (as they were
+ * then), its history record and the ids it took in; no seccomp (it is made
+ * from the entries). Entries are never removed, so version N is the oldest
+ * stored version file (complete: version 1, or the base `profile prune`
+ * wrote) with every later one up to N laid over it. A file of
+ * schemaVersion 1 (a store not migrated yet) is complete too. */
+
+/* The order of the stored lists: syscalls by arch, then name; capabilities
+ * by name (an entry without them sorts first). */
+static int entry_cmp(const jv *a, const jv *b)
+{
+        const char *aa = jv_str(jv_obj_get(a, "arch")), *ba = jv_str(jv_obj_get(b, "arch"));
+        int c = strcmp(aa ? aa : "", ba ? ba : "");
+        if (c != 0)
+                return c;
+        const char *an = jv_str(jv_obj_get(a, "name")), *bn = jv_str(jv_obj_get(b, "name"));
+        return strcmp(an ? an : "", bn ? bn : "");
+}
+
+/* Removes from new_doc (a full v2 document) its seccomp and every syscall
+ * and capability entry that old_doc (NULL: none) holds unchanged. Both
+ * lists are sorted the same way (learned_to_doc); an entry the walk cannot
+ * match is kept, which costs bytes, never correctness. */
+static int delta_filter(jv *new_doc, const jv *old_doc, osl_error *err)
+{
+        static const char *const lists[] = { "syscalls", "capabilities" };
+
+        jv_obj_remove(new_doc, "seccomp");
+        for (size_t k = 0; k < ELEMENTSOF(lists); k++) {
+                const jv *all = jv_obj_get(new_doc, lists[k]), *old = old_doc ? jv_obj_get(old_doc, lists[k]) : NULL;
+                _cleanup_jv_ jv *kept = jv_new_array();
+                size_t j = 0;
+                if (!kept)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                for (size_t i = 0; i < jv_arr_len(all); i++) {
+                        const jv *e = jv_arr_at(all, i);
+                        int c = 1;
+                        while (j < jv_arr_len(old) && (c = entry_cmp(jv_arr_at(old, j), e)) < 0)
+                                j++;
+                        bool same = j < jv_arr_len(old) && c == 0 && jv_equal(e, jv_arr_at(old, j));
+                        if (!same && jv_arr_append(kept, jv_dup(e)) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                }
+                if (jv_obj_set(new_doc, lists[k], TAKE_PTR(kept)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+/* Lays the entries of delta over acc (sorted), and takes delta's version
+ * and document. */
+static int delta_apply(osl_learned *acc, osl_learned *delta, osl_error *err)
+{
+        size_t n_before = acc->n_syscalls;
+        if (delta->n_syscalls > 0) {
+                osl_learned_syscall *g = realloc(acc->syscalls, (acc->n_syscalls + delta->n_syscalls + 1) * sizeof(*g));
+                if (!g)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                acc->syscalls = g;
+        }
+        for (size_t i = 0; i < delta->n_syscalls; i++) {
+                osl_learned_syscall *e = n_before ? bsearch(&delta->syscalls[i], acc->syscalls, n_before,
+                                                            sizeof(*e), learned_syscall_cmp)
+                                                  : NULL;
+                if (!e) {
+                        e = &acc->syscalls[acc->n_syscalls++];
+                        *e = (osl_learned_syscall) {};
+                }
+                osl_learned_syscall old = *e;
+                *e = delta->syscalls[i];
+                delta->syscalls[i] = old; /* freed with delta */
+        }
+        if (acc->n_syscalls > 1)
+                qsort(acc->syscalls, acc->n_syscalls, sizeof(*acc->syscalls), learned_syscall_cmp);
+        for (size_t i = 0; i < delta->n_capabilities; i++) {
+                osl_learned_capability *c = NULL;
+                for (size_t j = 0; j < acc->n_capabilities && !c; j++)
+                        if (strcmp(acc->capabilities[j].name, delta->capabilities[i].name) == 0)
+                                c = &acc->capabilities[j];
+                if (!c) {
+                        osl_learned_capability *g = realloc(acc->capabilities, (acc->n_capabilities + 1) * sizeof(*g));
+                        if (!g)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                        acc->capabilities = g;
+                        c = &acc->capabilities[acc->n_capabilities++];
+                        *c = (osl_learned_capability) {};
+                }
+                osl_learned_capability old = *c;
+                *c = delta->capabilities[i];
+                delta->capabilities[i] = old;
+        }
+        if (acc->n_capabilities > 1)
+                qsort(acc->capabilities, acc->n_capabilities, sizeof(*acc->capabilities), learned_capability_cmp);
+        acc->version = delta->version;
+        acc->schema_version = delta->schema_version;
+        jv_free(acc->doc);
+        acc->doc = TAKE_PTR(delta->doc);
+        acc->history = NULL;
+        return 0;
+}
+
+/* Gives l (a version assembled from deltas) its full document: l's
+ * entries and seccomp, updated and merged as its own file has them. */
+static int version_doc(osl_learned *l, osl_error *err)
+{
+        _cleanup_jv_ jv *merged = jv_dup(jv_obj_get(l->doc, "merged")), *doc = NULL;
+        const char *updated = jv_str(jv_obj_get(l->doc, "updated"));
+        int r;
+
+        if (!merged && !(merged = jv_new_array()))
+                return osl_err(err, -ENOMEM, "out of memory");
+        if ((r = learned_to_doc(l, NULL, TAKE_PTR(merged), updated, &doc, err)) < 0)
+                return r;
+        jv_free(l->doc);
+        l->doc = TAKE_PTR(doc);
+        l->history = NULL;
+        return 0;
+}
+
+/* The oldest version file stored (0: none). */
+static int oldest_version(image_dir *d, uint32_t *out, osl_error *err)
+{
+        int fd = openat(d->versions_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!dir) {
+                int r = osl_err(err, -errno, "cannot read %s: %m", d->versions_path);
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        *out = 0;
+        for (struct dirent *de; (de = readdir(dir));) {
+                if (!is_version_name(de->d_name))
+                        continue;
+                unsigned long long v = strtoull(de->d_name, NULL, 10);
+                if (v > 0 && v <= UINT32_MAX && (*out == 0 || v < *out))
+                        *out = (uint32_t) v;
+        }
+        closedir(dir);
+        return 0;
+}
+
+/* Version v, complete, from the version files. */
+static int load_version(image_dir *d, const char *image_key, uint32_t v, osl_learned **out, osl_error *err)
+{
+        _cleanup_learned_ osl_learned *acc = NULL;
+        uint32_t first = 0;
+        char name[32];
+        int r;
+
+        if ((r = open_versions(d, false, err)) < 0)
+                return r;
+        version_name(v, name);
+        if ((r = load_file(d->versions_fd, d->versions_path, name, image_key, v, &acc, NULL, NULL, err)) < 0)
+                return r;
+        if (acc->schema_version == PROFILE_SCHEMA_V1) {
+                *out = TAKE_PTR(acc);
+                return 0;
+        }
+        osl_learned_free(TAKE_PTR(acc));
+        if ((r = oldest_version(d, &first, err)) < 0)
+                return r;
+        for (uint32_t k = first; k <= v; k++) {
+                _cleanup_learned_ osl_learned *kl = NULL;
+                version_name(k, name);
+                if ((r = load_file(d->versions_fd, d->versions_path, name, image_key, k, &kl, NULL, NULL, err)) < 0)
+                        return r;
+                bool base = false;
+                /* Complete: the oldest, a base, or a file before v2. */
+                if (!acc || kl->schema_version == PROFILE_SCHEMA_V1 ||
+                    (jv_get_bool(jv_obj_get(kl->doc, "base"), &base) && base)) {
+                        osl_learned_free(acc);
+                        acc = TAKE_PTR(kl);
+                } else if ((r = delta_apply(acc, kl, err)) < 0)
+                        return r;
+        }
+        if ((r = version_doc(acc, err)) < 0)
+                return r;
+        *out = TAKE_PTR(acc);
+        return 0;
+}
+
+/* ---- the history log (store v2) ----
+ *
+ * HISTORY_FILE holds one history record per line, in version order, from
+ * version 1 (or the oldest `profile prune` kept). A merge appends its line
+ * (fsync) after the version file and before profile.json. A last line
+ * without its newline is what a crash cut short: readers ignore it and the
+ * next writer cuts it off; records beyond the profile's version belong to a
+ * merge that died before publishing, and are dropped too. A record missing
+ * at the end is taken from its version file, which holds its own. */
+
+#define HISTORY_MAX_BYTES (256u * 1024 * 1024)
+
+/* The history record of version v, from its version file. */
+static int version_record(image_dir *d, const char *image_key, uint32_t v, jv **out, osl_error *err)
+{
+        _cleanup_learned_ osl_learned *vl = NULL;
+        char name[32];
+        int r;
+
+        if ((r = open_versions(d, false, err)) < 0)
+                return r;
+        version_name(v, name);
+        if ((r = load_file(d->versions_fd, d->versions_path, name, image_key, v, &vl, NULL, NULL, err)) < 0)
+                return r;
+        const jv *rec = vl->schema_version == PROFILE_SCHEMA_V1 ? jv_arr_at(vl->history, v - 1)
+                                                                : jv_obj_get(vl->doc, "record");
+        if (!rec)
+                return osl_err(err, -EINVAL, "%s/%s: record: missing", d->versions_path, name);
+        if (!(*out = jv_dup(rec)))
+                return osl_err(err, -ENOMEM, "out of memory");
+        return 0;
+}
+
+/* The version of the record in line [start, end) of text. */
+static int history_line(const char *text, size_t start, size_t end, const char *path, jv **rec_out,
+                        uint32_t *version, osl_error *err)
+{
+        _cleanup_jv_ jv *rec = NULL;
+        uint64_t v;
+        int r;
+
+        if ((r = jv_parse(text + start, end - start, path, &rec, err)) < 0)
+                return osl_err_prefix(err, "%s: the line at byte %zu", path, start);
+        if (!jv_is(rec, JV_OBJECT) || !jv_get_uint64(jv_obj_get(rec, "version"), &v) || v == 0 || v > UINT32_MAX)
+                return osl_err(err, -EINVAL, "%s: the line at byte %zu: version: expected an integer from 1", path, start);
+        *version = (uint32_t) v;
+        if (rec_out)
+                *rec_out = TAKE_PTR(rec);
+        return 0;
+}
+
+/* Reads the log. *good_len: the end of the last complete line whose record
+ * is at most version `upto`; *last: that record's version (0: none). Lines
+ * are only parsed from the end, so that a writer's cost does not grow with
+ * the history. */
+static int history_tail(image_dir *d, uint32_t upto, char **text_out, size_t *len_out, size_t *good_len,
+                        uint32_t *last, osl_error *err)
+{
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        size_t len = 0;
+        int r;
+
+        *good_len = 0;
+        *last = 0;
+        r = read_at(d->fd, d->path, HISTORY_FILE, HISTORY_MAX_BYTES, &path, &text, &len, err);
+        if (r == -ENOENT) {
+                *text_out = NULL;
+                *len_out = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        size_t end = len;
+        while (end > 0 && text[end - 1] != '\n') /* a torn last line */
+                end--;
+        while (end > 0) {
+                size_t start = end - 1;
+                while (start > 0 && text[start - 1] != '\n')
+                        start--;
+                uint32_t v;
+                if ((r = history_line(text, start, end - 1, path, NULL, &v, err)) < 0)
+                        return r;
+                if (v <= upto) {
+                        *good_len = end;
+                        *last = v;
+                        break;
+                }
+                end = start;
+        }
+        *text_out = TAKE_PTR(text);
+        *len_out = len;
+        return 0;
+}
+
+static int history_append(image_dir *d, const jv *rec, osl_error *err)
+{
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        _cleanup_close_ int fd = -1;
+        bool created = false;
+        struct stat st;
+        size_t len;
+        int r;
+
+        if (osl_asprintf(&path, "%s/%s", d->path, HISTORY_FILE) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if ((r = jv_serialize(rec, false, &text, &len, err)) < 0)
+                return r;
+        fd = openat(d->fd, HISTORY_FILE, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+        if (fd < 0 && errno == ENOENT) {
+                fd = openat(d->fd, HISTORY_FILE, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                            STORE_FILE_MODE);
+                created = fd >= 0;
+        }
+        if (fd < 0)
+                return refuse_reason(d->fd, HISTORY_FILE, path, errno, err);
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                return osl_err(err, -EINVAL, "%s is not a regular file", path);
+        if (created && fchmod(fd, STORE_FILE_MODE) < 0)
+                return osl_err(err, -errno, "cannot set the mode of %s: %m", path);
+        /* One line: compact JSON, and jv_serialize ends it with a newline. */
+        if ((r = write_all(fd, text, len)) < 0) {
+                errno = -r;
+                return osl_err(err, r, "cannot write %s: %m", path);
+        }
+        if (fsync(fd) < 0)
+                return osl_err(err, -errno, "cannot sync %s: %m", path);
+        if (created && fsync(d->fd) < 0)
+                return osl_err(err, -errno, "cannot sync %s: %m", d->path);
+        return 0;
+}
+
+/* A writer's repair, under the lock: cuts off a torn line and records
+ * beyond version `upto`, and appends the records of versions up to `upto`
+ * the log lacks (a merge died before appending; a store before v2). */
+static int history_repair(image_dir *d, const char *image_key, uint32_t upto, osl_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len, good_len;
+        uint32_t last;
+        int r;
+
+        if ((r = history_tail(d, upto, &text, &len, &good_len, &last, err)) < 0)
+                return r;
+        if (good_len < len) {
+                _cleanup_close_ int fd = openat(d->fd, HISTORY_FILE, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+                if (fd < 0 || ftruncate(fd, (off_t) good_len) < 0 || fsync(fd) < 0)
+                        return osl_err(err, -errno, "cannot cut the torn end off %s/%s: %m", d->path, HISTORY_FILE);
+        }
+        for (uint32_t v = last + 1; v <= upto && v > last; v++) {
+                _cleanup_jv_ jv *rec = NULL;
+                r = version_record(d, image_key, v, &rec, err);
+                if (r == -ENOENT && last == 0)
+                        continue; /* pruned, and the log lost: what is left starts later */
+                if (r < 0 || (r = history_append(d, rec, err)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* A reader's history of a v2 profile at version `upto`: the log's records
+ * up to it, checked, completed from the version files. */
+static int history_load(image_dir *d, const char *image_key, uint32_t upto, jv **out, osl_error *err)
+{
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        _cleanup_jv_ jv *history = jv_new_array();
+        size_t len = 0;
+        uint32_t last = 0;
+        int r;
+
+        if (!history)
+                return osl_err(err, -ENOMEM, "out of memory");
+        r = read_at(d->fd, d->path, HISTORY_FILE, HISTORY_MAX_BYTES, &path, &text, &len, err);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        for (size_t start = 0, end; text && start < len; start = end + 1) {
+                const char *nl = memchr(text + start, '\n', len - start);
+                if (!nl)
+                        break; /* torn by a crash */
+                end = (size_t) (nl - text);
+                _cleanup_jv_ jv *rec = NULL;
+                uint32_t v;
+                char where[64];
+                if ((r = history_line(text, start, end, path, &rec, &v, err)) < 0)
+                        return r;
+                if (v > upto)
+                        break;
+                snprintf(where, sizeof(where), "the line at byte %zu", start);
+                if ((r = check_history_entry(rec, where, last ? last + 1 : v, err)) < 0)
+                        return osl_err_prefix(err, "%s", path);
+                last = v;
+                if (jv_arr_append(history, TAKE_PTR(rec)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        for (uint32_t v = last + 1; v <= upto && v > last; v++) {
+                _cleanup_jv_ jv *rec = NULL;
+                r = version_record(d, image_key, v, &rec, err);
+                if (r == -ENOENT && last == 0)
+                        continue;
+                if (r < 0)
+                        return r;
+                if (jv_arr_append(history, TAKE_PTR(rec)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        *out = TAKE_PTR(history);
+        return 0;
+}
+
+/* Gives a v2 profile read from disk the form readers know
+ * (schema/profile.schema.json): its history, from the log, before merged. */
+static int attach_history(image_dir *d, osl_learned *l, osl_error *err)
+{
+        _cleanup_jv_ jv *history = NULL, *merged = NULL;
+        int r;
+
+        if (l->schema_version == PROFILE_SCHEMA_V1)
+                return 0;
+        if ((r = history_load(d, l->image_key, l->version, &history, err)) < 0)
+                return r;
+        if (!(merged = jv_dup(jv_obj_get(l->doc, "merged"))))
+                return osl_err(err, -ENOMEM, "out of memory");
+        jv_obj_remove(l->doc, "record");
+        jv_obj_remove(l->doc, "merged");
+        if (jv_obj_set(l->doc, "history", TAKE_PTR(history)) < 0 || jv_obj_set(l->doc, "merged", TAKE_PTR(merged)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        l->history = jv_obj_get(l->doc, "history");
+        return 0;
+}
+
 /* A reader's current profile of an opened image. -ENOENT only when no
  * profile was ever stored; profile.json gone while versions/ holds versions
  * is a damaged store (-EUCLEAN), which must not pass for a missing one. */
-static int load_current(osl_store *s, image_dir *d, const char *image_key, osl_learned **out, osl_error *err)
+static int load_current(osl_store *s, image_dir *d, const char *image_key, bool with_history, osl_learned **out,
+                        osl_error *err)
 {
         int r = load_file(d->fd, d->path, PROFILE_FILE, image_key, 0, out, NULL, NULL, err);
+        if (r >= 0 && with_history && (r = attach_history(d, *out, err)) < 0) {
+                osl_learned_free(*out);
+                *out = NULL;
+        }
         if (r != -ENOENT)
                 return r;
         r = open_versions(d, false, err);
@@ -958,13 +1436,12 @@ static int load_current(osl_store *s, image_dir *d, const char *image_key, osl_l
 
 int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_learned **out, osl_error *err)
 {
-        _cleanup_(image_dir_clear) image_dir d = { .fd = -1, .versions_fd = -1 };
+        _cleanup_(image_dir_clear) image_dir d = { .fd = -1, .versions_fd = -1, .images_fd = -1 };
         _cleanup_learned_ osl_learned *current = NULL;
-        char name[32];
         int r;
 
         if ((r = open_image(s, image_key, false, &d, err)) < 0 ||
-            (r = load_current(s, &d, image_key, &current, err)) < 0)
+            (r = load_current(s, &d, image_key, true, &current, err)) < 0)
                 return r;
         if (version == 0 || version == current->version) {
                 *out = TAKE_PTR(current);
@@ -975,12 +1452,14 @@ int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_le
         if (version > current->version)
                 return osl_err(err, -ENOENT, "version %" PRIu32 " of %s is not stored (the newest is %" PRIu32 ")",
                                version, image_key, current->version);
-        if ((r = open_versions(&d, false, err)) < 0)
-                return r;
-        version_name(version, name);
-        r = load_file(d.versions_fd, d.versions_path, name, image_key, version, out, NULL, NULL, err);
+        r = load_version(&d, image_key, version, out, err);
         if (r == -ENOENT)
-                return osl_err_prefix(err, "version %" PRIu32 " of %s is missing", version, image_key);
+                return osl_err(err, -ENOENT, "version %" PRIu32 " of %s is not stored (removed by profile prune, or missing)",
+                               version, image_key);
+        if (r >= 0 && (r = attach_history(&d, *out, err)) < 0) {
+                osl_learned_free(*out);
+                *out = NULL;
+        }
         return r;
 }
 
@@ -1049,17 +1528,18 @@ static jv *string_or_null(const char *s)
         return s ? jv_new_string(s) : jv_new_null();
 }
 
-/* The stored document: everything in l, plus the history and merged
- * arrays given, plus the seccomp profile built from l. */
-static int learned_to_doc(const osl_learned *l, jv *history, jv *merged, const char *updated, jv **out,
+/* The stored (v2) document: everything in l, the seccomp profile built
+ * from l, merged, and record (a version file's own history record; NULL
+ * for profile.json). Takes merged and record. */
+static int learned_to_doc(const osl_learned *l, jv *record, jv *merged, const char *updated, jv **out,
                           osl_error *err)
 {
         _cleanup_jv_ jv *doc = jv_new_object(), *syscalls = jv_new_array(), *caps = jv_new_array(), *sc_jv = NULL;
-        _cleanup_jv_ jv *history_owned = history, *merged_owned = merged;
+        _cleanup_jv_ jv *record_owned = record, *merged_owned = merged;
         _cleanup_seccomp_ osl_seccomp *sc = NULL;
         int r;
 
-        if (!doc || !syscalls || !caps || !history || !merged)
+        if (!doc || !syscalls || !caps || !merged)
                 return osl_err(err, -ENOMEM, "out of memory");
         if ((r = osl_learned_to_seccomp(l, OSL_LEARNED_DEFAULT_ACTION, OSL_LEARNED_DEFAULT_ERRNO, &sc, err)) < 0 ||
             (r = osl_seccomp_to_jv(sc, OSL_SECCOMP_OCI, &sc_jv, err)) < 0)
@@ -1104,8 +1584,8 @@ static int learned_to_doc(const osl_learned *l, jv *history, jv *merged, const c
             jv_obj_set(doc, "version", jv_new_uint(l->version)) < 0 ||
             jv_obj_set(doc, "updated", jv_new_string(updated)) < 0 || jv_obj_set(doc, "seccomp", TAKE_PTR(sc_jv)) < 0 ||
             jv_obj_set(doc, "syscalls", TAKE_PTR(syscalls)) < 0 || jv_obj_set(doc, "capabilities", TAKE_PTR(caps)) < 0 ||
-            jv_obj_set(doc, "history", TAKE_PTR(history_owned)) < 0 ||
-            jv_obj_set(doc, "merged", TAKE_PTR(merged_owned)) < 0)
+            jv_obj_set(doc, "merged", TAKE_PTR(merged_owned)) < 0 ||
+            (record_owned && jv_obj_set(doc, "record", TAKE_PTR(record_owned)) < 0))
                 return osl_err(err, -ENOMEM, "out of memory");
         *out = TAKE_PTR(doc);
         return 0;
@@ -1244,6 +1724,23 @@ static int union_observation(osl_learned *l, const osl_observation *obs, jv *add
         return 0;
 }
 
+/* merged with id appended, the oldest dropped beyond MERGED_MAX. */
+static int merged_append(const osl_learned *l, jv *merged, const char *const *ids, size_t n_ids, osl_error *err)
+{
+        const jv *old = l && l->doc ? jv_obj_get(l->doc, "merged") : NULL;
+        size_t n_old = jv_arr_len(old), total = n_old + n_ids;
+        size_t skip = total > MERGED_MAX ? total - MERGED_MAX : 0;
+
+        for (size_t i = 0; i < total; i++) {
+                if (i < skip)
+                        continue;
+                jv *v = i < n_old ? jv_dup(jv_arr_at(old, i)) : jv_new_string(ids[i - n_old]);
+                if (jv_arr_append(merged, v) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
 /* Publishes a version file that a merge wrote before dying, before the
  * profile.json that names it: it holds that merge's complete result. */
 static int roll_forward(image_dir *d, const char *image_key, osl_learned **current, osl_error *err)
@@ -1262,7 +1759,34 @@ static int roll_forward(image_dir *d, const char *image_key, osl_learned **curre
                         return 0;
                 if (r < 0)
                         return osl_err_prefix(err, "cannot complete an interrupted merge");
-                if ((r = write_at_atomic(d->fd, d->path, PROFILE_FILE, text, len, false, err)) < 0)
+                if (next->schema_version != PROFILE_SCHEMA_V1) {
+                        /* The current profile with the version's changes laid
+                         * over it, and merged with the ids it took in. */
+                        _cleanup_jv_ jv *merged = jv_new_array(), *doc = NULL;
+                        const jv *ids = jv_obj_get(next->doc, "merged");
+                        _cleanup_free_ const char **idv = calloc(jv_arr_len(ids) + 1, sizeof(char *));
+                        if (!merged || !idv)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                        for (size_t i = 0; i < jv_arr_len(ids); i++)
+                                idv[i] = jv_str(jv_arr_at(ids, i));
+                        if ((r = merged_append(*current, merged, idv, jv_arr_len(ids), err)) < 0)
+                                return r;
+                        if (*current) {
+                                if ((r = delta_apply(*current, next, err)) < 0)
+                                        return r;
+                                osl_learned_free(TAKE_PTR(next));
+                                next = TAKE_PTR(*current);
+                        }
+                        if ((r = learned_to_doc(next, NULL, TAKE_PTR(merged), jv_str(jv_obj_get(next->doc, "updated")),
+                                                &doc, err)) < 0)
+                                return r;
+                        jv_free(next->doc);
+                        next->doc = TAKE_PTR(doc);
+                        free(TAKE_PTR(text));
+                        if ((r = jv_serialize(next->doc, true, &text, &len, err)) < 0)
+                                return r;
+                }
+                if ((r = write_at_atomic(d->fd, d->path, PROFILE_FILE, text, len, 0, err)) < 0)
                         return r;
                 osl_learned_free(*current);
                 *current = TAKE_PTR(next);
@@ -1312,6 +1836,28 @@ static int lock_image(image_dir *d, unsigned timeout_ms, int *fd_out, osl_error 
 
 /* ---- the locked update that every writer makes ---- */
 
+/* The files of a versions/ directory that is open to others (a store of an
+ * older version), made private before the directory is. */
+static int tidy_versions_loose(image_dir *d, osl_error *err)
+{
+        _cleanup_close_ int fd = openat(d->fd, VERSIONS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_free_ char *path = NULL;
+        if (fd < 0)
+                return 0; /* open_versions says why */
+        if (osl_asprintf(&path, "%s/%s", d->path, VERSIONS_DIR) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        return tidy_dir(fd, path, false, err);
+}
+
+/* Whether the image's directory is still where it was opened, not renamed
+ * away by `profile rm`. */
+static bool image_dir_linked(const image_dir *d)
+{
+        struct stat a, b;
+        return fstat(d->fd, &a) == 0 && fstatat(d->images_fd, d->name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+               a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* An image held for writing: its directory, its lock, and the current
  * profile (NULL when none is stored yet), with interrupted merges rolled
  * forward. */
@@ -1336,19 +1882,41 @@ static int lock_and_load(osl_store *s, const char *image_key, bool create, locke
 {
         int r;
 
-        *li = (locked_image) { .d = { .fd = -1, .versions_fd = -1 }, .lock_fd = -1 };
+        *li = (locked_image) { .d = { .fd = -1, .versions_fd = -1, .images_fd = -1 }, .lock_fd = -1 };
         if (s->root_fd < 0)
                 return create ? osl_err(err, -ENOENT, "the store %s does not exist (open it for writing)", s->root)
                               : osl_err(err, -ENOENT, "no profile is stored for %s (the store %s does not exist)",
                                         image_key, s->root);
-        /* Private before anything else, so that a lock some other user
-         * took through the looser modes of an older version is its last. */
-        if ((r = open_image(s, image_key, create, &li->d, err)) < 0 ||
-            (r = restrict_mode(li->d.fd, li->d.path, err)) < 0 || (r = open_versions(&li->d, true, err)) < 0 ||
-            (r = tidy_dir(li->d.fd, li->d.path, false, err)) < 0 ||
-            (r = tidy_dir(li->d.versions_fd, li->d.versions_path, false, err)) < 0 ||
-            (r = lock_image(&li->d, s->lock_timeout_ms, &li->lock_fd, err)) < 0 ||
-            (r = tidy_dir(li->d.fd, li->d.path, true, err)) < 0 ||
+        /* `profile rm` may have taken the directory away while we waited
+         * for its lock: then open it again (a merge makes a new one). */
+        for (int attempt = 0;; attempt++) {
+                /* Private before anything else, so that a lock some other user
+                 * took through the looser modes of an older version is its last. */
+                struct stat vst;
+                bool versions_loose = false;
+                if ((r = open_image(s, image_key, create, &li->d, err)) < 0 ||
+                    (r = restrict_mode(li->d.fd, li->d.path, err)) < 0)
+                        return r;
+                /* The version files of an older store are made private with
+                 * their directory (before it), so that a merge does not open
+                 * every version file. */
+                versions_loose = fstatat(li->d.fd, VERSIONS_DIR, &vst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                                 S_ISDIR(vst.st_mode) && (vst.st_mode & 077) != 0;
+                if ((r = tidy_dir(li->d.fd, li->d.path, false, err)) < 0 ||
+                    (versions_loose && (r = tidy_versions_loose(&li->d, err)) < 0) ||
+                    (r = open_versions(&li->d, true, err)) < 0 ||
+                    (r = lock_image(&li->d, s->lock_timeout_ms, &li->lock_fd, err)) < 0)
+                        return r;
+                if (image_dir_linked(&li->d))
+                        break;
+                unlockp(&li->lock_fd);
+                li->lock_fd = -1;
+                image_dir_clear(&li->d);
+                if (!create || attempt >= 3)
+                        return osl_err(err, -ENOENT, "no profile is stored for %s in %s (removed meanwhile)", image_key,
+                                       s->root);
+        }
+        if ((r = tidy_dir(li->d.fd, li->d.path, true, err)) < 0 ||
             (r = tidy_dir(li->d.versions_fd, li->d.versions_path, true, err)) < 0)
                 return r;
 
@@ -1357,58 +1925,173 @@ static int lock_and_load(osl_store *s, const char *image_key, bool create, locke
                 return r;
         if ((r = roll_forward(&li->d, image_key, &li->current, err)) < 0)
                 return r;
+        if (li->current && li->current->schema_version != PROFILE_SCHEMA_V1 &&
+            (r = history_repair(&li->d, image_key, li->current->version, err)) < 0)
+                return r;
         if (!li->current && !create)
                 return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
         return 0;
 }
 
-/* merged with id appended, the oldest dropped beyond MERGED_MAX. */
-static int merged_append(const osl_learned *l, jv *merged, const char *const *ids, size_t n_ids, osl_error *err)
+/* What identifies one profile.json: replaced by rename, it is a new inode
+ * each time. */
+static void profile_stamp(const struct stat *st, char buf[static 128])
 {
-        const jv *old = l && l->doc ? jv_obj_get(l->doc, "merged") : NULL;
-        size_t n_old = jv_arr_len(old), total = n_old + n_ids;
-        size_t skip = total > MERGED_MAX ? total - MERGED_MAX : 0;
+        snprintf(buf, 128, "%ju:%ju:%jd:%jd.%09ld", (uintmax_t) st->st_dev, (uintmax_t) st->st_ino,
+                 (intmax_t) st->st_size, (intmax_t) st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
+}
 
-        for (size_t i = 0; i < total; i++) {
-                if (i < skip)
-                        continue;
-                jv *v = i < n_old ? jv_dup(jv_arr_at(old, i)) : jv_new_string(ids[i - n_old]);
-                if (jv_arr_append(merged, v) < 0)
+/* SUMMARY_FILE: what `profile list` shows of the image, and the stamp of
+ * the profile.json it describes, so that a summary that is not of the
+ * current profile.json (a crash between the two writes, a hand edit) is
+ * never believed. A cache: written without fsync. */
+static int write_summary(locked_image *li, const osl_learned *l, const char *updated, osl_error *err)
+{
+        _cleanup_jv_ jv *doc = jv_new_object();
+        _cleanup_free_ char *text = NULL;
+        struct stat st;
+        char stamp[128];
+        size_t len;
+        int r;
+
+        if (fstatat(li->d.fd, PROFILE_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return osl_err(err, -errno, "cannot stat %s/%s: %m", li->d.path, PROFILE_FILE);
+        profile_stamp(&st, stamp);
+        if (!doc || jv_obj_set(doc, "schemaVersion", jv_new_int(1)) < 0 ||
+            jv_obj_set(doc, "image", jv_new_string(l->image_key)) < 0 ||
+            jv_obj_set(doc, "version", jv_new_uint(l->version)) < 0 ||
+            jv_obj_set(doc, "syscalls", jv_new_uint(l->n_syscalls)) < 0 ||
+            jv_obj_set(doc, "capabilities", jv_new_uint(l->n_capabilities)) < 0 ||
+            jv_obj_set(doc, "updated", jv_new_string(updated)) < 0 ||
+            jv_obj_set(doc, "profile", jv_new_string(stamp)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if ((r = jv_serialize(doc, false, &text, &len, err)) < 0)
+                return r;
+        return write_at_atomic(li->d.fd, li->d.path, SUMMARY_FILE, text, len, WRITE_NO_SYNC, err);
+}
+
+/* A store written before v2, on its first write: the history into
+ * HISTORY_FILE, then every version file into its own content (with its
+ * own record). profile.json goes last (publish), so a crash on the way
+ * leaves a v1 profile.json, and the next writer migrates again. */
+static int migrate_v1(locked_image *li, const osl_learned *cur, osl_error *err)
+{
+        _cleanup_free_ char *log = NULL;
+        size_t log_len = 0;
+        int r;
+
+        for (size_t i = 0; i < jv_arr_len(cur->history); i++) {
+                _cleanup_free_ char *line = NULL;
+                size_t len;
+                if ((r = jv_serialize(jv_arr_at(cur->history, i), false, &line, &len, err)) < 0)
+                        return r;
+                char *grown = realloc(log, log_len + len + 1);
+                if (!grown)
                         return osl_err(err, -ENOMEM, "out of memory");
+                log = grown;
+                memcpy(log + log_len, line, len);
+                log_len += len;
+        }
+        if ((r = write_at_atomic(li->d.fd, li->d.path, HISTORY_FILE, log ? log : "", log_len, 0, err)) < 0)
+                return r;
+        /* Newest first: each becomes what it changed over the one before,
+         * which is still complete; a migration that died left the newest
+         * ones done. */
+        _cleanup_learned_ osl_learned *vl = NULL;
+        for (uint32_t v = (uint32_t) jv_arr_len(cur->history); v >= 1; v--) {
+                _cleanup_learned_ osl_learned *prev = NULL;
+                _cleanup_jv_ jv *doc = NULL;
+                _cleanup_free_ char *text = NULL;
+                char name[32], prev_name[32];
+                size_t len;
+
+                version_name(v, name);
+                if (!vl) {
+                        r = load_file(li->d.versions_fd, li->d.versions_path, name, cur->image_key, v, &vl, NULL, NULL,
+                                      err);
+                        if (r == -ENOENT)
+                                continue;
+                        if (r < 0)
+                                return osl_err_prefix(err, "cannot migrate the store to its new format");
+                }
+                if (vl->schema_version != PROFILE_SCHEMA_V1)
+                        break; /* this one and the older ones are done */
+                if (v > 1) {
+                        version_name(v - 1, prev_name);
+                        r = load_file(li->d.versions_fd, li->d.versions_path, prev_name, cur->image_key, v - 1, &prev,
+                                      NULL, NULL, err);
+                        if (r < 0 && r != -ENOENT)
+                                return osl_err_prefix(err, "cannot migrate the store to its new format");
+                        r = 0;
+                }
+                if (!(doc = jv_dup(vl->doc)))
+                        return osl_err(err, -ENOMEM, "out of memory");
+                jv_obj_remove(doc, "history");
+                if (jv_obj_set(doc, "schemaVersion", jv_new_int(PROFILE_SCHEMA_VERSION)) < 0 ||
+                    jv_obj_set(doc, "merged", jv_new_array()) < 0 ||
+                    jv_obj_set(doc, "record", jv_dup(jv_arr_at(cur->history, v - 1))) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                if ((r = delta_filter(doc, prev ? prev->doc : NULL, err)) < 0 ||
+                    (!prev && jv_obj_set(doc, "base", jv_new_bool(true)) < 0) ||
+                    (r = jv_serialize(doc, true, &text, &len, err)) < 0 ||
+                    (r = write_at_atomic(li->d.versions_fd, li->d.versions_path, name, text, len, 0, err)) < 0)
+                        return r < 0 ? r : osl_err(err, -ENOMEM, "out of memory");
+                osl_learned_free(vl);
+                vl = TAKE_PTR(prev);
         }
         return 0;
 }
 
-/* Writes l as the image's profile: versions/<V>.json first when l is a new
- * version (once profile.json names a version, its file exists), then
- * profile.json. Takes history and merged. */
-static int publish(locked_image *li, const osl_learned *l, jv *history, jv *merged, const char *now,
-                   bool new_version, osl_error *err)
+/* Writes l as the image's profile. record (taken): l is a new version with
+ * this history record: versions/<V>.json (its own content, its record, and
+ * the ids it took in), then its line in HISTORY_FILE; NULL: only the
+ * profile changes. Then profile.json (with ids added to merged), then the
+ * summary. Once profile.json names a version, its file and record exist. */
+static int publish(locked_image *li, const osl_learned *l, jv *record, const char *const *ids, size_t n_ids,
+                   const char *updated, osl_error *err)
 {
-        _cleanup_jv_ jv *doc = NULL;
+        _cleanup_jv_ jv *rec = record, *merged = jv_new_array(), *doc = NULL;
         _cleanup_free_ char *text = NULL;
-        char name[32];
         size_t len;
         int r;
 
-        if ((r = learned_to_doc(l, history, merged, now, &doc, err)) < 0 ||
-            (r = jv_serialize(doc, true, &text, &len, err)) < 0)
+        if (!merged)
+                return osl_err(err, -ENOMEM, "out of memory");
+        if (l->schema_version == PROFILE_SCHEMA_V1 && (r = migrate_v1(li, l, err)) < 0)
                 return r;
-        if (new_version) {
+        if ((r = merged_append(l, merged, ids, n_ids, err)) < 0)
+                return r;
+        if (rec) {
+                _cleanup_jv_ jv *vdoc = NULL, *added = jv_new_array();
+                _cleanup_free_ char *vtext = NULL;
+                char name[32];
+                if (!added)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                for (size_t i = 0; i < n_ids; i++)
+                        if (jv_arr_append(added, jv_new_string(ids[i])) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
                 version_name(l->version, name);
-                if ((r = write_at_atomic(li->d.versions_fd, li->d.versions_path, name, text, len, true, err)) < 0)
+                if ((r = learned_to_doc(l, TAKE_PTR(rec), TAKE_PTR(added), updated, &vdoc, err)) < 0 ||
+                    (r = delta_filter(vdoc, l->doc, err)) < 0 || (r = jv_serialize(vdoc, true, &vtext, &len, err)) < 0 ||
+                    (r = write_at_atomic(li->d.versions_fd, li->d.versions_path, name, vtext, len, WRITE_NO_REPLACE,
+                                         err)) < 0 ||
+                    (r = history_append(&li->d, jv_obj_get(vdoc, "record"), err)) < 0)
                         return r;
         }
-        return write_at_atomic(li->d.fd, li->d.path, PROFILE_FILE, text, len, false, err);
+        if ((r = learned_to_doc(l, NULL, TAKE_PTR(merged), updated, &doc, err)) < 0 ||
+            (r = jv_serialize(doc, true, &text, &len, err)) < 0 ||
+            (r = write_at_atomic(li->d.fd, li->d.path, PROFILE_FILE, text, len, 0, err)) < 0)
+                return r;
+        return write_summary(li, l, updated, err);
 }
 
-static int history_record(jv *history, uint32_t version, const char *now, const osl_observation *from,
+static int history_record(jv **out, uint32_t version, const char *now, const osl_observation *from,
                           jv *added_syscalls, jv *added_caps, jv *accepted_drift, osl_error *err)
 {
         _cleanup_jv_ jv *syscalls = added_syscalls, *caps = added_caps, *drift = accepted_drift;
-        jv *record = jv_new_object();
+        _cleanup_jv_ jv *record = jv_new_object();
 
-        if (!record || jv_arr_append(history, record) < 0 || jv_obj_set(record, "version", jv_new_uint(version)) < 0 ||
+        if (!record || jv_obj_set(record, "version", jv_new_uint(version)) < 0 ||
             jv_obj_set(record, "time", jv_new_string(now)) < 0 ||
             jv_obj_set(record, "containerId", jv_new_string(from->container_id)) < 0 ||
             jv_obj_set(record, "imageTag", string_or_null(from->image_tag)) < 0 ||
@@ -1418,6 +2101,7 @@ static int history_record(jv *history, uint32_t version, const char *now, const 
             (drift && jv_obj_set(record, "acceptedDrift", TAKE_PTR(drift)) < 0) ||
             (from->partial && jv_obj_set(record, "partial", jv_new_bool(true)) < 0))
                 return osl_err(err, -ENOMEM, "out of memory");
+        *out = TAKE_PTR(record);
         return 0;
 }
 
@@ -1431,9 +2115,8 @@ static int observation_id(const osl_observation *obs, char **out, osl_error *err
 int osl_store_merge(osl_store *s, const char *image_key, const osl_observation *obs, osl_merge_result *res,
                     osl_error *err)
 {
-        _cleanup_(locked_image_clear) locked_image li = { .d = { .fd = -1, .versions_fd = -1 }, .lock_fd = -1 };
-        _cleanup_jv_ jv *added_syscalls = jv_new_array(), *added_caps = jv_new_array(), *history = NULL,
-                        *merged = NULL;
+        _cleanup_(locked_image_clear) locked_image li = { .d = { .fd = -1, .versions_fd = -1, .images_fd = -1 }, .lock_fd = -1 };
+        _cleanup_jv_ jv *added_syscalls = jv_new_array(), *added_caps = jv_new_array(), *record = NULL;
         _cleanup_free_ char *id = NULL;
         char now[32];
         int r;
@@ -1462,25 +2145,18 @@ int osl_store_merge(osl_store *s, const char *image_key, const osl_observation *
         res->added_capabilities = jv_arr_len(added_caps);
         res->new_version = res->added_syscalls > 0 || res->added_capabilities > 0;
 
-        /* Nothing stored and nothing learned: there is no version 0 to write. */
-        if (l->version == 0 && !res->new_version)
+        res->version = l->version;
+        /* Nothing new: nothing is written at all (a converged container's
+         * poststop costs only the read); its evidence is not kept. */
+        if (!res->new_version)
                 return 0;
 
         osl_now_rfc3339(now);
-        history = l->history ? jv_dup(l->history) : jv_new_array();
-        merged = jv_new_array();
-        if (!history || !merged)
-                return osl_err(err, -ENOMEM, "out of memory");
-        if ((r = merged_append(l, merged, (const char *const[]) { id }, 1, err)) < 0)
+        res->version = ++l->version;
+        if ((r = history_record(&record, l->version, now, obs, TAKE_PTR(added_syscalls), TAKE_PTR(added_caps), NULL,
+                                err)) < 0)
                 return r;
-        if (res->new_version) {
-                l->version++;
-                if ((r = history_record(history, l->version, now, obs, TAKE_PTR(added_syscalls), TAKE_PTR(added_caps),
-                                        NULL, err)) < 0)
-                        return r;
-        }
-        res->version = l->version;
-        return publish(&li, l, TAKE_PTR(history), TAKE_PTR(merged), now, res->new_version, err);
+        return publish(&li, l, TAKE_PTR(record), (const char *const[]) { id }, 1, now, err);
 }
 
 /* ---- drift ---- */
@@ -1659,7 +2335,7 @@ static int write_drift(locked_image *li, const osl_drift *d, osl_error *err)
 
         if ((r = osl_drift_to_jv(d, &doc, err)) < 0 || (r = jv_serialize(doc, true, &text, &len, err)) < 0)
                 return r;
-        return write_at_atomic(li->d.fd, li->d.path, DRIFT_FILE, text, len, false, err);
+        return write_at_atomic(li->d.fd, li->d.path, DRIFT_FILE, text, len, 0, err);
 }
 
 /* obs reduced to what version `ver` lacks, keeping the observation's
@@ -1709,13 +2385,12 @@ static int drift_outside(const osl_observation *obs, const char *image_key, cons
 int osl_store_record_drift(osl_store *s, const char *image_key, uint32_t version, const osl_observation *obs,
                            osl_drift_result *res, osl_error *err)
 {
-        _cleanup_(locked_image_clear) locked_image li = { .d = { .fd = -1, .versions_fd = -1 }, .lock_fd = -1 };
+        _cleanup_(locked_image_clear) locked_image li = { .d = { .fd = -1, .versions_fd = -1, .images_fd = -1 }, .lock_fd = -1 };
         _cleanup_learned_ osl_learned *older = NULL;
         _cleanup_observation_ osl_observation *outside = NULL;
         _cleanup_drift_ osl_drift *d = NULL;
         _cleanup_free_ char *id = NULL;
         const osl_learned *ver;
-        char name[32];
         int r;
 
         *res = (osl_drift_result) {};
@@ -1730,8 +2405,7 @@ int osl_store_record_drift(osl_store *s, const char *image_key, uint32_t version
                 return osl_err(err, -ENOENT, "version %" PRIu32 " of %s is not stored (the newest is %" PRIu32 ")",
                                version, image_key, li.current->version);
         else {
-                version_name(version, name);
-                r = load_file(li.d.versions_fd, li.d.versions_path, name, image_key, version, &older, NULL, NULL, err);
+                r = load_version(&li.d, image_key, version, &older, err);
                 if (r == -ENOENT)
                         return osl_err_prefix(err, "version %" PRIu32 " of %s is missing", version, image_key);
                 if (r < 0)
@@ -1796,12 +2470,12 @@ int osl_store_record_drift(osl_store *s, const char *image_key, uint32_t version
 
 int osl_store_load_drift(osl_store *s, const char *image_key, osl_drift **out, osl_error *err)
 {
-        _cleanup_(image_dir_clear) image_dir d = { .fd = -1, .versions_fd = -1 };
+        _cleanup_(image_dir_clear) image_dir d = { .fd = -1, .versions_fd = -1, .images_fd = -1 };
         _cleanup_learned_ osl_learned *current = NULL;
         int r;
 
         if ((r = open_image(s, image_key, false, &d, err)) < 0 ||
-            (r = load_current(s, &d, image_key, &current, err)) < 0)
+            (r = load_current(s, &d, image_key, false, &current, err)) < 0)
                 return r;
         return read_drift(&d, current, out, NULL, err);
 }
@@ -1817,9 +2491,9 @@ static int remove_drift(locked_image *li, osl_error *err)
 
 int osl_store_accept_drift(osl_store *s, const char *image_key, osl_accept_result *res, osl_error *err)
 {
-        _cleanup_(locked_image_clear) locked_image li = { .d = { .fd = -1, .versions_fd = -1 }, .lock_fd = -1 };
+        _cleanup_(locked_image_clear) locked_image li = { .d = { .fd = -1, .versions_fd = -1, .images_fd = -1 }, .lock_fd = -1 };
         _cleanup_jv_ jv *added_syscalls = jv_new_array(), *added_caps = jv_new_array(), *containers = jv_new_array(),
-                        *history = NULL, *merged = NULL;
+                        *record = NULL;
         _cleanup_drift_ osl_drift *d = NULL;
         _cleanup_strv_ char **ids = NULL;
         bool exists;
@@ -1859,23 +2533,228 @@ int osl_store_accept_drift(osl_store *s, const char *image_key, osl_accept_resul
         res->new_version = res->added_syscalls > 0 || res->added_capabilities > 0;
 
         osl_now_rfc3339(now);
-        history = jv_dup(l->history);
-        merged = jv_new_array();
-        if (!history || !merged)
-                return osl_err(err, -ENOMEM, "out of memory");
-        if ((r = merged_append(l, merged, (const char *const *) ids, d->n_records, err)) < 0)
-                return r;
         if (res->new_version) {
                 /* Named after the newest container; acceptedDrift lists them all. */
                 l->version++;
-                if ((r = history_record(history, l->version, now, d->records[d->n_records - 1].outside,
+                if ((r = history_record(&record, l->version, now, d->records[d->n_records - 1].outside,
                                         TAKE_PTR(added_syscalls), TAKE_PTR(added_caps), TAKE_PTR(containers), err)) < 0)
                         return r;
         }
         res->version = l->version;
         /* The profile first: once it lists the records as merged they are no
          * longer pending, even if removing drift.json fails. */
-        if ((r = publish(&li, l, TAKE_PTR(history), TAKE_PTR(merged), now, res->new_version, err)) < 0)
+        if ((r = publish(&li, l, TAKE_PTR(record), (const char *const *) ids, d->n_records, now, err)) < 0)
                 return r;
         return remove_drift(&li, err);
+}
+
+/* ---- summaries, prune, rm ---- */
+
+int osl_store_summary(osl_store *s, const char *image_key, osl_profile_summary *out, osl_error *err)
+{
+        _cleanup_(image_dir_clear) image_dir d = IMAGE_DIR_INIT;
+        _cleanup_learned_ osl_learned *l = NULL;
+        _cleanup_free_ char *text = NULL;
+        _cleanup_jv_ jv *doc = NULL;
+        osl_error ignored = {};
+        struct stat st;
+        char stamp[128];
+        size_t len;
+        int r;
+
+        *out = (osl_profile_summary) {};
+        if ((r = open_image(s, image_key, false, &d, err)) < 0)
+                return r;
+        /* The summary, when it is of this very profile.json; else the profile. */
+        if (fstatat(d.fd, PROFILE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+                r = read_at(d.fd, d.path, SUMMARY_FILE, SUMMARY_MAX_BYTES, NULL, &text, &len, &ignored);
+                if (r == -ELOOP)
+                        return osl_err(err, r, "%s", ignored.msg);
+                profile_stamp(&st, stamp);
+                const char *updated;
+                uint64_t version, schema, n_sys, n_caps;
+                if (r >= 0 && jv_parse(text, len, SUMMARY_FILE, &doc, &ignored) >= 0 &&
+                    jv_get_uint64(jv_obj_get(doc, "schemaVersion"), &schema) && schema == 1 &&
+                    jv_str(jv_obj_get(doc, "profile")) && strcmp(jv_str(jv_obj_get(doc, "profile")), stamp) == 0 &&
+                    jv_str(jv_obj_get(doc, "image")) && strcmp(jv_str(jv_obj_get(doc, "image")), image_key) == 0 &&
+                    jv_get_uint64(jv_obj_get(doc, "version"), &version) && version > 0 && version <= UINT32_MAX &&
+                    jv_get_uint64(jv_obj_get(doc, "syscalls"), &n_sys) &&
+                    jv_get_uint64(jv_obj_get(doc, "capabilities"), &n_caps) &&
+                    (updated = jv_str(jv_obj_get(doc, "updated"))) && strlen(updated) < sizeof(out->updated)) {
+                        *out = (osl_profile_summary) { .version = (uint32_t) version, .syscalls = n_sys,
+                                                       .capabilities = n_caps };
+                        snprintf(out->updated, sizeof(out->updated), "%s", updated);
+                        return 0;
+                }
+        }
+        if ((r = load_current(s, &d, image_key, false, &l, err)) < 0)
+                return r;
+        *out = (osl_profile_summary) { .version = l->version, .syscalls = l->n_syscalls,
+                                       .capabilities = l->n_capabilities };
+        snprintf(out->updated, sizeof(out->updated), "%s", jv_str(jv_obj_get(l->doc, "updated")));
+        return 0;
+}
+
+int osl_store_prune(osl_store *s, const char *image_key, uint32_t keep, osl_prune_result *res, osl_error *err)
+{
+        _cleanup_(locked_image_clear) locked_image li = { .d = IMAGE_DIR_INIT, .lock_fd = -1 };
+        _cleanup_free_ char *text = NULL, *path = NULL, *kept = NULL;
+        size_t len = 0, kept_len = 0;
+        int r;
+
+        *res = (osl_prune_result) {};
+        if (keep == 0)
+                return osl_err(err, -EINVAL, "--keep must keep at least one version");
+        if ((r = lock_and_load(s, image_key, false, &li, err)) < 0)
+                return r;
+        osl_learned *l = li.current;
+        res->version = l->version;
+        res->first_kept = l->version > keep ? l->version - keep + 1 : 1;
+        /* A store before v2 is migrated first, its profile unchanged. */
+        if (l->schema_version == PROFILE_SCHEMA_V1 &&
+            (r = publish(&li, l, NULL, NULL, 0, jv_str(jv_obj_get(l->doc, "updated")), err)) < 0)
+                return r;
+
+        if (res->first_kept == 1)
+                return 0;
+        /* The oldest kept version becomes complete (a base), then the log
+         * loses the records dropped (atomically), then the files go. */
+        {
+                _cleanup_learned_ osl_learned *full = NULL;
+                _cleanup_jv_ jv *rec = NULL, *doc = NULL;
+                _cleanup_free_ char *vtext = NULL;
+                char name[32];
+                size_t vlen;
+                version_name(res->first_kept, name);
+                if ((r = load_version(&li.d, image_key, res->first_kept, &full, err)) < 0 ||
+                    (r = version_record(&li.d, image_key, res->first_kept, &rec, err)) < 0 ||
+                    (r = learned_to_doc(full, TAKE_PTR(rec), jv_dup(jv_obj_get(full->doc, "merged")),
+                                        jv_str(jv_obj_get(full->doc, "updated")), &doc, err)) < 0)
+                        return r;
+                jv_obj_remove(doc, "seccomp");
+                if (jv_obj_set(doc, "base", jv_new_bool(true)) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                if ((r = jv_serialize(doc, true, &vtext, &vlen, err)) < 0 ||
+                    (r = write_at_atomic(li.d.versions_fd, li.d.versions_path, name, vtext, vlen, 0, err)) < 0)
+                        return r;
+        }
+        r = read_at(li.d.fd, li.d.path, HISTORY_FILE, HISTORY_MAX_BYTES, &path, &text, &len, err);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (!(kept = malloc(len + 1)))
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t start = 0, end; text && start < len; start = end + 1) {
+                const char *nl = memchr(text + start, '\n', len - start);
+                uint32_t v;
+                if (!nl)
+                        break;
+                end = (size_t) (nl - text);
+                if ((r = history_line(text, start, end, path, NULL, &v, err)) < 0)
+                        return r;
+                if (v < res->first_kept || v > l->version)
+                        continue;
+                memcpy(kept + kept_len, text + start, end + 1 - start);
+                kept_len += end + 1 - start;
+        }
+        if (kept_len != len &&
+            (r = write_at_atomic(li.d.fd, li.d.path, HISTORY_FILE, kept, kept_len, 0, err)) < 0)
+                return r;
+
+        int fd = openat(li.d.versions_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!dir) {
+                r = osl_err(err, -errno, "cannot read %s: %m", li.d.versions_path);
+                if (fd >= 0)
+                        close(fd);
+                return r;
+        }
+        r = 0;
+        for (struct dirent *de; r >= 0 && (de = readdir(dir));) {
+                if (!is_version_name(de->d_name) || strtoull(de->d_name, NULL, 10) >= res->first_kept)
+                        continue;
+                if (unlinkat(li.d.versions_fd, de->d_name, 0) < 0)
+                        r = osl_err(err, -errno, "cannot remove %s/%s: %m", li.d.versions_path, de->d_name);
+                else
+                        res->removed++;
+        }
+        closedir(dir);
+        if (r < 0)
+                return r;
+        if (res->removed > 0 && fsync(li.d.versions_fd) < 0)
+                return osl_err(err, -errno, "cannot sync %s: %m", li.d.versions_path);
+        return 0;
+}
+
+/* Removes dir_fd/name and what it holds, depth directories deep, never
+ * through a symlink. Gone already: fine. */
+static int remove_tree(int dir_fd, const char *name, int depth)
+{
+        int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        DIR *dir = fdopendir(fd);
+        if (!dir) {
+                close(fd);
+                return -ENOMEM;
+        }
+        int r = 0;
+        for (struct dirent *de; (de = readdir(dir));) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
+                        continue;
+                int q = errno == EISDIR && depth > 0 ? remove_tree(fd, de->d_name, depth - 1) : -errno;
+                if (q < 0 && r == 0)
+                        r = q;
+        }
+        closedir(dir);
+        if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+                r = -errno;
+        return r;
+}
+
+int osl_store_remove(osl_store *s, const char *image_key, osl_error *err)
+{
+        _cleanup_(image_dir_clear) image_dir d = IMAGE_DIR_INIT;
+        _cleanup_(unlockp) int lock_fd = -1;
+        struct timespec ts;
+        char gone[64];
+        int r;
+
+        if ((r = open_image(s, image_key, false, &d, err)) < 0 ||
+            (r = lock_image(&d, s->lock_timeout_ms, &lock_fd, err)) < 0)
+                return r;
+        if (!image_dir_linked(&d))
+                return osl_err(err, -ENOENT, "no profile is stored for %s in %s", image_key, s->root);
+        /* One rename takes the image away for readers and writers alike;
+         * writers waiting for the lock see it gone (lock_and_load). */
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        snprintf(gone, sizeof(gone), RM_PREFIX "%d-%jd.%09ld", (int) getpid(), (intmax_t) ts.tv_sec, ts.tv_nsec);
+        if (renameat(d.images_fd, d.name, d.images_fd, gone) < 0)
+                return osl_err(err, -errno, "cannot remove %s: %m", d.path);
+        if (fsync(d.images_fd) < 0)
+                return osl_err(err, -errno, "cannot sync %s/%s: %m", s->root, IMAGES_DIR);
+        /* What is left below images/ by an rm that died is removed too. */
+        int fd = openat(d.images_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!dir) {
+                if (fd >= 0)
+                        close(fd);
+                return osl_err(err, -ENOMEM, "out of memory");
+        }
+        r = 0;
+        for (struct dirent *de; (de = readdir(dir));) {
+                if (strncmp(de->d_name, RM_PREFIX, strlen(RM_PREFIX)) != 0)
+                        continue;
+                int q = remove_tree(d.images_fd, de->d_name, 2);
+                if (q < 0 && strcmp(de->d_name, gone) == 0)
+                        r = q;
+        }
+        closedir(dir);
+        if (r < 0) {
+                errno = -r;
+                return osl_err(err, r, "%s is removed from the store, but deleting its files in %s/%s/%s failed: %m",
+                               image_key, s->root, IMAGES_DIR, gone);
+        }
+        return 0;
 }

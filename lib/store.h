@@ -2,7 +2,9 @@
 /* The versioned per-image profile store (schema/profile.schema.json).
  *
  *   ROOT/images/<encoded key>/profile.json        the current profile
- *   ROOT/images/<encoded key>/versions/<N>.json   version N, immutable
+ *   ROOT/images/<encoded key>/versions/<N>.json   what version N changed
+ *   ROOT/images/<encoded key>/history.jsonl       one history record per version, appended
+ *   ROOT/images/<encoded key>/summary.json        what `profile list` shows (checked against profile.json)
  *   ROOT/images/<encoded key>/lock                flock()ed by writers
  *
  * Merges take the lock (waiting a bounded time), so concurrent merges lose
@@ -64,8 +66,13 @@ typedef struct osl_learned {
         size_t n_syscalls;
         osl_learned_capability *capabilities;
         size_t n_capabilities;
-        jv *history; /* array of version records, kept as JSON */
-        jv *doc;     /* the whole document as read (owned) */
+        /* The version records, oldest first, kept as JSON: one per version,
+         * or from the oldest kept after `profile prune`. */
+        jv *history;
+        /* The document in the form of schema/profile.schema.json (owned):
+         * the stored file, with the history added from history.jsonl. */
+        jv *doc;
+        uint32_t schema_version; /* of the file read: 1 (before store v2) or 2 */
 } osl_learned;
 
 void osl_learned_free(osl_learned *l);
@@ -80,7 +87,9 @@ int osl_store_load(osl_store *s, const char *image_key, uint32_t version, osl_le
 /* What osl_store_load does with profile.json or versions/N.json once read:
  * parses buf (len bytes) and checks that it is a stored profile of
  * image_key, of version want_version (0: any). what names the file in
- * messages. */
+ * messages. Either schemaVersion: 1 (the whole document), or 2: a
+ * profile.json, or a version file (with its "record" and only what that
+ * version changed, no seccomp; osl_store_load lays it over the older ones). */
 int osl_learned_parse(const char *buf, size_t len, const char *what, const char *image_key, uint32_t want_version,
                       osl_learned **out, osl_error *err);
 
@@ -175,3 +184,32 @@ typedef struct osl_accept_result {
  * record lists the containers in "acceptedDrift"), else only the evidence;
  * then removes drift.json. Nothing pending: nothing changes. */
 int osl_store_accept_drift(osl_store *s, const char *image_key, osl_accept_result *res, osl_error *err);
+
+/* ---- what `profile list`, `profile prune` and `profile rm` use ---- */
+
+typedef struct osl_profile_summary {
+        uint32_t version;
+        uint64_t syscalls;
+        uint64_t capabilities;
+        char updated[64];
+} osl_profile_summary;
+
+/* The current version's counts, from the image's summary.json when it was
+ * written with its profile.json (else from profile.json itself, checked).
+ * Errors as osl_store_load. */
+int osl_store_summary(osl_store *s, const char *image_key, osl_profile_summary *out, osl_error *err);
+
+typedef struct osl_prune_result {
+        uint32_t version;    /* the current version (kept) */
+        uint32_t first_kept; /* the oldest version kept */
+        size_t removed;      /* version files removed */
+} osl_prune_result;
+
+/* Under the image lock: keeps the newest `keep` (at least 1) versions and
+ * their history records, and removes the older ones. The current profile
+ * does not change. */
+int osl_store_prune(osl_store *s, const char *image_key, uint32_t keep, osl_prune_result *res, osl_error *err);
+
+/* Under the image lock: removes the image's directory (profile, versions,
+ * history, drift, prediction) with one rename, then its files. */
+int osl_store_remove(osl_store *s, const char *image_key, osl_error *err);

@@ -34,8 +34,13 @@ expect_rc 0 "merge a"
 run osl profile merge $IMG "$WORK/b.json" "$WORK/c.json"
 expect_rc 0 "merge b c"
 printf '%s\n' "$out" | grep -qx "$WORK/b.json: $IMG: new version 2 (+1 syscalls, +0 capabilities)" || fail "merge b said: $out"
-printf '%s\n' "$out" | grep -qx "$WORK/c.json: $IMG: no change (version 2; evidence updated)" || fail "merge c said: $out"
-run osl profile merge --json $IMG "$WORK/c.json"
+printf '%s\n' "$out" | grep -qx "$WORK/c.json: $IMG: no change (version 2)" || fail "merge c said: $out"
+# Nothing new: nothing written, not even the evidence.
+before=$(tree_sums "$(image_dir $IMG)")
+run osl profile merge $IMG "$WORK/c.json"
+[ "$out" = "$WORK/c.json: $IMG: no change (version 2)" ] || fail "merge c again said: $out"
+[ "$(tree_sums "$(image_dir $IMG)")" = "$before" ] || fail "a merge that added nothing changed the store"
+run osl profile merge --json $IMG "$WORK/b.json"
 expect_rc 0 "merge c again"
 "$PY" - "$out" <<'PY' || fail "merge --json: $out"
 import json, sys
@@ -62,7 +67,7 @@ PY
 run osl profile show redis
 expect_rc 0 show
 printf '%s\n' "$out" | grep -Eq '^ARCH +SYSCALL +ORIGIN +COUNT +CONTAINERS +FIRST SEEN +LAST SEEN +ADDED IN +COMM$' || fail "show header: $out"
-printf '%s\n' "$out" | grep -Eq '^SCMP_ARCH_X86_64 +read +application +13 +3 .* 1 +redis-check$' || fail "show read row: $out"
+printf '%s\n' "$out" | grep -Eq '^SCMP_ARCH_X86_64 +read +application +11 +2 .* 1 +redis-check$' || fail "show read row: $out"
 printf '%s\n' "$out" | grep -Eq '^SCMP_ARCH_X86_64 +futex +runtime +3 +1 .* 1 +-$' || fail "show futex row: $out"
 printf '%s\n' "$out" | grep -Eq '^SCMP_ARCH_X86_64 +epoll_wait +application +4 +1 .* 2 +-$' || fail "show epoll_wait row: $out"
 printf '%s\n' "$out" | grep -Eq '^CAP_NET_BIND_SERVICE +1 +1 +bind\(port 6379\)$' || fail "show capability: $out"
@@ -73,9 +78,12 @@ printf '%s\n' "$out" | grep -q epoll_wait && fail "version 1 shows epoll_wait: $
 printf '%s\n' "$out" | grep -Eq '^Version: +1$' || fail "show --version 1: $out"
 run osl profile show redis --json
 expect_rc 0 "show --json"
-# The stored document, plus what profile show derives (doc/profiles.md).
-[ "$(jq -S 'del(.generalized)' "$WORK/.out")" = "$(jq -S . "$(image_dir $IMG)/profile.json")" ] ||
+# The stored document, plus its history (history.jsonl) and what profile
+# show derives (doc/profiles.md).
+[ "$(jq -S 'del(.generalized, .history)' "$WORK/.out")" = "$(jq -S . "$(image_dir $IMG)/profile.json")" ] ||
         fail "show --json is not the stored document"
+[ "$(jq -c '.history[]' "$WORK/.out")" = "$(jq -c . "$(image_dir $IMG)/history.jsonl")" ] ||
+        fail "show --json's history is not history.jsonl's"
 jq -e '.generalized | type == "array"' "$WORK/.out" >/dev/null || fail "show --json has no generalized list"
 "$PY" - "$out" <<'PY' || fail "show --json evidence: $out"
 import json, sys

@@ -39,6 +39,8 @@ import json, os, sys
 d, names_file, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 want = {tuple(l.split()) for l in open(names_file)}
 p = json.load(open(os.path.join(d, "profile.json")))
+assert "history" not in p, "profile.json embeds the history"
+p["history"] = [json.loads(l) for l in open(os.path.join(d, "history.jsonl"))]
 have = {(s["arch"], s["name"]) for s in p["syscalls"]}
 assert have == want, f"missing {want - have}, extra {have - want}"
 assert p["version"] == n, p["version"]
@@ -47,12 +49,17 @@ added = [(a["arch"], a["name"]) for h in p["history"] for a in h["addedSyscalls"
 assert len(added) == n and set(added) == want, "history does not add each syscall exactly once"
 files = sorted(os.listdir(os.path.join(d, "versions")), key=lambda f: int(f.split(".")[0]))
 assert files == [f"{v}.json" for v in range(1, n + 1)], files
+# Store v2: each version file holds what its version changed; laid over
+# one another, they make the version.
+laid = set()
 for v in range(1, n + 1):
     pv = json.load(open(os.path.join(d, "versions", f"{v}.json")))
+    assert "seccomp" not in pv, f"versions/{v}.json holds more than its changes"
+    laid |= {(s["arch"], s["name"]) for s in pv["syscalls"]}
     assert pv["version"] == v, (v, pv["version"])
-    assert pv["history"] == p["history"][:v], f"versions/{v}.json history differs"
+    assert pv["record"] == p["history"][v - 1], f"versions/{v}.json: its record differs from history.jsonl's"
     so_far = {(a["arch"], a["name"]) for h in p["history"][:v] for a in h["addedSyscalls"]}
-    assert {(s["arch"], s["name"]) for s in pv["syscalls"]} == so_far, f"versions/{v}.json syscalls differ"
+    assert laid == so_far, f"versions/1..{v}.json syscalls differ"
     assert all(s["addedIn"] <= v for s in pv["syscalls"])
 assert sorted(p["merged"]) == sorted(f"container{i}@2026-11-28T10:00:00.000Z" for i in range(n)), p["merged"]
 print(f"{n} merges: versions 1..{n}, {len(have)} syscalls")

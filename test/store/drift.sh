@@ -96,7 +96,7 @@ expect_rc 0 accept
 import json, sys
 p = json.load(open(sys.argv[1]))
 assert p["version"] == 2, p["version"]
-h = p["history"][1]
+h = [json.loads(l) for l in open(sys.argv[1].replace("profile.json", "history.jsonl"))][1]
 assert h["acceptedDrift"] == ["ca", "cb"] and h["containerId"] == "cb" and h["imageTag"] == "7.2", h
 added = sorted((a["arch"], a["name"]) for a in h["addedSyscalls"])
 assert added == [("SCMP_ARCH_X86", "socketcall"), ("SCMP_ARCH_X86_64", "sendfile"), ("SCMP_ARCH_X86_64", "splice")], added

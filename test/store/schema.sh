@@ -52,7 +52,10 @@ validate drift.schema.json "$WORK/drift-out.json" || fail "drift --json does not
 run osl profile accept $IMG
 expect_rc 0 "accept"
 [ -f "$DIR/versions/4.json" ] || fail "accept made no version 4: $(ls "$DIR/versions")"
-grep -q acceptedDrift "$DIR/profile.json" || fail "the accepted version has no acceptedDrift"
+grep -q acceptedDrift "$DIR/versions/4.json" || fail "the accepted version has no acceptedDrift"
+tail -n 1 "$DIR/history.jsonl" >"$WORK/record.json"
+grep -q acceptedDrift "$WORK/record.json" || fail "the accepted version's history line has no acceptedDrift"
+validate history-record.schema.json "$WORK/record.json" || fail "the history line does not validate"
 validate profile.schema.json "$DIR/profile.json" "$DIR/versions/4.json" || fail "the accepted profile does not validate"
 
 # The check itself can fail: a broken copy must not validate.

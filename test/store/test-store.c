@@ -335,10 +335,13 @@ static void test_merge_union_idempotent_evidence(void)
         _cleanup_observation_ osl_observation *a = make_obs("ca", "2026-11-28T10:00:00Z", "2026-11-28T10:10:00Z");
         _cleanup_observation_ osl_observation *b = make_obs("cb", "2026-11-28T11:00:00Z", "2026-11-28T11:10:00Z");
         _cleanup_observation_ osl_observation *c = make_obs("cc", "2026-11-28T09:00:00+02:00", "2026-11-28T12:00:00Z");
+        _cleanup_observation_ osl_observation *d = make_obs("cd", "2026-11-28T13:00:00Z", "2026-11-28T14:00:00Z");
         const char *key = "docker.io/library/redis";
         osl_merge_result res;
         osl_error err = {};
 
+        add(d, X86_64, "read", APP, 2);
+        add(d, X86_64, "close", APP, 1);
         add(a, X86_64, "read", APP, 5);
         add(a, X86_64, "write", APP, 7);
         add(a, X86_64, "futex", RUNTIME, 1);
@@ -400,22 +403,33 @@ static void test_merge_union_idempotent_evidence(void)
         CHECK(before && after && strcmp(before, after) == 0);
         CHECK(!exists(v3_path));
 
-        /* A new observation with nothing new: evidence changes, the version does not. */
+        /* A new observation with nothing new writes nothing at all: not even
+         * its evidence (a converged container costs only the read). */
+        struct stat st_before, st_after;
+        CHECK(stat(profile, &st_before) == 0);
         if (merge(s, key, c, &res) < 0)
                 return;
         CHECK(!res.duplicate && !res.new_version && res.version == 2);
         _cleanup_free_ char *after_c = read_text(profile), *v2_after = read_text(v2_path);
-        CHECK(after_c && before && strcmp(before, after_c) != 0);
+        CHECK(after_c && before && strcmp(before, after_c) == 0);
+        CHECK(stat(profile, &st_after) == 0 && st_after.st_ino == st_before.st_ino &&
+              st_after.st_mtim.tv_nsec == st_before.st_mtim.tv_nsec);
         CHECK(v2_before && v2_after && strcmp(v2_before, v2_after) == 0);
         CHECK(!exists(v3_path));
+
+        /* One new syscall: a version, and the evidence of the rest with it. */
+        if (merge(s, key, d, &res) < 0)
+                return;
+        CHECK(!res.duplicate && res.new_version && res.version == 3 && res.added_syscalls == 1);
+        _cleanup_free_ char *v2_after_d = read_text(v2_path);
+        CHECK(v2_before && v2_after_d && strcmp(v2_before, v2_after_d) == 0);
         _cleanup_learned_ osl_learned *l2 = NULL, *old = NULL;
         CHECK_OK(osl_store_load(s, key, 0, &l2, &err), err);
         const osl_learned_syscall *rd = l2 ? find(l2, X86_64, "read") : NULL;
-        CHECK(rd && rd->count == 6 && rd->containers == 2);
-        /* 09:00+02:00 is 07:00Z: earlier than what was first seen. */
-        CHECK(rd && strcmp(rd->first_seen, "2026-11-28T09:00:00+02:00") == 0);
-        CHECK(rd && strcmp(rd->last_seen, "2026-11-28T12:00:00Z") == 0);
-        CHECK(l2 && jv_arr_len(jv_obj_get(l2->doc, "merged")) == 3);
+        CHECK(rd && rd->count == 7 && rd->containers == 2);
+        CHECK(rd && strcmp(rd->first_seen, "2026-11-28T10:00:00Z") == 0);
+        CHECK(rd && strcmp(rd->last_seen, "2026-11-28T14:00:00Z") == 0);
+        CHECK(l2 && jv_arr_len(jv_obj_get(l2->doc, "merged")) == 3 && jv_arr_len(l2->history) == 3);
         /* Version 1 is still what it was. */
         CHECK_OK(osl_store_load(s, key, 1, &old, &err), err);
         CHECK(old && old->version == 1 && old->n_syscalls == 3 && old->n_capabilities == 0);
@@ -454,6 +468,7 @@ static void test_merge_samples(void)
         CHECK(osl_observation_add_sample(b, X86_64, "read", RUNTIME, "2026-11-28T09:30:00Z", "2026-11-28T09:31:00Z", 21,
                                          "runc:[2:INIT]") == 0);
         add(c, X86_64, "read", APP, 1);
+        add(c, X86_64, "fstat", APP, 1); /* new: c makes a version, and so its evidence is kept */
 
         CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s || merge(s, key, a, &res) < 0)
@@ -487,7 +502,7 @@ static void test_merge_samples(void)
         /* c has no samples: its start is read's last time seen; b's sample stays. */
         if (merge(s, key, c, &res) < 0)
                 return;
-        CHECK(!res.new_version && res.version == 2);
+        CHECK(res.new_version && res.version == 3);
         CHECK_OK(osl_store_load(s, key, 0, &l3, &err), err);
         e = l3 ? find(l3, X86_64, "read") : NULL;
         CHECK(e && strcmp(e->first_seen, "2026-11-28T09:30:00Z") == 0 && strcmp(e->last_seen, "2026-11-28T12:00:00Z") == 0);
@@ -510,7 +525,7 @@ static void test_merge_samples(void)
               outside->syscalls[0].sample_comm && strcmp(outside->syscalls[0].sample_comm, "d-app") == 0 &&
               outside->syscalls[0].first_seen && strcmp(outside->syscalls[0].first_seen, "2026-11-28T13:01:00Z") == 0);
         CHECK_OK(osl_store_accept_drift(s, key, &ares, &err), err);
-        CHECK(ares.new_version && ares.version == 3);
+        CHECK(ares.new_version && ares.version == 4);
         CHECK_OK(osl_store_load(s, key, 0, &l4, &err), err);
         if (!l4)
                 return;
@@ -518,7 +533,7 @@ static void test_merge_samples(void)
         CHECK(e && strcmp(e->first_seen, "2026-11-28T13:01:00Z") == 0 && strcmp(e->last_seen, "2026-11-28T13:02:00Z") == 0);
         CHECK(e && e->sample_pid == 44 && e->sample_container && strcmp(e->sample_container, "cd") == 0);
         partial = false;
-        CHECK(jv_get_bool(jv_obj_get(jv_arr_at(l4->history, 2), "partial"), &partial) && partial);
+        CHECK(jv_get_bool(jv_obj_get(jv_arr_at(l4->history, 3), "partial"), &partial) && partial);
 }
 
 static void test_versions_increment(void)
@@ -628,7 +643,7 @@ static void test_bad_profiles(void)
         } edits[] = {
                 { "version", "\"1\"", "version: expected an integer from 0 to 4294967295, got string" },
                 { "version", "0", "version: must be at least 1" },
-                { "schemaVersion", "2", "schemaVersion: 2 is not supported" },
+                { "schemaVersion", "3", "schemaVersion: 3 is not supported" },
                 { "image", "\"example.com/other\"", "image: is \"example.com/other\"" },
                 { "updated", "42", "updated: expected a non-empty string, got 42" },
                 { "syscalls", "{}", "syscalls: expected an array, got object" },
@@ -657,12 +672,12 @@ static void test_bad_profiles(void)
                               "\"containers\":1,\"firstSeen\":\"2026-11-28T10:00:00Z\",\"lastSeen\":\"2026-11-28T10:00:00Z\",\"addedIn\":1,"
                               "\"sample\":{\"containerId\":\"c\",\"pid\":-4}}]",
                   "syscalls[0].sample.pid: expected a process id from 1 to 2147483647, got -4" },
-                { "history", "[{\"version\":1,\"time\":\"2026-11-28T10:00:00Z\",\"containerId\":\"a\",\"imageTag\":null,"
-                             "\"imageDigest\":null,\"addedSyscalls\":[],\"addedCapabilities\":[],\"partial\":\"yes\"}]",
-                  "history[0].partial: expected true or false, got string" },
+                /* Only a version file has a record, and then no seccomp (store v2). */
+                { "record", "{\"version\":1}", "seccomp: not expected in a version file" },
+                { "base", "true", "base: only in a version file" },
                 { "capabilities", "[{\"name\":\"CAP_CHOWN\",\"count\":1}]", "capabilities[0].addedIn: missing" },
-                { "history", "[]", "history: has 0 entries, expected one per version (1)" },
-                { "history", "[{\"version\":2}]", "history[0].version: is 2, expected 1" },
+                /* The history is history.jsonl's (store v2). */
+                { "history", "[]", "unknown field \"history\"" },
                 { "merged", "[1]", "merged[0]: expected a string, got 1" },
                 { "merged", NULL, "merged: missing" },
                 { "seccomp", "[]", "seccomp: expected an object, got array" },
@@ -886,7 +901,7 @@ static void test_merged_cap(void)
         osl_error err = {};
 
         add(a, X86_64, "read", APP, 1);
-        add(b, X86_64, "read", APP, 1);
+        add(b, X86_64, "write", APP, 1); /* new: a merge that adds nothing writes nothing */
         CHECK_OK(osl_store_open(root, true, &s, &err), err);
         if (!s || merge(s, key, a, &res) < 0 || !(text = read_text(profile)))
                 return;
