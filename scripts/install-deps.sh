@@ -12,6 +12,7 @@ packages=(
         golang-github-containers-common
         podman containerd buildah skopeo umoci crun docker.io
         libcurl4-openssl-dev docker-registry curl
+        libauparse-dev
 )
 
 missing=()
