@@ -351,7 +351,8 @@ static void worker_ended(holder *h, bool stopping)
         h->worker = 0;
 }
 
-/* Checkpoints no held fd names are of containers no worker can resume. */
+/* Checkpoints no held fd names are of containers no worker can resume;
+ * temporary files are a killed worker's unfinished writes. */
 static void remove_stale_checkpoints(holder *h)
 {
         _cleanup_free_ char *dir_path = NULL;
@@ -363,6 +364,11 @@ static void remove_stale_checkpoints(holder *h)
         struct dirent *de;
         while ((de = readdir(dir))) {
                 size_t len = strlen(de->d_name);
+                /* A worker killed while writing leaves NAME.json.tmp.XXXXXX. */
+                if (strstr(de->d_name, ".json.tmp.")) {
+                        unlinkat(dirfd(dir), de->d_name, 0);
+                        continue;
+                }
                 if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
                         continue;
                 bool held = false;

@@ -703,16 +703,20 @@ def case_fdstore(tmp):
         wait_for(lambda: "new application syscall openat" in read(log1), "the application's first openat")
         # The checkpoint holds the application's start.
         ckpt_dir = os.path.join(run_dir, "checkpoints")
-        wait_for(lambda: any('"execve"' in open(os.path.join(ckpt_dir, f)).read() for f in os.listdir(ckpt_dir)),
+        wait_for(lambda: any('"execve"' in open(os.path.join(ckpt_dir, f)).read() for f in os.listdir(ckpt_dir)
+                             if f.endswith(".json")),
                  "a checkpoint with the application's execve")
         wait_for(lambda: (read_notify(), "osl.slots" in store and any(n.startswith("osl.0.") for n in store))[1],
                  "FDSTORE messages for the slot table and the container's notify fd")
-        # systemd kills the whole service: holder and worker.
+        # systemd kills the whole service: holder and worker. The holder
+        # first, or it would start another worker.
         worker = children(procs[0].pid)
         check(len(worker) == 1, "one worker: %r" % worker)
-        os.kill(worker[0], signal.SIGKILL)
         procs[0].kill()
         procs[0].wait()
+        os.kill(worker[0], signal.SIGKILL)
+        wait_for(lambda: not os.path.exists("/proc/%d/status" % worker[0]) or
+                 "State:\tZ" in open("/proc/%d/status" % worker[0]).read(), "the worker to die")
         read_notify()
         names = sorted(store)
         procs.append(start([store[n] for n in names], names, log2))
