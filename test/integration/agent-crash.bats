@@ -79,6 +79,8 @@ finish_learning() { # ID
                 grep -q "worker $w was killed by signal 9" "$T/agent.log"
                 w=$w2
         done
+        # A process started by runc exec joins the resumed container (and is held too).
+        timeout 60 runc --root "$RUNC_ROOT" exec crash1 /bin/ln -s /nowhere /tmp/link
         finish_learning crash1
         show_osl_logs
         [ "$RUNC_STATUS" -eq 0 ]
@@ -86,7 +88,7 @@ finish_learning() { # ID
         ! grep -q "Function not implemented\|LOOPFAIL" "$T/out"
         grep -q "container crash1: resumed from" "$T/agent.log"
         app=$(profile_syscalls localhost/crash application)
-        for s in sync chmod mknodat mkdir rmdir execve clone; do
+        for s in sync chmod mknodat mkdir rmdir execve clone symlink; do
                 echo "$app" | grep -qx "$s" || { echo "missing $s in: $app"; false; }
         done
         # The final observation replaced the checkpoint.
