@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* `oci-seccomp-learn agent`: the seccomp-notify learning agent as a
- * daemon. The work is in lib/agent.c; this file parses options, sets up
- * signals and logging, and picks the socket (ours or systemd's). */
+ * daemon. The work is in lib/agent.c (the worker) and lib/agent_holder.c
+ * (the holder); this file parses options, sets up signals and logging, and
+ * picks the socket (ours or systemd's, with what systemd's fd store passes
+ * back). */
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
@@ -29,6 +31,10 @@ static const char agent_help[] =
         "  -v, --verbose  also log each new syscall a container makes, and probes\n"
         "\n"
         "Only root may connect. Messages go to stderr (the journal under systemd).\n"
+        "The process started is a holder: it keeps the socket and every notify fd,\n"
+        "runs the recording worker as its child and restarts it when it dies; the\n"
+        "worker checkpoints what each container learned in RUNDIR/checkpoints, so a\n"
+        "crash of the worker breaks no container (doc/reliability.md).\n"
         "SIGTERM or SIGINT stops the agent: containers still running get a partial\n"
         "observation, and their notified syscalls fail with ENOSYS from then on, so\n"
         "stop it only when no learning container runs. Exit status 0 after a stop,\n"
@@ -104,8 +110,17 @@ int cmd_agent(int argc, char **argv, const osl_global *g)
                 return EXIT_FAILURE_;
         }
 
-        int listen_fd = -1;
-        r = osl_agent_socket_from_systemd(&listen_fd, &err);
+        /* What systemd passes back: the socket, and the notify fds of a
+         * previous run from its fd store (doc/reliability.md). */
+        int listen_fd = -1, slots_fd = -1;
+        size_t n_stored = 0;
+        _cleanup_free_ osl_agent_stored_fd *stored = calloc(OSL_AGENT_SLOTS, sizeof(*stored));
+        if (!stored) {
+                osl_err(&err, -ENOMEM, "out of memory");
+                osl_print_error("agent", &err);
+                return EXIT_FAILURE_;
+        }
+        r = osl_agent_socket_from_systemd(&listen_fd, stored, OSL_AGENT_SLOTS, &n_stored, &slots_fd, &err);
         if (r < 0) {
                 osl_print_error("agent", &err);
                 return EXIT_FAILURE_;
@@ -124,8 +139,9 @@ int cmd_agent(int argc, char **argv, const osl_global *g)
                 .log = log_to_stderr,
                 .log_level = verbose ? LOG_DEBUG : LOG_INFO,
                 .log_userdata = &journal,
+                .holder_fd = -1,
         };
-        r = osl_agent_run(&opts, &err);
+        r = osl_agent_hold(&opts, stored, n_stored, slots_fd, &err);
         if (r < 0) {
                 osl_print_error("agent", &err);
                 return EXIT_FAILURE_;

@@ -19,6 +19,7 @@
 
 #include <linux/seccomp.h>
 
+#include "agent_internal.h"
 #include "caps.h"
 #include "learn_filter.h"
 #include "observation.h"
@@ -340,16 +341,55 @@ int osl_agent_listen(const char *socket_path, int *out_fd, osl_error *err)
         return 0;
 }
 
-int osl_agent_socket_from_systemd(int *out_fd, osl_error *err)
+/* Whether fd is what the agent listens on: a listening AF_UNIX stream socket. */
+static bool is_listening_unix_stream(int fd)
 {
-        const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
-        char *end;
         int type = 0, listening = 0;
-        socklen_t optlen;
+        socklen_t optlen = sizeof(type);
         struct sockaddr_storage ss;
         socklen_t ss_len = sizeof(ss);
 
+        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &optlen) < 0)
+                return false;
+        optlen = sizeof(listening);
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) < 0)
+                return false;
+        if (getsockname(fd, (struct sockaddr *) &ss, &ss_len) < 0)
+                return false;
+        return type == SOCK_STREAM && listening && ss.ss_family == AF_UNIX;
+}
+
+/* "osl.SLOT.NAME" as the holder names a stored notify fd (osl_agent_hold). */
+static bool parse_stored_name(const char *name, size_t len, osl_agent_stored_fd *out)
+{
+        char buf[sizeof(out->name) + 32];
+        if (len >= sizeof(buf) || len < 4 || strncmp(name, "osl.", 4) != 0)
+                return false;
+        memcpy(buf, name, len);
+        buf[len] = '\0';
+        char *end;
+        errno = 0;
+        unsigned long slot = strtoul(buf + 4, &end, 10);
+        if (errno || end == buf + 4 || *end != '.' || slot >= OSL_AGENT_SLOTS || strlen(end + 1) >= sizeof(out->name) ||
+            !end[1])
+                return false;
+        out->slot = (unsigned) slot;
+        strcpy(out->name, end + 1);
+        return true;
+}
+
+int osl_agent_socket_from_systemd(int *out_fd, osl_agent_stored_fd *stored, size_t max_stored, size_t *n_stored,
+                                  int *slots_fd, osl_error *err)
+{
+        const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
+        const char *names = getenv("LISTEN_FDNAMES");
+        char *end;
+
         *out_fd = -1;
+        if (n_stored)
+                *n_stored = 0;
+        if (slots_fd)
+                *slots_fd = -1;
         if (!pid_s || !fds_s)
                 return 0;
         errno = 0;
@@ -358,33 +398,90 @@ int osl_agent_socket_from_systemd(int *out_fd, osl_error *err)
                 return 0; /* meant for another process */
         errno = 0;
         unsigned long n = strtoul(fds_s, &end, 10);
-        bool n_ok = !errno && !*end;
+        bool n_ok = !errno && !*end && n >= 1 && n <= 1 + OSL_AGENT_SLOTS + 1;
+        _cleanup_free_ char *names_copy = osl_strdup(names);
         /* Not for children: the variables describe this process only. */
         unsetenv("LISTEN_PID");
         unsetenv("LISTEN_FDS");
         unsetenv("LISTEN_FDNAMES");
-        if (!n_ok || n != 1)
-                return osl_err(err, -EINVAL, "systemd passed LISTEN_FDS=%s; the agent takes exactly one socket",
-                               fds_s);
+        if (!n_ok)
+                return osl_err(err, -EINVAL, "systemd passed LISTEN_FDS=%s; the agent takes exactly one socket "
+                               "and the fds it stored", fds_s);
+        if (names && !names_copy)
+                return osl_err(err, -ENOMEM, "out of memory");
 
-        const int fd = 3; /* SD_LISTEN_FDS_START */
-        optlen = sizeof(type);
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &optlen) < 0)
-                return osl_err(err, -errno, "the fd systemd passed is not a socket: %m");
-        optlen = sizeof(listening);
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) < 0)
-                return osl_err(err, -errno, "cannot query the socket systemd passed: %m");
-        if (getsockname(fd, (struct sockaddr *) &ss, &ss_len) < 0)
-                return osl_err(err, -errno, "cannot query the socket systemd passed: %m");
-        if (type != SOCK_STREAM || !listening || ss.ss_family != AF_UNIX)
-                return osl_err(err, -EINVAL,
-                               "systemd passed a socket that is not a listening AF_UNIX stream socket "
+        /* SD_LISTEN_FDS_START is 3; LISTEN_FDNAMES is ':'-separated, in order. */
+        const char *name = names_copy;
+        int listener = -1;
+        for (int fd = 3; fd < 3 + (int) n; fd++) {
+                size_t len = 0;
+                if (name) {
+                        const char *colon = strchr(name, ':');
+                        len = colon ? (size_t) (colon - name) : strlen(name);
+                }
+                osl_agent_stored_fd sf = { .fd = fd };
+                if (name && len == strlen("osl.slots") && strncmp(name, "osl.slots", len) == 0 && slots_fd &&
+                    *slots_fd < 0) {
+                        *slots_fd = fd;
+                } else if (name && stored && parse_stored_name(name, len, &sf)) {
+                        if (*n_stored >= max_stored)
+                                return osl_err(err, -EINVAL, "systemd passed more than %zu stored fds", max_stored);
+                        stored[(*n_stored)++] = sf;
+                } else if (listener < 0 && is_listening_unix_stream(fd)) {
+                        listener = fd;
+                } else {
+                        return osl_err(err, -EINVAL,
+                                       "systemd passed fd %d, which is neither the one listening AF_UNIX stream "
+                                       "socket (use ListenStream=PATH in the .socket unit; the agent takes exactly "
+                                       "one socket) nor a notify fd the agent stored", fd);
+                }
+                if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                        return osl_err(err, -errno, "cannot set flags on the fd systemd passed: %m");
+                if (name)
+                        name = strchr(name, ':') ? strchr(name, ':') + 1 : NULL;
+        }
+        if (listener < 0)
+                return osl_err(err, -EINVAL, "systemd passed no listening AF_UNIX stream socket "
                                "(use ListenStream=PATH in the .socket unit)");
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        int fl = fcntl(listener, F_GETFL);
+        if (fl < 0 || fcntl(listener, F_SETFL, fl | O_NONBLOCK) < 0)
                 return osl_err(err, -errno, "cannot set flags on the socket systemd passed: %m");
-        *out_fd = fd;
+        *out_fd = listener;
         return 0;
+}
+
+int osl_agent_socket_create(const osl_agent_options *opts, const char *run_dir, osl_agent_socket *sock, int *fd,
+                            osl_error *err)
+{
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        int r;
+
+        if (opts->socket_path)
+                path = osl_strdup(opts->socket_path);
+        else if (osl_agent_socket_path(run_dir, &path) < 0)
+                path = NULL;
+        if (!path)
+                return osl_err(err, -ENOMEM, "out of memory");
+        r = osl_agent_listen(path, fd, err);
+        if (r < 0)
+                return r;
+        if (lstat(path, &st) == 0)
+                *sock = (osl_agent_socket) { .path = TAKE_PTR(path), .dev = st.st_dev, .ino = st.st_ino };
+        return 0;
+}
+
+void osl_agent_socket_remove(osl_agent_socket *sock)
+{
+        struct stat st;
+
+        if (!sock->path)
+                return;
+        /* Remove the socket only while it is still ours. */
+        if (lstat(sock->path, &st) == 0 && st.st_dev == sock->dev && st.st_ino == sock->ino)
+                unlink(sock->path);
+        free(sock->path);
+        sock->path = NULL;
 }
 
 /* ---- the loop's objects ---------------------------------------------- */
@@ -396,6 +493,7 @@ typedef enum object_kind {
         OBJ_STOP,
         OBJ_CONNECTION,
         OBJ_SOURCE,
+        OBJ_HOLDER,
 } object_kind;
 
 #define LIST_PREPEND(head, item)                 \
@@ -455,6 +553,12 @@ typedef struct container {
         } caps[MAX_CAPS];
         size_t n_caps;
         size_t n_sources;
+        /* With a holder: what earlier workers learned (the checkpoint this
+         * worker started from), and this container's checkpoint. */
+        osl_observation *base;
+        char *ckpt_name, *ckpt_path;
+        bool dirty, fresh_entry;
+        uint64_t ckpt_ms; /* when it was last written (monotonic) */
         struct container *prev, *next;
 } container;
 
@@ -465,6 +569,7 @@ typedef struct source {
         int fd;
         container *c;
         bool application;
+        int slot; /* with a holder: its slot (opts->slots); -1 none */
         struct source *prev, *next;
 } source;
 
@@ -496,9 +601,7 @@ typedef struct agent {
         int listen_fd;
         object_kind listener_tag, stop_tag;
         bool listener_paused; /* out of fds: accept again once one is closed */
-        char *bound_path;     /* the socket we created, removed on exit */
-        dev_t bound_dev;
-        ino_t bound_ino;
+        osl_agent_socket sock; /* the socket we created, removed on exit */
         unsigned max_sources;
         unsigned message_timeout_ms;
         size_t n_sources, n_connections;
@@ -508,6 +611,9 @@ typedef struct agent {
         void *req, *resp;
         size_t req_size, resp_size;
         bool sync_wakeup_warned;
+        int holder_fd; /* -1: no holder (or it is gone) */
+        object_kind holder_tag;
+        osl_agent_slot *slots;
         exec_numbers exec_cache[MAX_APP_ARCHES];
         size_t n_exec_cache;
         /* Per arch: whether a syscall number can imply a capability
@@ -519,20 +625,27 @@ typedef struct agent {
         size_t n_relevance;
 } agent;
 
+void osl_agent_vlog(const osl_agent_options *opts, int level, const char *fmt, va_list ap)
+{
+        char msg[2048];
+        int max = opts->log_level > 0 ? opts->log_level : LOG_INFO;
+
+        if (!opts->log || level > max)
+                return;
+        int saved = errno;
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        opts->log(level, msg, opts->log_userdata);
+        errno = saved;
+}
+
 static void agent_log(agent *a, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void agent_log(agent *a, int level, const char *fmt, ...)
 {
-        char msg[2048];
         va_list ap;
 
-        if (!a->opts->log || level > a->log_level)
-                return;
-        int saved = errno;
         va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        osl_agent_vlog(a->opts, level, fmt, ap);
         va_end(ap);
-        a->opts->log(level, msg, a->opts->log_userdata);
-        errno = saved;
 }
 
 static uint64_t now_ms(void)
@@ -591,6 +704,9 @@ static void container_free(agent *a, container *c)
         free(c->obs_path);
         osl_image_clear(&c->image);
         free(c->entries);
+        osl_observation_free(c->base);
+        free(c->ckpt_name);
+        free(c->ckpt_path);
         free(c);
 }
 
@@ -809,6 +925,8 @@ static void source_record(agent *a, source *s, const struct seccomp_notif *req)
                 const exec_numbers *en = agent_exec_numbers(a, arch);
                 if ((en->has_execve && nr == en->execve) || (en->has_execveat && nr == en->execveat)) {
                         s->application = true;
+                        if (s->slot >= 0)
+                                a->slots[s->slot].flags |= OSL_AGENT_SLOT_APPLICATION;
                         agent_log(a, LOG_DEBUG, "container %s: pid %u execs: the application starts",
                                   c->id, req->pid);
                 }
@@ -826,8 +944,10 @@ static void source_record(agent *a, source *s, const struct seccomp_notif *req)
                 return;
         }
         e->count++;
+        c->dirty = true;
         uint64_t now = realtime_ms();
         if (created) {
+                c->fresh_entry = true;
                 e->first_ms = now;
                 e->sample_pid = req->pid;
                 /* One read per new entry, never per notification. The
@@ -857,28 +977,23 @@ static bool container_has(const container *c, uint32_t arch, int32_t nr, uint8_t
         return e->used;
 }
 
-/* Turns what was recorded into an observation file. */
-static int container_write(agent *a, container *c, bool partial)
+/* What was recorded (and what earlier workers learned, c->base) as an
+ * observation. Only ENOMEM can fail. */
+static int container_observation(agent *a, container *c, bool partial, osl_observation **out)
 {
         _cleanup_observation_ osl_observation *o = osl_observation_new();
-        osl_error e = {};
         char end_time[32];
         int r;
 
-        if (!c->image.key) {
-                agent_log(a, LOG_ERR, "container %s: no observation written: its image is unknown (no "
-                          "listenerMetadata, no %s annotation)", c->id, OSL_ANNOTATION_IMAGE);
-                return -ENOENT;
-        }
         if (!o)
-                goto oom;
+                return -ENOMEM;
         osl_now_rfc3339(end_time);
         o->container_id = osl_strdup(c->id);
         o->start_time = osl_strdup(c->start_time);
         o->end_time = osl_strdup(end_time);
         o->method = osl_strdup("notify");
         if (!o->container_id || !o->start_time || !o->end_time || !o->method)
-                goto oom;
+                return -ENOMEM;
         o->partial = partial;
         o->image_key = osl_strdup(c->image.key);
         o->image_name = osl_strdup(c->image.name);
@@ -886,7 +1001,7 @@ static int container_write(agent *a, container *c, bool partial)
         o->image_digest = osl_strdup(c->image.digest);
         if (!o->image_key || (c->image.name && !o->image_name) || (c->image.tag && !o->image_tag) ||
             (c->image.digest && !o->image_digest))
-                goto oom;
+                return -ENOMEM;
         o->notifications = c->notifications;
 
         for (size_t i = 0; i < c->cap_entries; i++) {
@@ -908,7 +1023,7 @@ static int container_write(agent *a, container *c, bool partial)
                 }
                 r = osl_observation_add(o, arch, name, se->origin, se->count, false);
                 if (r < 0)
-                        goto oom;
+                        return -ENOMEM;
                 char first[32], last[32];
                 format_ms(se->first_ms, first);
                 format_ms(se->last_ms, last);
@@ -916,7 +1031,7 @@ static int container_write(agent *a, container *c, bool partial)
                 r = osl_observation_add_sample(o, arch, name, se->origin, first, last, se->sample_pid,
                                                se->sample_comm[0] ? se->sample_comm : NULL);
                 if (r < 0)
-                        goto oom;
+                        return -ENOMEM;
         }
 
         /* Implied for every application (lib/families.h): write, which runc
@@ -934,7 +1049,7 @@ static int container_write(agent *a, container *c, bool partial)
                                 continue; /* notified: really seen */
                         r = osl_observation_add(o, arch, *name, OSL_ORIGIN_APPLICATION, 0, true);
                         if (r < 0)
-                                goto oom;
+                                return -ENOMEM;
                 }
         }
 
@@ -950,7 +1065,7 @@ static int container_write(agent *a, container *c, bool partial)
                                 continue;
                         r = osl_observation_add(o, arch, *f, OSL_ORIGIN_RUNTIME, 0, true);
                         if (r < 0)
-                                goto oom;
+                                return -ENOMEM;
                 }
         }
 
@@ -960,20 +1075,92 @@ static int container_write(agent *a, container *c, bool partial)
                         continue;
                 r = osl_observation_add_capability(o, cap_name, c->caps[i].evidence);
                 if (r < 0)
-                        goto oom;
+                        return r;
         }
+        if (c->base) {
+                r = osl_observation_add_all(o, c->base);
+                if (r < 0)
+                        return r;
+        }
+        *out = TAKE_PTR(o);
+        return 0;
+}
 
-        char *slash = strrchr(c->obs_path, '/');
+/* Writes o to path, creating its directory. */
+static int write_observation_file(const osl_observation *o, char *path, osl_error *e)
+{
+        char *slash = strrchr(path, '/');
         *slash = '\0';
-        r = osl_mkdir_p(c->obs_path, 0700, &e);
+        int r = osl_mkdir_p(path, 0700, e);
         *slash = '/';
         if (r < 0)
-                goto fail;
-        r = osl_observation_write(o, c->obs_path, &e);
+                return r;
+        return osl_observation_write(o, path, e);
+}
+
+/* Writes the container's checkpoint when due (force: now). */
+static void container_checkpoint(agent *a, container *c, bool force)
+{
+        if (!c->ckpt_path || !c->dirty || !c->image.key)
+                return;
+        uint64_t now = now_ms();
+        if (!force && now < c->ckpt_ms + (c->fresh_entry ? OSL_AGENT_CHECKPOINT_NEW_MS : OSL_AGENT_CHECKPOINT_MS))
+                return;
+        _cleanup_observation_ osl_observation *o = NULL;
+        osl_error e = {};
+        int r = container_observation(a, c, true, &o);
+        if (r < 0)
+                r = osl_err(&e, r, "out of memory");
+        else
+                r = write_observation_file(o, c->ckpt_path, &e);
+        c->ckpt_ms = now;
+        if (r < 0) {
+                agent_log(a, LOG_WARNING, "container %s: cannot write its checkpoint: %s", c->id, e.msg);
+                return;
+        }
+        c->dirty = c->fresh_entry = false;
+}
+
+/* The epoll timeout until the next checkpoint is due (-1: none). */
+static int agent_checkpoint_due(agent *a)
+{
+        uint64_t now = now_ms(), next = UINT64_MAX;
+        for (container *c = a->containers; c; c = c->next) {
+                container_checkpoint(a, c, false);
+                if (!c->ckpt_path || !c->dirty || !c->image.key)
+                        continue;
+                uint64_t due = c->ckpt_ms + (c->fresh_entry ? OSL_AGENT_CHECKPOINT_NEW_MS : OSL_AGENT_CHECKPOINT_MS);
+                if (due < next)
+                        next = due;
+        }
+        if (next == UINT64_MAX)
+                return -1;
+        return next <= now ? 0 : (int) (next - now);
+}
+
+/* Turns what was recorded into an observation file. */
+static int container_write(agent *a, container *c, bool partial)
+{
+        _cleanup_observation_ osl_observation *o = NULL;
+        osl_error e = {};
+        int r;
+
+        if (!c->image.key) {
+                agent_log(a, LOG_ERR, "container %s: no observation written: its image is unknown (no "
+                          "listenerMetadata, no %s annotation)", c->id, OSL_ANNOTATION_IMAGE);
+                return -ENOENT;
+        }
+        r = container_observation(a, c, partial, &o);
+        if (r < 0)
+                goto oom;
+        r = write_observation_file(o, c->obs_path, &e);
         if (r < 0)
                 goto fail;
+        /* The final observation holds everything the checkpoint did. */
+        if (c->ckpt_path && !partial)
+                unlink(c->ckpt_path);
         agent_log(a, LOG_INFO, "container %s: wrote %s: %zu syscalls, %" PRIu64 " notifications%s", c->id, c->obs_path,
-                  o->n_syscalls, c->notifications,
+                  o->n_syscalls, o->notifications,
                   partial ? " (partial: the agent stops while the container runs)" : "");
         return 0;
 
@@ -984,14 +1171,240 @@ fail:
         return r;
 }
 
+/* ---- the holder (doc/reliability.md) ------------------------------- */
+
+static void source_answer(agent *a, source *s, uint64_t id, uint32_t pid);
+static source *source_add(agent *a, container *c, int *nfd, int slot, bool application);
+
+/* The holder is gone: from now on a crash of this worker breaks learning. */
+static void holder_lost(agent *a, const char *why)
+{
+        if (a->holder_fd < 0)
+                return;
+        agent_log(a, LOG_WARNING, "the holder is gone (%s); serving on, but the containers' notified syscalls "
+                  "will fail with ENOSYS should this process die", why);
+        close(a->holder_fd);
+        a->holder_fd = -1;
+}
+
+/* Hands the holder a copy of s's notify fd, in a free slot; a new container
+ * gets its checkpoint first, so that a restarted worker can name it. */
+static void source_hold(agent *a, source *s)
+{
+        container *c = s->c;
+        char msg[OSL_HOLDER_MSG_MAX];
+        osl_error e = {};
+        int slot;
+
+        for (slot = 0; slot < OSL_AGENT_SLOTS && a->slots[slot].flags; slot++)
+                ;
+        if (slot == OSL_AGENT_SLOTS) {
+                agent_log(a, LOG_WARNING, "container %s: all %d holder slots are taken; its learning does not "
+                          "survive a crash of this process", c->id, OSL_AGENT_SLOTS);
+                return;
+        }
+        if (!c->ckpt_name) {
+                if (osl_asprintf(&c->ckpt_name, "%s@%d", c->key, slot) < 0 ||
+                    osl_agent_checkpoint_path(a->run_dir, c->ckpt_name, &c->ckpt_path) < 0) {
+                        agent_log(a, LOG_ERR, "container %s: out of memory; not held", c->id);
+                        return;
+                }
+                /* Without an image there is nothing to write; the fd is
+                 * held all the same, so that the container's calls go on. */
+                if (c->image.key) {
+                        c->dirty = true;
+                        container_checkpoint(a, c, true);
+                        if (c->dirty) /* not written: a restarted worker could not name the container */
+                                return;
+                }
+        }
+        snprintf(msg, sizeof(msg), "hold %d %s", slot, c->ckpt_name);
+        int r = osl_unix_send(a->holder_fd, msg, s->fd, NULL);
+        if (r < 0) {
+                errno = -r;
+                osl_err(&e, r, "%m");
+                holder_lost(a, e.msg);
+                return;
+        }
+        a->slots[slot] = (osl_agent_slot) {
+                .flags = OSL_AGENT_SLOT_HELD | (strcmp(c->mode, OSL_AGENT_MODE_COMPLAIN) == 0 ? OSL_AGENT_SLOT_COMPLAIN : 0),
+        };
+        s->slot = slot;
+}
+
+static void holder_release(agent *a, int slot)
+{
+        char msg[64];
+        a->slots[slot] = (osl_agent_slot) {};
+        if (a->holder_fd < 0)
+                return;
+        snprintf(msg, sizeof(msg), "done %d", slot);
+        int r = osl_unix_send(a->holder_fd, msg, -1, NULL);
+        if (r < 0) {
+                osl_error e = {};
+                errno = -r;
+                osl_err(&e, r, "%m");
+                holder_lost(a, e.msg);
+        }
+}
+
+/* The container a checkpoint names, made from the checkpoint when this
+ * worker does not serve it yet. NULL (logged) on failure. */
+static container *container_adopt(agent *a, const char *name)
+{
+        for (container *c = a->containers; c; c = c->next)
+                if (c->ckpt_name && strcmp(c->ckpt_name, name) == 0)
+                        return c;
+
+        osl_error e = {};
+        const char *at = strrchr(name, '@');
+        size_t key_len = (size_t) (at - name);
+        container *c = calloc(1, sizeof(*c));
+        if (!c || !(c->ckpt_name = osl_strdup(name)) ||
+            osl_agent_checkpoint_path(a->run_dir, name, &c->ckpt_path) < 0 ||
+            key_len >= sizeof(c->key) ||
+            osl_asprintf(&c->obs_path, "%s/observations/%.*s.json", a->run_dir, (int) key_len, name) < 0) {
+                agent_log(a, LOG_ERR, "checkpoint %s: out of memory or name too long; not adopted", name);
+                if (c) {
+                        free(c->ckpt_name);
+                        free(c->ckpt_path);
+                        free(c);
+                }
+                return NULL;
+        }
+        memcpy(c->key, name, key_len);
+        c->key[key_len] = '\0';
+        c->mode = OSL_AGENT_MODE_LEARN;
+        LIST_PREPEND(a->containers, c);
+
+        osl_observation *o = NULL;
+        if (osl_observation_load(c->ckpt_path, &o, &e) < 0 || !osl_container_id_valid(o->container_id)) {
+                /* Served all the same, so that its calls go on; no
+                 * observation can be written without its image. */
+                agent_log(a, LOG_ERR, "checkpoint %s: %s; the container is served, but what it learned is lost",
+                          name, o ? "no valid container id" : e.msg);
+                osl_observation_free(o);
+                /* The id is the instance key without "-<hash>". */
+                c->id = strndup(c->key, key_len > OSL_INSTANCE_HASH_LEN + 1 ? key_len - OSL_INSTANCE_HASH_LEN - 1
+                                                                                  : key_len);
+                osl_now_rfc3339(c->start_time);
+                if (!c->id) {
+                        container_free(a, c);
+                        return NULL;
+                }
+                return c;
+        }
+        c->id = osl_strdup(o->container_id);
+        c->image.key = osl_strdup(o->image_key);
+        c->image.name = osl_strdup(o->image_name);
+        c->image.tag = osl_strdup(o->image_tag);
+        c->image.digest = osl_strdup(o->image_digest);
+        c->image.source = "checkpoint";
+        snprintf(c->start_time, sizeof(c->start_time), "%s", o->start_time);
+        c->base = o;
+        if (!c->id || !c->image.key) {
+                agent_log(a, LOG_ERR, "checkpoint %s: out of memory; not adopted", name);
+                container_free(a, c);
+                return NULL;
+        }
+        agent_log(a, LOG_INFO, "container %s: resumed from %s: %zu syscalls, %" PRIu64 " notifications so far",
+                  c->id, c->ckpt_path, o->n_syscalls, o->notifications);
+        return c;
+}
+
+/* A restarted worker takes over what the holder kept: reads "adopt"
+ * messages until "adopted", then answers the notifications its predecessor
+ * had received and not answered. */
+static int agent_adopt(agent *a, osl_error *err)
+{
+        bool adopted[OSL_AGENT_SLOTS] = {};
+        char msg[OSL_HOLDER_MSG_MAX];
+        size_t n = 0;
+
+        for (;;) {
+                _cleanup_close_ int fd = -1;
+                ssize_t len = osl_unix_recv(a->holder_fd, msg, sizeof(msg), &fd);
+                if (len < 0) {
+                        errno = (int) -len;
+                        return osl_err(err, (int) len, "cannot read from the holder: %m");
+                }
+                if (len == 0)
+                        return osl_err(err, -ECONNRESET, "the holder closed the connection while handing fds over");
+                if (strcmp(msg, "adopted") == 0)
+                        break;
+                int slot = -1, end = 0;
+                if (sscanf(msg, "adopt %d %n", &slot, &end) != 1 || end == 0 || slot < 0 ||
+                    slot >= OSL_AGENT_SLOTS || adopted[slot] || fd < 0 || !osl_agent_checkpoint_name_valid(msg + end)) {
+                        agent_log(a, LOG_ERR, "unexpected message from the holder: %.80s", msg);
+                        continue;
+                }
+                container *c = container_adopt(a, msg + end);
+                if (!c)
+                        continue;
+                if (a->slots[slot].flags & OSL_AGENT_SLOT_COMPLAIN)
+                        c->mode = OSL_AGENT_MODE_COMPLAIN;
+                source *s = source_add(a, c, &fd, slot, a->slots[slot].flags & OSL_AGENT_SLOT_APPLICATION);
+                if (!s) {
+                        if (c->n_sources == 0)
+                                container_free(a, c);
+                        continue;
+                }
+                adopted[slot] = true;
+                n++;
+        }
+        /* Slots the holder does not know were never handed over. */
+        for (int i = 0; i < OSL_AGENT_SLOTS; i++)
+                if (!adopted[i])
+                        a->slots[i] = (osl_agent_slot) {};
+        for (source *s = a->sources; s; s = s->next) {
+                osl_agent_slot *slot = &a->slots[s->slot];
+                uint64_t id = slot->id;
+                if (!(slot->flags & OSL_AGENT_SLOT_INFLIGHT))
+                        continue;
+                if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) {
+                        slot->flags &= ~OSL_AGENT_SLOT_INFLIGHT; /* answered, or its task died */
+                        continue;
+                }
+                struct seccomp_notif req = { .id = slot->id, .pid = slot->pid,
+                                             .data = { .arch = slot->arch, .nr = slot->nr } };
+                agent_log(a, LOG_INFO, "container %s: answering the call of pid %u that the previous worker "
+                          "received and did not answer", s->c->id, slot->pid);
+                source_record(a, s, &req);
+                source_answer(a, s, req.id, req.pid);
+        }
+        if (n > 0)
+                agent_log(a, LOG_INFO, "took over %zu notify fds from the holder", n);
+        return 0;
+}
+
 /* ---- notifications -------------------------------------------------- */
+
+/* Lets the notified call continue. */
+static void source_answer(agent *a, source *s, uint64_t id, uint32_t pid)
+{
+        struct seccomp_notif_resp *resp = a->resp;
+
+        /* Answer as soon as we can: the task waits until we do. */
+        memset(resp, 0, a->resp_size);
+        resp->id = id;
+        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        while (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0) {
+                if (errno == EINTR)
+                        continue;
+                if (errno != ENOENT) /* ENOENT: the task died while waiting */
+                        agent_log(a, LOG_WARNING, "container %s: cannot answer notification for pid %u: %m",
+                                  s->c->id, pid);
+                break;
+        }
+        if (s->slot >= 0)
+                a->slots[s->slot].flags &= ~OSL_AGENT_SLOT_INFLIGHT;
+}
 
 /* Receives and answers one notification. Returns 0 when one was handled or
  * its process died meanwhile, < 0 when the fd is unusable. */
 static int source_handle_one(agent *a, source *s)
 {
         struct seccomp_notif *req = a->req;
-        struct seccomp_notif_resp *resp = a->resp;
 
         /* The kernel refuses a receive buffer that is not zeroed. */
         memset(req, 0, a->req_size);
@@ -1006,24 +1419,23 @@ static int source_handle_one(agent *a, source *s)
                 return -errno;
         }
 
+        /* Should this worker die before it answers, the next one finds the
+         * notification here: the kernel will not hand it out again. */
+        osl_agent_slot *slot = s->slot >= 0 ? &a->slots[s->slot] : NULL;
+        if (slot) {
+                slot->id = req->id;
+                slot->pid = req->pid;
+                slot->arch = req->data.arch;
+                slot->nr = req->data.nr;
+                slot->flags |= OSL_AGENT_SLOT_INFLIGHT;
+        }
+
         source_inspect(a, s, req);
         /* Before the answer, while /proc/PID is sure to be the caller: a new
          * entry reads its comm (once per entry); otherwise this is a hash
          * lookup and a count. */
         source_record(a, s, req);
-
-        /* Answer as soon as we can: the task waits until we do. */
-        memset(resp, 0, a->resp_size);
-        resp->id = req->id;
-        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-        while (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0) {
-                if (errno == EINTR)
-                        continue;
-                if (errno != ENOENT) /* ENOENT: the task died while waiting */
-                        agent_log(a, LOG_WARNING, "container %s: cannot answer notification for pid %u: %m",
-                                  s->c->id, req->pid);
-                break;
-        }
+        source_answer(a, s, req->id, req->pid);
         return 0;
 }
 
@@ -1042,7 +1454,12 @@ static void source_finish(agent *a, source *s, bool partial)
         }
         LIST_REMOVE(a->sources, s);
         a->n_sources--;
+        /* Not left to close(): the holder keeps the same open file, and an
+         * epoll registration lives as long as the file does. */
+        epoll_ctl(a->epfd, EPOLL_CTL_DEL, s->fd, NULL);
         close(s->fd);
+        if (s->slot >= 0)
+                holder_release(a, s->slot);
         free(s);
         agent_fd_closed(a);
 
@@ -1101,6 +1518,30 @@ static void resolve_image(agent *a, const char *id, const char *metadata, const 
 static const char *quote_key(const char *key, char *buf, size_t size)
 {
         return osl_quote_len(key, key ? strlen(key) : 0, 240, buf, size);
+}
+
+/* A new source of c serving *nfd (taken on success). NULL (logged) on
+ * failure. */
+static source *source_add(agent *a, container *c, int *nfd, int slot, bool application)
+{
+        source *s = calloc(1, sizeof(*s));
+        if (!s) {
+                agent_log(a, LOG_ERR, "container %s: out of memory; refused", c->id);
+                return NULL;
+        }
+        *s = (source) { .kind = OBJ_SOURCE, .fd = -1, .c = c, .slot = slot, .application = application };
+        set_sync_wakeup(a, *nfd);
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+        if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, *nfd, &ev) < 0) {
+                agent_log(a, LOG_ERR, "container %s: cannot watch its notify fd: %m; refused", c->id);
+                free(s);
+                return NULL;
+        }
+        s->fd = TAKE_FD(*nfd);
+        LIST_PREPEND(a->sources, s);
+        a->n_sources++;
+        c->n_sources++;
+        return s;
 }
 
 int osl_agent_message_from_jv(const jv *msg, osl_agent_message *out, osl_error *err)
@@ -1212,27 +1653,14 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                 LIST_PREPEND(a->containers, c);
         }
 
-        source *s = calloc(1, sizeof(*s));
+        source *s = source_add(a, c, &nfd, -1, false);
         if (!s) {
-                agent_log(a, LOG_ERR, "container %s: out of memory; refused", id);
                 if (new_container)
                         container_free(a, c);
                 return;
         }
-        *s = (source) { .kind = OBJ_SOURCE, .fd = -1, .c = c };
-        set_sync_wakeup(a, nfd);
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
-        if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, nfd, &ev) < 0) {
-                agent_log(a, LOG_ERR, "container %s: cannot watch its notify fd: %m; refused", id);
-                free(s);
-                if (new_container)
-                        container_free(a, c);
-                return;
-        }
-        s->fd = TAKE_FD(nfd);
-        LIST_PREPEND(a->sources, s);
-        a->n_sources++;
-        c->n_sources++;
+        if (a->holder_fd >= 0)
+                source_hold(a, s);
         agent_log(a, LOG_INFO, "container %s: recording (%s mode)%s, pid %" PRId64 ", image %s, bundle %s", id,
                   c->mode, new_container ? "" : " for another process", m.pid,
                   c->image.key ? quote_key(c->image.key, qi, sizeof(qi)) : "unknown",
@@ -1295,22 +1723,10 @@ static void connection_read(agent *a, connection *conn)
                         connection_free(a, conn);
                         return;
                 }
-                for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
-                        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-                                continue;
-                        size_t nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        for (size_t i = 0; i < nfds; i++) {
-                                int fd;
-                                memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-                                if (conn->n_fds < MAX_FDS_PER_MESSAGE) {
-                                        conn->fds[conn->n_fds++] = fd;
-                                } else {
-                                        close(fd);
-                                        conn->fds_truncated = true;
-                                }
-                        }
-                }
-                if (mh.msg_flags & MSG_CTRUNC)
+                bool truncated = false;
+                conn->n_fds += osl_unix_take_fds(&mh, conn->fds + conn->n_fds, MAX_FDS_PER_MESSAGE - conn->n_fds,
+                                                 &truncated);
+                if (truncated)
                         conn->fds_truncated = true;
                 if (n == 0) {
                         eof = true;
@@ -1457,15 +1873,11 @@ static void agent_cleanup(agent *a)
                 source_finish(a, a->sources, true);
         if (a->listen_fd >= 0)
                 close(a->listen_fd);
-        if (a->bound_path) {
-                struct stat st;
-                /* Remove the socket only while it is still ours. */
-                if (lstat(a->bound_path, &st) == 0 && st.st_dev == a->bound_dev && st.st_ino == a->bound_ino)
-                        unlink(a->bound_path);
-                free(a->bound_path);
-        }
+        osl_agent_socket_remove(&a->sock);
         if (a->epfd >= 0)
                 close(a->epfd);
+        if (a->holder_fd >= 0)
+                close(a->holder_fd);
         free(a->req);
         free(a->resp);
 }
@@ -1478,6 +1890,9 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                 .log_level = LOG_INFO,
                 .epfd = -1,
                 .listen_fd = -1,
+                .holder_fd = -1,
+                .holder_tag = OBJ_HOLDER,
+                .slots = opts->slots,
                 .listener_tag = OBJ_LISTENER,
                 .stop_tag = OBJ_STOP,
                 .max_sources = opts->max_containers ? opts->max_containers : OSL_AGENT_MAX_CONTAINERS_DEFAULT,
@@ -1495,27 +1910,15 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
 
         if (opts->listen_fd >= 0) {
                 a.listen_fd = opts->listen_fd;
-                agent_log(&a, LOG_INFO, "listening on the socket systemd passed");
+                if (opts->holder_fd >= 0)
+                        agent_log(&a, LOG_INFO, "worker %d started", (int) getpid());
+                else
+                        agent_log(&a, LOG_INFO, "listening on the socket systemd passed");
         } else {
-                _cleanup_free_ char *path = NULL;
-                struct stat st;
-                if (opts->socket_path)
-                        path = osl_strdup(opts->socket_path);
-                else if (osl_agent_socket_path(a.run_dir, &path) < 0)
-                        path = NULL;
-                if (!path) {
-                        r = osl_err(err, -ENOMEM, "out of memory");
-                        goto out;
-                }
-                r = osl_agent_listen(path, &a.listen_fd, err);
+                r = osl_agent_socket_create(opts, a.run_dir, &a.sock, &a.listen_fd, err);
                 if (r < 0)
                         goto out;
-                if (lstat(path, &st) == 0) {
-                        a.bound_dev = st.st_dev;
-                        a.bound_ino = st.st_ino;
-                        a.bound_path = TAKE_PTR(path);
-                }
-                agent_log(&a, LOG_INFO, "listening on %s", a.bound_path ? a.bound_path : "?");
+                agent_log(&a, LOG_INFO, "listening on %s", a.sock.path ? a.sock.path : "?");
         }
 
         a.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -1536,10 +1939,25 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                 }
         }
 
+        if (opts->holder_fd >= 0 && opts->slots) {
+                a.holder_fd = opts->holder_fd;
+                ev = (struct epoll_event) { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &a.holder_tag };
+                if (epoll_ctl(a.epfd, EPOLL_CTL_ADD, a.holder_fd, &ev) < 0) {
+                        r = osl_err(err, -errno, "cannot watch the holder's socket: %m");
+                        goto out;
+                }
+                r = agent_adopt(&a, err);
+                if (r < 0)
+                        goto out;
+        }
+
         bool stopping = false;
         while (!stopping) {
                 struct epoll_event events[EPOLL_BATCH];
                 int timeout = agent_expire(&a);
+                int ckpt_timeout = agent_checkpoint_due(&a);
+                if (ckpt_timeout >= 0 && (timeout < 0 || ckpt_timeout < timeout))
+                        timeout = ckpt_timeout;
                 int n = epoll_wait(a.epfd, events, EPOLL_BATCH, timeout);
                 if (n < 0) {
                         if (errno == EINTR)
@@ -1558,6 +1976,10 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                                 break;
                         case OBJ_STOP:
                                 stopping = true;
+                                break;
+                        case OBJ_HOLDER:
+                                /* The holder sends nothing after "adopted": this is its end. */
+                                holder_lost(&a, "its socket closed");
                                 break;
                         case OBJ_CONNECTION:
                                 connection_read(&a, (connection *) kind);

@@ -69,6 +69,36 @@ typedef void (*osl_agent_log_fn)(int level, const char *msg, void *userdata);
 #define OSL_AGENT_MAX_PENDING 64     /* accepted connections still waiting for their message */
 #define OSL_AGENT_MESSAGE_MAX (1 << 20) /* bytes of one runtime message */
 
+/* ---- crash safety (lib/agent_holder.c, doc/reliability.md) ----------
+ * `oci-seccomp-learn agent` runs as a holder that owns the listening socket
+ * and a copy of every notify fd, and runs the recording worker
+ * (osl_agent_run) as its child. The worker and holder talk over a
+ * SOCK_SEQPACKET pair, one message each:
+ *   worker -> holder  "hold SLOT NAME" + the notify fd   keep a copy
+ *   worker -> holder  "done SLOT"                        close it
+ *   holder -> worker  "adopt SLOT NAME" + the fd          serve it (a restart)
+ *   holder -> worker  "adopted"                          no more to adopt
+ * NAME is the container's checkpoint, RUNDIR/checkpoints/NAME.json. The
+ * slots are a table in memory shared by holder and worker (a memfd, which
+ * systemd's fd store can keep too): a restarted worker finds there the
+ * notification its predecessor had received and not answered. */
+typedef struct osl_agent_slot {
+        uint64_t id;  /* the notification received and not yet answered */
+        uint32_t pid; /* its caller */
+        uint32_t arch;
+        int32_t nr;
+        uint32_t flags; /* OSL_AGENT_SLOT_* */
+} osl_agent_slot;
+#define OSL_AGENT_SLOT_HELD 1u        /* the holder has a copy of this slot's fd */
+#define OSL_AGENT_SLOT_INFLIGHT 2u    /* id, pid, arch, nr: received, not answered */
+#define OSL_AGENT_SLOT_APPLICATION 4u /* the filter's process passed its execve */
+#define OSL_AGENT_SLOT_COMPLAIN 8u    /* complain mode (for the log) */
+#define OSL_AGENT_SLOTS 1024          /* filters a holder keeps; = the default max_containers */
+/* What a container learned is checkpointed at most this often (and right
+ * after it makes a syscall new to it, at most every CHECKPOINT_NEW_MS). */
+#define OSL_AGENT_CHECKPOINT_MS 1000
+#define OSL_AGENT_CHECKPOINT_NEW_MS 100
+
 typedef struct osl_agent_options {
         const char *run_dir;     /* NULL: osl_rundir(NULL) */
         const char *socket_path; /* NULL: osl_agent_socket_path(run_dir); ignored when listen_fd >= 0 */
@@ -82,6 +112,10 @@ typedef struct osl_agent_options {
         osl_agent_log_fn log;    /* NULL: no logging */
         int log_level;           /* most verbose level passed to log; 0: LOG_INFO */
         void *log_userdata;
+        int holder_fd;           /* >= 0: the holder's end (see above; taken over and closed,
+                                  * as listen_fd is); the worker hands it every
+                                  * notify fd, adopts what it is sent first, and checkpoints */
+        osl_agent_slot *slots;   /* with holder_fd: OSL_AGENT_SLOTS shared slots */
 } osl_agent_options;
 
 /* Runs until opts->stop_fd is readable (returns 0) or a fatal error
@@ -95,12 +129,39 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err);
  * a socket (it is left alone). The fd is non-blocking and close-on-exec. */
 int osl_agent_listen(const char *socket_path, int *fd, osl_error *err);
 
-/* systemd socket activation without libsystemd: when LISTEN_PID is our pid
- * and LISTEN_FDS is 1, *fd = 3 (checked to be a listening AF_UNIX stream
- * socket, made non-blocking and close-on-exec) and the LISTEN_* variables
- * are removed from the environment. *fd = -1 and 0 when not activated;
- * -EINVAL when the passed fds are not what the agent can use. */
-int osl_agent_socket_from_systemd(int *fd, osl_error *err);
+/* What systemd passed back from its fd store (FDNAME "osl.SLOT.NAME" for a
+ * held notify fd, "osl.slots" for the slot table). */
+typedef struct osl_agent_stored_fd {
+        int fd;
+        unsigned slot;
+        char name[256]; /* NAME: the checkpoint */
+} osl_agent_stored_fd;
+
+/* systemd socket activation without libsystemd: when LISTEN_PID is our pid,
+ * *fd = the one listening AF_UNIX stream socket among the LISTEN_FDS fds
+ * from 3 on (made non-blocking and close-on-exec), and the LISTEN_*
+ * variables are removed from the environment. Fds named (LISTEN_FDNAMES)
+ * as the holder stores them go to stored[] (at most max_stored; *n_stored
+ * set) and *slots_fd (-1 when none); stored may be NULL when the caller
+ * takes none. *fd = -1 and 0 when not activated; -EINVAL when the passed
+ * fds are not what the agent can use. */
+int osl_agent_socket_from_systemd(int *fd, osl_agent_stored_fd *stored, size_t max_stored, size_t *n_stored,
+                                  int *slots_fd, osl_error *err);
+
+/* The holder (lib/agent_holder.c): sets up the socket as osl_agent_run
+ * does (opts->listen_fd or opts->socket_path), then runs osl_agent_run in a
+ * child with holder_fd and slots set, and starts a new one when it dies.
+ * stored[] (n_stored) and slots_fd (-1: none) are what systemd passed back
+ * (osl_agent_socket_from_systemd); when $NOTIFY_SOCKET is set each held fd
+ * also goes to systemd's fd store. Returns 0 after opts->stop_fd became
+ * readable and the worker stopped, -errno on a fatal error. */
+int osl_agent_hold(const osl_agent_options *opts, osl_agent_stored_fd *stored, size_t n_stored, int slots_fd,
+                   osl_error *err);
+
+/* sd_notify(3) without libsystemd: sends state (and fd, when >= 0, by
+ * SCM_RIGHTS) to $NOTIFY_SOCKET. 0 when sent, 0 also when $NOTIFY_SOCKET is
+ * unset (nothing to do: *sent = false), -errno otherwise. */
+int osl_sd_notify(const char *state, int fd, bool *sent, osl_error *err);
 
 /* 0 when something accepts connections on socket_path (the connection is
  * closed at once; the agent takes such a connection for a probe and logs it

@@ -300,6 +300,34 @@ int osl_observation_add_sample(osl_observation *o, const char *arch, const char 
         return 0;
 }
 
+int osl_observation_add_all(osl_observation *o, const osl_observation *from)
+{
+        int r;
+
+        for (size_t i = 0; i < from->n_syscalls; i++) {
+                const osl_obs_syscall *e = &from->syscalls[i];
+                r = osl_observation_add(o, e->arch, e->name, e->origin, e->count, e->implied);
+                if (r < 0)
+                        return r;
+                r = osl_observation_add_sample(o, e->arch, e->name, e->origin, e->first_seen, e->last_seen,
+                                               e->sample_pid, e->sample_comm);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < from->n_capabilities; i++) {
+                const osl_obs_capability *c = &from->capabilities[i];
+                r = osl_observation_add_capability(o, c->name, c->evidence);
+                if (r < 0)
+                        return r;
+                /* add_capability counted one; the rest of from's count. */
+                for (size_t j = 0; j < o->n_capabilities; j++)
+                        if (strcmp(o->capabilities[j].name, c->name) == 0 && c->count > 1)
+                                o->capabilities[j].count = add_saturating(o->capabilities[j].count, c->count - 1);
+        }
+        o->notifications = add_saturating(o->notifications, from->notifications);
+        return 0;
+}
+
 int osl_observation_add_capability(osl_observation *o, const char *name, const char *evidence)
 {
         if (!o || !osl_capability_name_valid(name))

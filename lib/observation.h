@@ -75,6 +75,11 @@ int osl_observation_add_capability(osl_observation *o, const char *name, const c
 int osl_observation_add_sample(osl_observation *o, const char *arch, const char *name, osl_origin origin,
                                const char *first_seen, const char *last_seen, int64_t pid, const char *comm);
 
+/* Adds everything `from` holds to o: syscalls with their counts, implied
+ * flags and samples, capabilities with their counts, the notification
+ * count. o's own metadata stays. Only ENOMEM can fail. */
+int osl_observation_add_all(osl_observation *o, const osl_observation *from);
+
 int osl_observation_from_jv(const jv *v, osl_observation **out, osl_error *err);
 int osl_observation_to_jv(const osl_observation *o, jv **out, osl_error *err);
 int osl_observation_load(const char *path, osl_observation **out, osl_error *err);

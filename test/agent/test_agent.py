@@ -579,13 +579,19 @@ def case_probe(tmp):
         agent.kill()
 
 
-def case_socket_activation(tmp):
+def systemd_socket(tmp):
+    """The listening socket a .socket unit would make: (run dir, path, socket)."""
     run_dir = os.path.join(tmp, "run")
     os.makedirs(run_dir, mode=0o700)
     sock_path = os.path.join(run_dir, "agent.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(sock_path)
     listener.listen(16)
+    return run_dir, sock_path, listener
+
+
+def case_socket_activation(tmp):
+    run_dir, sock_path, listener = systemd_socket(tmp)
     fd = listener.fileno()
 
     def child_setup():
@@ -626,6 +632,121 @@ def case_socket_activation(tmp):
     p = subprocess.run(["sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"', OSL_BIN, "--run-dir", run_dir, "agent"],
                        env=dict(os.environ, LISTEN_FDS="2"), capture_output=True, text=True, timeout=30)
     check(p.returncode == 1 and "exactly one socket" in p.stderr, "LISTEN_FDS=2: %d %r" % (p.returncode, p.stderr))
+
+
+def children(pid):
+    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+        return [int(x) for x in f.read().split()]
+
+
+def case_fdstore(tmp):
+    """Plays systemd's part without systemd: a datagram socket as
+    $NOTIFY_SOCKET collects FDSTORE=1 messages and their fds; after both the
+    holder and the worker are SIGKILLed, a new agent gets them back as
+    LISTEN_FDS with LISTEN_FDNAMES, as systemd passes its fd store."""
+    run_dir, sock_path, listener = systemd_socket(tmp)
+    notify_path = os.path.join(tmp, "notify")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.setblocking(False)
+    store = {}
+
+    def read_notify():
+        while True:
+            try:
+                msg, fds, _, _ = socket.recv_fds(notify, 4096, 8)
+            except BlockingIOError:
+                return
+            fields = dict(line.split("=", 1) for line in msg.decode().splitlines())
+            name = fields["FDNAME"]
+            if fields.get("FDSTORE") == "1":
+                check(len(fds) == 1, "FDSTORE=1 with one fd: %r %r" % (msg, fds))
+                if name in store:
+                    os.close(store[name])
+                store[name] = fds[0]
+            elif fields.get("FDSTOREREMOVE") == "1":
+                check(not fds, "FDSTOREREMOVE carries no fd")
+                os.close(store.pop(name))
+
+    def start(passed, names, log_path):
+        sources = [listener.fileno()] + passed
+
+        def child_setup():
+            _die_with_parent()
+            high = [os.dup(fd) + 200 for fd in sources]
+            for fd, h in zip(sources, high):
+                os.dup2(fd, h)
+            for i, h in enumerate(high):
+                os.dup2(h, 3 + i)
+                os.set_inheritable(3 + i, True)
+
+        env = dict(os.environ, LISTEN_FDS=str(len(sources)), NOTIFY_SOCKET=notify_path,
+                   LISTEN_FDNAMES=":".join(["agent.sock"] + names))
+        env.pop("LISTEN_PID", None)
+        log = open(log_path, "w")
+        proc = subprocess.Popen(["sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"', OSL_BIN, "--run-dir", run_dir,
+                                 "agent", "--verbose"], stdout=log, stderr=log, env=env, preexec_fn=child_setup,
+                                pass_fds=tuple(range(3, 3 + len(sources))))
+        log.close()
+        return proc
+
+    log1, log2 = os.path.join(tmp, "agent1.log"), os.path.join(tmp, "agent2.log")
+    read = lambda p: open(p).read()
+    go = os.path.join(tmp, "go")
+    procs, container = [], None
+    try:
+        procs.append(start([], [], log1))
+        wait_for(lambda: "started worker" in read(log1) or procs[0].poll() is not None, "the agent to start")
+        container = subprocess.Popen([FAKE, "run", "--socket", sock_path, "--id", "fds1", "--metadata", METADATA,
+                                      "--wait-file", go], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
+        wait_for(lambda: "new application syscall openat" in read(log1), "the application's first openat")
+        # The checkpoint holds the application's start.
+        ckpt_dir = os.path.join(run_dir, "checkpoints")
+        wait_for(lambda: any('"execve"' in open(os.path.join(ckpt_dir, f)).read() for f in os.listdir(ckpt_dir)
+                             if f.endswith(".json")),
+                 "a checkpoint with the application's execve")
+        wait_for(lambda: (read_notify(), "osl.slots" in store and any(n.startswith("osl.0.") for n in store))[1],
+                 "FDSTORE messages for the slot table and the container's notify fd")
+        # systemd kills the whole service: holder and worker. The holder
+        # first, or it would start another worker.
+        worker = children(procs[0].pid)
+        check(len(worker) == 1, "one worker: %r" % worker)
+        procs[0].kill()
+        procs[0].wait()
+        os.kill(worker[0], signal.SIGKILL)
+        wait_for(lambda: not os.path.exists("/proc/%d/status" % worker[0]) or
+                 "State:\tZ" in open("/proc/%d/status" % worker[0]).read(), "the worker to die")
+        read_notify()
+        names = sorted(store)
+        procs.append(start([store[n] for n in names], names, log2))
+        wait_for(lambda: "took over 1 notify fds" in read(log2) or procs[1].poll() is not None,
+                 "the new agent to take the container over")
+        check("systemd passed back 1 notify fds" in read(log2), "log:\n" + read(log2))
+        open(go, "w").close()
+        out, err = container.communicate(timeout=60)
+        check(container.returncode == 0, "container exited %d: %s" % (container.returncode, err))
+        path = os.path.join(run_dir, "observations", instance_key("fds1") + ".json")
+        wait_for(lambda: os.path.exists(path), "the observation")
+        with open(path) as f:
+            doc = check_observation(json.load(f), "fds1")
+        check(not doc.get("partial"), "not partial")
+        wait_for(lambda: (read_notify(), not any(n.startswith("osl.0.") for n in store))[1],
+                 "FDSTOREREMOVE for the container's fd once it ended")
+        procs[1].send_signal(signal.SIGTERM)
+        check(procs[1].wait(timeout=30) == 0, "exit status:\n" + read(log2))
+        check("Sanitizer" not in read(log2) and "runtime error" not in read(log2), "sanitizer:\n" + read(log2))
+    finally:
+        if container and container.poll() is None:
+            container.kill()
+        for p in procs:
+            if p.poll() is None:
+                for c in children(p.pid):
+                    os.kill(c, signal.SIGKILL)
+                p.kill()
+                p.wait()
+        for fd in store.values():
+            os.close(fd)
 
 
 CASES = {name[len("case_"):].replace("_", "-"): fn for name, fn in globals().items() if name.startswith("case_")}

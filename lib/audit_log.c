@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* SECCOMP_RET_LOG records from the audit multicast group: see audit_log.h. */
+#include "audit_log.h"
+
+#include <auparse.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/netlink.h>
+
+/* One netlink message: a header and the record's text. */
+/* The kernel caps a record at MAX_AUDIT_MESSAGE_LENGTH (8970 bytes). */
+#define NL_BUF_SIZE (8970 + NLMSG_HDRLEN + 64)
+
+struct osl_audit {
+        int fd;
+        auparse_state_t *au;
+        osl_audit_record_fn fn;
+        void *userdata;
+        uint64_t last_serial; /* 0: none yet */
+        uint64_t missed;
+        int handed; /* records given to fn by the current read */
+        pid_t marker_pid; /* osl_audit_sync's child: its record is not handed to fn */
+        bool marker_seen;
+        char buf[NL_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+        char line[NL_BUF_SIZE + 32];
+};
+
+static bool field_u64(auparse_state_t *au, const char *name, int base, uint64_t *out)
+{
+        auparse_first_field(au);
+        const char *v = auparse_find_field(au, name);
+        if (!v || !*v)
+                return false;
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, base);
+        if (errno || *end)
+                return false;
+        *out = n;
+        return true;
+}
+
+static void on_event(auparse_state_t *au, auparse_cb_event_t type, void *userdata)
+{
+        osl_audit *a = userdata;
+        if (type != AUPARSE_CB_EVENT_READY || auparse_first_record(au) <= 0)
+                return;
+        do {
+                if (auparse_get_type(au) != AUDIT_SECCOMP)
+                        continue;
+                uint64_t pid, arch, nr;
+                /* The kernel writes pid and syscall in decimal, arch in hex. */
+                if (!field_u64(au, "pid", 10, &pid) || !field_u64(au, "arch", 16, &arch) ||
+                    !field_u64(au, "syscall", 10, &nr))
+                        continue;
+                osl_audit_record rec = {
+                        .serial = auparse_get_serial(au),
+                        .pid = (uint32_t) pid,
+                        .arch = (uint32_t) arch,
+                        .nr = (int32_t) nr,
+                };
+                if (a->marker_pid > 0 && rec.pid == (uint32_t) a->marker_pid) {
+                        a->marker_seen = true;
+                        continue;
+                }
+                a->fn(&rec, a->userdata);
+                a->handed++;
+        } while (auparse_next_record(au) > 0);
+}
+
+int osl_audit_open(osl_audit_record_fn fn, void *userdata, osl_audit **out, osl_error *err)
+{
+        osl_audit *a = calloc(1, sizeof(*a));
+        if (!a)
+                return osl_err(err, -ENOMEM, "out of memory");
+        a->fn = fn;
+        a->userdata = userdata;
+        a->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);
+        if (a->fd < 0) {
+                int r = osl_err(err, -errno, "cannot open an audit netlink socket: %m");
+                free(a);
+                return r;
+        }
+        int size = OSL_AUDIT_RCVBUF;
+        if (setsockopt(a->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0) {
+                int r = osl_err(err, -errno, "cannot set a %d MiB receive buffer on the audit socket: %m",
+                                OSL_AUDIT_RCVBUF >> 20);
+                osl_audit_close(a);
+                return r;
+        }
+        struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1u << (AUDIT_NLGRP_READLOG - 1) };
+        if (bind(a->fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                int r = osl_err(err, -errno, "cannot join the audit log multicast group: %m");
+                osl_audit_close(a);
+                return r;
+        }
+        a->au = auparse_init(AUSOURCE_FEED, NULL);
+        if (!a->au) {
+                osl_audit_close(a);
+                return osl_err(err, -ENOMEM, "cannot set up libauparse");
+        }
+        auparse_add_callback(a->au, on_event, a, NULL);
+        *out = a;
+        return 0;
+}
+
+void osl_audit_close(osl_audit *a)
+{
+        if (!a)
+                return;
+        if (a->au)
+                auparse_destroy(a->au);
+        if (a->fd >= 0)
+                close(a->fd);
+        free(a);
+}
+
+int osl_audit_fd(const osl_audit *a)
+{
+        return a->fd;
+}
+
+uint64_t osl_audit_missed(const osl_audit *a)
+{
+        return a->missed;
+}
+
+/* "audit(SECONDS.MS:SERIAL): ..." */
+static bool record_serial(const char *text, size_t len, uint64_t *serial)
+{
+        const char *colon = memchr(text, ':', len);
+        if (len < 8 || strncmp(text, "audit(", 6) != 0 || !colon)
+                return false;
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(colon + 1, &end, 10);
+        if (errno || end == colon + 1 || *end != ')')
+                return false;
+        *serial = n;
+        return true;
+}
+
+int osl_audit_read(osl_audit *a, osl_error *err)
+{
+        a->handed = 0;
+        for (;;) {
+                ssize_t n = recv(a->fd, a->buf, sizeof(a->buf) - 1, 0);
+                if (n < 0) {
+                        if (errno == EINTR || errno == ENOBUFS) /* ENOBUFS: counted by the serials */
+                                continue;
+                        if (errno == EAGAIN)
+                                break;
+                        return osl_err(err, -errno, "cannot read from the audit socket: %m");
+                }
+                for (struct nlmsghdr *nh = (struct nlmsghdr *) a->buf; NLMSG_OK(nh, (size_t) n);
+                     nh = NLMSG_NEXT(nh, n)) {
+                        size_t len = nh->nlmsg_len - NLMSG_HDRLEN;
+                        const char *text = NLMSG_DATA(nh);
+                        while (len > 0 && (text[len - 1] == '\0' || text[len - 1] == '\n'))
+                                len--;
+                        uint64_t serial;
+                        if (!record_serial(text, len, &serial))
+                                continue;
+                        if (a->last_serial && serial > a->last_serial + 1)
+                                a->missed += serial - a->last_serial - 1;
+                        if (serial > a->last_serial)
+                                a->last_serial = serial;
+                        if (nh->nlmsg_type != AUDIT_SECCOMP)
+                                continue;
+                        int m = snprintf(a->line, sizeof(a->line), "type=SECCOMP msg=%.*s\n", (int) len, text);
+                        if (m > 0 && (size_t) m < sizeof(a->line))
+                                auparse_feed(a->au, a->line, (size_t) m);
+                }
+        }
+        /* Each SECCOMP record is an event of its own: hand them over now. */
+        auparse_flush_feed(a->au);
+        return a->handed;
+}
+
+int osl_audit_kernel_status(uint32_t *lost, uint32_t *backlog, osl_error *err)
+{
+        _cleanup_close_ int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+        if (fd < 0)
+                return osl_err(err, -errno, "cannot open an audit netlink socket: %m");
+        struct {
+                struct nlmsghdr nh;
+                char pad[64];
+        } req = { .nh = { .nlmsg_len = NLMSG_LENGTH(0), .nlmsg_type = AUDIT_GET, .nlmsg_flags = NLM_F_REQUEST,
+                          .nlmsg_seq = 1 } };
+        struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+        if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
+                return osl_err(err, -errno, "cannot ask the kernel for its audit status: %m");
+        char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+        for (int tries = 0; tries < 8; tries++) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                if (poll(&p, 1, 1000) <= 0)
+                        break;
+                ssize_t n = recv(fd, buf, sizeof(buf), 0);
+                if (n < 0)
+                        return osl_err(err, -errno, "cannot read the kernel's audit status: %m");
+                for (struct nlmsghdr *nh = (struct nlmsghdr *) buf; NLMSG_OK(nh, (size_t) n); nh = NLMSG_NEXT(nh, n)) {
+                        if (nh->nlmsg_type == NLMSG_ERROR) {
+                                const struct nlmsgerr *e = NLMSG_DATA(nh);
+                                if (e->error) {
+                                        errno = -e->error;
+                                        return osl_err(err, e->error, "the kernel refused AUDIT_GET: %m");
+                                }
+                                continue;
+                        }
+                        if (nh->nlmsg_type != AUDIT_GET || nh->nlmsg_len < NLMSG_LENGTH(offsetof(struct audit_status, backlog) + sizeof(uint32_t)))
+                                continue;
+                        struct audit_status st = {};
+                        size_t len = nh->nlmsg_len - NLMSG_HDRLEN;
+                        memcpy(&st, NLMSG_DATA(nh), len < sizeof(st) ? len : sizeof(st));
+                        *lost = st.lost;
+                        *backlog = st.backlog;
+                        return 0;
+                }
+        }
+        return osl_err(err, -ETIMEDOUT, "the kernel did not answer AUDIT_GET");
+}
+
+int osl_audit_sync(osl_audit *a, unsigned timeout_ms, osl_error *err)
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                return osl_err(err, -errno, "cannot start the audit marker process: %m");
+        if (pid == 0) {
+                /* One logged call: the marker record. */
+                scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+                if (!ctx || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+                    seccomp_rule_add(ctx, SCMP_ACT_LOG, SCMP_SYS(getppid), 0) < 0 || seccomp_load(ctx) < 0)
+                        _exit(1);
+                syscall(SYS_getppid);
+                _exit(0);
+        }
+        a->marker_pid = pid;
+        a->marker_seen = false;
+        int status = 0, r = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                r = osl_err(err, -ECHILD, "the audit marker process could not load its filter");
+                goto out;
+        }
+        uint64_t deadline = osl_monotonic_ms() + timeout_ms;
+        while (!a->marker_seen) {
+                uint64_t now = osl_monotonic_ms();
+                if (now >= deadline) {
+                        r = osl_err(err, -ETIMEDOUT, "the audit marker record did not come within %u ms", timeout_ms);
+                        goto out;
+                }
+                struct pollfd p = { .fd = a->fd, .events = POLLIN };
+                poll(&p, 1, (int) (deadline - now));
+                int n = osl_audit_read(a, err);
+                if (n < 0) {
+                        r = n;
+                        goto out;
+                }
+        }
+out:
+        a->marker_pid = 0;
+        return r;
+}
