@@ -44,11 +44,17 @@ start_agent() { # [agent options]
         return 1
 }
 
+# The agent is a holder and its recording worker (doc/reliability.md): a
+# worker left behind would keep bats' output pipe open, so it goes too.
 stop_agent() {
         if [ -n "${AGENT_PID:-}" ]; then
+                local workers
+                workers=$(pgrep -P "$AGENT_PID" || true)
                 kill -TERM "$AGENT_PID" 2>/dev/null || true
                 timeout 10 tail --pid="$AGENT_PID" -f /dev/null 2>/dev/null || kill -KILL "$AGENT_PID" 2>/dev/null || true
                 wait "$AGENT_PID" 2>/dev/null || true
+                # shellcheck disable=SC2086 # one pid per word
+                [ -z "$workers" ] || kill -KILL $workers 2>/dev/null || true
                 AGENT_PID=
         fi
 }
