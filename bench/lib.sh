@@ -53,7 +53,7 @@ bench_parse_args() {
                 --keep) BENCH_KEEP=1 ;;
                 --build-dir)
                         [ $# -ge 2 ] || { bench_usage >&2; exit 2; }
-                        OSL_BIN=$2/hook/oci-seccomp-learn
+                        OSL_BIN=$2/cli/oci-seccomp-learn
                         GETPPID_LOOP=$2/bench/getppid-loop
                         PROFILE_TOOL=$2/test/profile/profile-tool
                         shift

@@ -32,7 +32,7 @@ int cmd_agent(int argc, char **argv, const osl_global *g);
 int cmd_prestart(int argc, char **argv, const osl_global *g);
 int cmd_poststop(int argc, char **argv, const osl_global *g);
 
-/* hook/cli.c: "oci-seccomp-learn COMMAND SUB: message (see ... --help)" on
+/* cli/cli.c: "oci-seccomp-learn COMMAND SUB: message (see ... --help)" on
  * stderr, returns EXIT_USAGE (sub may be NULL); a JSON value, pretty, on
  * stdout; the store key of an image reference given as an argument. */
 struct jv;
@@ -71,21 +71,21 @@ void osl_hook_log(const char *run_dir, int priority, const char *fmt, ...) __att
 /* The same for one line, to syslog and RUNDIR/hooks.log only. */
 void osl_hook_log_quiet(const char *run_dir, int priority, const char *msg);
 
-/* `profile attach` and `profile fetch` (hook/cmd_artifact.c, doc/artifacts.md):
+/* `profile attach` and `profile fetch` (cli/cmd_artifact.c, doc/artifacts.md):
  * the profile as an OCI 1.1 artifact in an OCI image layout. argv[0] is the
  * subcommand; the help texts are what `profile attach|fetch --help` print. */
 int cmd_profile_attach(int argc, char **argv, const osl_global *g);
 int cmd_profile_fetch(int argc, char **argv, const osl_global *g);
 extern const char cmd_profile_attach_help[];
 extern const char cmd_profile_fetch_help[];
-/* `profile push` and `profile pull` (hook/cmd_artifact.c): the same artifact
+/* `profile push` and `profile pull` (cli/cmd_artifact.c): the same artifact
  * in a registry (lib/registry.c). */
 int cmd_profile_push(int argc, char **argv, const osl_global *g);
 int cmd_profile_pull(int argc, char **argv, const osl_global *g);
 extern const char cmd_profile_push_help[];
 extern const char cmd_profile_pull_help[];
 
-/* `profile predict`, `profile coverage` and `profile check` (hook/cmd_coverage.c,
+/* `profile predict`, `profile coverage` and `profile check` (cli/cmd_coverage.c,
  * doc/prediction.md, doc/ci.md). */
 int cmd_profile_predict(int argc, char **argv, const osl_global *g);
 int cmd_profile_coverage(int argc, char **argv, const osl_global *g);

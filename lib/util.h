@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Small helpers shared by every file in lib/ and hook/: cleanup attributes,
+/* Small helpers shared by every file in lib/ and cli/: cleanup attributes,
  * the error type that carries a message up to the command that prints it,
  * and file primitives (bounded reads, atomic writes). */
 #pragma once
@@ -45,7 +45,7 @@ void strvfreep(char ***v);
 
 /* An error travels up as a negative errno return value plus this message.
  * lib/ fills it once, where the cause is known; callers may prefix context;
- * only hook/ prints it. */
+ * only cli/ prints it. */
 typedef struct osl_error {
         int code;        /* negative errno, 0 when no error */
         char msg[1024];

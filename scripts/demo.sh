@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 [ -f build/gcc/build.ninja ] || CC=gcc meson setup build/gcc >/dev/null
 ninja -C build/gcc >/dev/null
-BIN=$PWD/build/gcc/hook/oci-seccomp-learn
+BIN=$PWD/build/gcc/cli/oci-seccomp-learn
 
 W=$(mktemp -d /tmp/osl-demo.XXXXXX)
 STORE=$W/store RUN=$W/run RUNC_ROOT=$W/runc

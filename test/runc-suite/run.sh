@@ -10,13 +10,13 @@
 # that fail with runc (this machine) may fail in all three.
 #
 # run.sh [BATS-FILE-NAME...]   (default: every tests/integration/*.bats)
-# Environment: OSL_BIN (our binary; default build/gcc/hook/oci-seccomp-learn),
+# Environment: OSL_BIN (our binary; default build/gcc/cli/oci-seccomp-learn),
 # OSL_RUNC_SRC (the cache for the source and helpers; default build/runc-src),
 # OSL_RUNC_SUITE_RUNS (default "runc wrapper learn"). Runs as root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-OSL_BIN=${OSL_BIN:-$top/build/gcc/hook/oci-seccomp-learn}
+OSL_BIN=${OSL_BIN:-$top/build/gcc/cli/oci-seccomp-learn}
 cache=${OSL_RUNC_SRC:-$top/build/runc-src}
 runs=${OSL_RUNC_SUITE_RUNS:-runc wrapper learn}
 real_runc=$(command -v runc)
