@@ -535,7 +535,7 @@ typedef struct container {
         char *obs_path; /* RUNDIR/observations/<instance key>.json */
         char key[OSL_INSTANCE_KEY_SIZE];
         osl_image image;
-        const char *mode; /* OSL_AGENT_MODE_*, for the log */
+        const char *mode; /* OSL_MODE_NAME_*, for the log */
         char start_time[32];
         uint64_t notifications;
         syscall_entry *entries; /* open addressing, capacity a power of two */
@@ -1227,7 +1227,7 @@ static void source_hold(agent *a, source *s)
                 return;
         }
         a->slots[slot] = (osl_agent_slot) {
-                .flags = OSL_AGENT_SLOT_HELD | (strcmp(c->mode, OSL_AGENT_MODE_COMPLAIN) == 0 ? OSL_AGENT_SLOT_COMPLAIN : 0),
+                .flags = OSL_AGENT_SLOT_HELD | (strcmp(c->mode, OSL_MODE_NAME_COMPLAIN) == 0 ? OSL_AGENT_SLOT_COMPLAIN : 0),
         };
         s->slot = slot;
 }
@@ -1274,7 +1274,7 @@ static container *container_adopt(agent *a, const char *name)
         }
         memcpy(c->key, name, key_len);
         c->key[key_len] = '\0';
-        c->mode = OSL_AGENT_MODE_LEARN;
+        c->mode = OSL_MODE_NAME_LEARN;
         LIST_PREPEND(a->containers, c);
 
         osl_observation *o = NULL;
@@ -1342,7 +1342,7 @@ static int agent_adopt(agent *a, osl_error *err)
                 if (!c)
                         continue;
                 if (a->slots[slot].flags & OSL_AGENT_SLOT_COMPLAIN)
-                        c->mode = OSL_AGENT_MODE_COMPLAIN;
+                        c->mode = OSL_MODE_NAME_COMPLAIN;
                 source *s = source_add(a, c, &fd, slot, a->slots[slot].flags & OSL_AGENT_SLOT_APPLICATION);
                 if (!s) {
                         if (c->n_sources == 0)
@@ -1494,12 +1494,12 @@ static void resolve_image(agent *a, const char *id, const char *metadata, const 
         _cleanup_free_ char *got_mode = NULL;
         char q[160];
 
-        *mode = OSL_AGENT_MODE_LEARN;
+        *mode = OSL_MODE_NAME_LEARN;
         if (metadata && *metadata) {
                 if (osl_agent_metadata_parse(metadata, img, &got_mode, &e) == 0) {
-                        if (strcmp(got_mode, OSL_AGENT_MODE_COMPLAIN) == 0)
-                                *mode = OSL_AGENT_MODE_COMPLAIN;
-                        else if (strcmp(got_mode, OSL_AGENT_MODE_LEARN) != 0)
+                        if (strcmp(got_mode, OSL_MODE_NAME_COMPLAIN) == 0)
+                                *mode = OSL_MODE_NAME_COMPLAIN;
+                        else if (strcmp(got_mode, OSL_MODE_NAME_LEARN) != 0)
                                 agent_log(a, LOG_WARNING, "container %s: unknown listenerMetadata mode %s; "
                                           "recording as in learn mode", id,
                                           osl_quote_len(got_mode, strlen(got_mode), 32, q, sizeof(q)));

@@ -26,10 +26,9 @@
  * error. Example:
  *     v1;mode=learn;key=docker.io/library/redis;name=redis:7;tag=7 */
 #define OSL_AGENT_METADATA_V1 "v1"
-#define OSL_AGENT_MODE_LEARN "learn"
-/* complain: the stored profile, calls outside it notified. The agent treats
- * both modes alike (continue, record); the mode only shows in its log. */
-#define OSL_AGENT_MODE_COMPLAIN "complain"
+/* The mode is OSL_MODE_NAME_LEARN or OSL_MODE_NAME_COMPLAIN (complain: the
+ * stored profile, calls outside it notified). The agent treats both modes
+ * alike (continue, record); the mode only shows in its log. */
 #define OSL_AGENT_METADATA_MAX 8192 /* bytes; longer strings are refused */
 
 /* Uses img->key (required), name, tag, digest (each may be NULL) and mode

@@ -77,13 +77,6 @@ const char *osl_generalize_name(osl_generalize g)
         return (unsigned) g < ELEMENTSOF(generalize_names) ? generalize_names[g] : "unknown";
 }
 
-const char *const osl_application_implied[] = { "write", "exit", "exit_group", NULL };
-
-bool osl_syscall_implied_for_application(const char *name)
-{
-        return name && osl_strv_contains((char *const *) osl_application_implied, name);
-}
-
 int osl_learned_generalized(const osl_learned *l, osl_generalized **out, size_t *n, osl_error *err)
 {
         _cleanup_free_ osl_generalized *list = NULL;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "util.h"
+#include "vocabulary.h"
 
 typedef struct osl_family {
         const char *name;            /* "write", "open", ... */
@@ -30,13 +31,7 @@ typedef enum osl_generalize {
 int osl_generalize_parse(const char *s, osl_generalize *out);
 const char *osl_generalize_name(osl_generalize g);
 
-/* Every application profile allows these although no run has to show
- * them: write (runc refuses to notify it, doc/learning.md), and the two
- * ways a process ends. A learning run that was killed never called
- * exit_group, and a service that cannot exit dies by SIGSEGV instead
- * (glibc's _exit faults when both exit calls are refused). */
-bool osl_syscall_implied_for_application(const char *name);
-extern const char *const osl_application_implied[];
+/* osl_syscall_implied_for_application: lib/vocabulary.h. */
 
 /* The syscalls a profile allows only through a family: for each
  * architecture of the profile, the members of a family one of whose members

@@ -4,14 +4,7 @@
 
 #include "json.h"
 
-#define OSL_ANNOTATION_IMAGE "io.seccomp-learn.image"
-#define OSL_ANNOTATION_MODE "io.seccomp-learn.mode"
-#define OSL_ANNOTATION_VERSION "io.seccomp-learn.version"
-#define OSL_ANNOTATION_KEEP_CAPS "io.seccomp-learn.keep-capabilities"
-#define OSL_ANNOTATION_GENERALIZE "io.seccomp-learn.generalize"
-#define OSL_ANNOTATION_INCLUDE "io.seccomp-learn.include"
-/* Set by inject in complain and enforce mode: the profile version applied. */
-#define OSL_ANNOTATION_APPLIED_VERSION "io.seccomp-learn.applied-version"
+#include "vocabulary.h" /* the OSL_ANNOTATION_* names */
 
 typedef struct osl_image {
         char *key;    /* repository without tag or digest: "docker.io/library/redis" */

@@ -14,28 +14,6 @@
 #include "sha256.h"
 #include "store.h"
 
-static const char *const mode_names[] = {
-        [OSL_MODE_OFF] = "off",
-        [OSL_MODE_LEARN] = "learn",
-        [OSL_MODE_COMPLAIN] = "complain",
-        [OSL_MODE_ENFORCE] = "enforce",
-};
-
-int osl_mode_parse(const char *s, osl_mode *out)
-{
-        for (size_t i = 0; s && i < ELEMENTSOF(mode_names); i++)
-                if (strcmp(s, mode_names[i]) == 0) {
-                        *out = (osl_mode) i;
-                        return 0;
-                }
-        return -EINVAL;
-}
-
-const char *osl_mode_name(osl_mode m)
-{
-        return (unsigned) m < ELEMENTSOF(mode_names) ? mode_names[m] : "unknown";
-}
-
 static void warn(osl_inject_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(osl_inject_result *res, const char *fmt, ...)
 {
@@ -47,17 +25,9 @@ static void warn(osl_inject_result *res, const char *fmt, ...)
 
 static int resolve_mode(const jv *cfg, const osl_inject_options *opts, osl_mode *mode, osl_error *err)
 {
-        const char *from = "--mode";
-        const char *s = opts->mode;
-        if (!s) {
-                s = osl_config_annotation(cfg, OSL_ANNOTATION_MODE);
-                from = "annotation " OSL_ANNOTATION_MODE;
-        }
-        if (!s) {
-                s = opts->default_mode ? opts->default_mode : "off";
-                from = "the default mode";
-        }
-        if (osl_mode_parse(s, mode) < 0)
+        const char *s, *from;
+        if (osl_mode_resolve(opts->mode, osl_config_annotation(cfg, OSL_ANNOTATION_MODE), opts->default_mode, mode, &s,
+                             &from) < 0)
                 return osl_err(err, -EINVAL, "%s: unknown mode \"%.64s\" (expected learn, complain, enforce or off)",
                                from, s);
         return 0;
@@ -122,7 +92,7 @@ static int inject_learn(jv *cfg, const osl_inject_options *opts, const osl_image
         }
         if (learned)
                 res->version = learned->version;
-        r = osl_agent_metadata_format(img, "learn", &metadata, err);
+        r = osl_agent_metadata_format(img, OSL_MODE_NAME_LEARN, &metadata, err);
         if (r < 0)
                 return r;
         osl_learn_filter_input in = {
@@ -273,7 +243,7 @@ static int apply_profile_filter(jv *cfg, const osl_inject_options *opts, const o
                 if (osl_agent_socket_path(opts->run_dir, &socket) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
                 if (osl_agent_probe(socket, &soft) == 0) {
-                        r = osl_agent_metadata_format(img, "complain", &metadata, err);
+                        r = osl_agent_metadata_format(img, OSL_MODE_NAME_COMPLAIN, &metadata, err);
                         if (r < 0)
                                 return r;
                         in.outside_action = "SCMP_ACT_NOTIFY";
@@ -338,7 +308,7 @@ static bool is_sandbox(const jv *cfg)
 
 /* The strictest mode any reading of the config selects: with the mode
  * annotation twice, the runtime hands the hooks the last one and we would
- * read the first. The modes are declared from the least to the most strict. */
+ * read the first (osl_mode: from the least to the most strict). */
 static osl_mode strictest_mode(const jv *cfg, const osl_inject_options *opts)
 {
         const jv *ann = jv_obj_get(cfg, "annotations");

@@ -5,16 +5,8 @@
 #pragma once
 
 #include "json.h"
+#include "vocabulary.h"
 
-typedef enum osl_mode {
-        OSL_MODE_OFF,
-        OSL_MODE_LEARN,
-        OSL_MODE_COMPLAIN,
-        OSL_MODE_ENFORCE,
-} osl_mode;
-
-int osl_mode_parse(const char *s, osl_mode *out);
-const char *osl_mode_name(osl_mode m);
 
 typedef struct osl_inject_options {
         const char *store_root;   /* NULL: $OCI_SECCOMP_LEARN_STORE or the default */

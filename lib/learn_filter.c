@@ -15,30 +15,6 @@ bool osl_syscall_is_exec(const char *name)
         return strcmp(name, "execve") == 0 || strcmp(name, "execveat") == 0;
 }
 
-/* Seen here: runc 1.1.5's init stuck for good in rt_sigreturn, notified
- * after a Go preemption signal, before it had passed the notify fd on. */
-const char *const osl_runtime_floor[] = {
-        "futex", "rt_sigreturn", "rt_sigprocmask", "sigaltstack", "sched_yield",
-        "nanosleep", "clock_nanosleep", "clock_gettime", "gettid", "getpid",
-        "tgkill", "mmap", "munmap", "madvise", "epoll_pwait", "restart_syscall",
-        NULL,
-};
-
-bool osl_syscall_in_runtime_floor(const char *name)
-{
-        for (const char *const *f = osl_runtime_floor; *f; f++)
-                if (strcmp(name, *f) == 0)
-                        return true;
-        return false;
-}
-
-bool osl_syscall_never_notified(const char *name)
-{
-        /* runc refuses SCMP_ACT_NOTIFY on write ("cannot be used for the
-         * write syscall"). */
-        return strcmp(name, "write") == 0 || osl_syscall_in_runtime_floor(name);
-}
-
 static bool can_notify(const char *name)
 {
         return !osl_syscall_never_notified(name);

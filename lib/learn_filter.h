@@ -10,6 +10,7 @@
 #pragma once
 
 #include "seccomp_profile.h"
+#include "vocabulary.h"
 #include "families.h"
 #include "store.h"
 
@@ -78,15 +79,4 @@ bool osl_seccomp_action_permits(const char *action);
  * notified even when learned. */
 bool osl_syscall_is_exec(const char *name);
 
-/* Syscalls the learning filter never notifies, and why (doc/learning.md):
- *  - write: runc refuses SCMP_ACT_NOTIFY on it;
- *  - the runtime floor: calls that runc's Go runtime makes at any moment
- *    (signal returns, futex, sleeps, memory) and so also between loading the
- *    filter and handing its fd to the runtime's parent process. Notified
- *    there, they would wait forever for an agent that has no fd yet.
- * The agent records them as implied: write for the application once it has
- * started, the floor for the runtime, so enforce allows them. */
-bool osl_syscall_never_notified(const char *name);
-bool osl_syscall_in_runtime_floor(const char *name);
-/* NULL-terminated list of the runtime floor, for the agent and the docs. */
-extern const char *const osl_runtime_floor[];
+/* osl_syscall_never_notified, osl_runtime_floor: lib/vocabulary.h. */
