@@ -1289,13 +1289,15 @@ static int container_snapshot(agent *a, container *c, bool partial, osl_observat
 
         pthread_mutex_lock(&c->lock);
         snap = *c;
-        snap.entries = c->cap_entries ? malloc(c->cap_entries * sizeof(*c->entries)) : NULL;
-        if (snap.entries) {
-                memcpy(snap.entries, c->entries, c->cap_entries * sizeof(*c->entries));
+        snap.entries = snap.cap_entries ? malloc(snap.cap_entries * sizeof(*snap.entries)) : NULL;
+        bool copied = !snap.cap_entries || snap.entries;
+        if (copied) {
+                if (snap.entries)
+                        memcpy(snap.entries, c->entries, snap.cap_entries * sizeof(*snap.entries));
                 c->dirty = c->fresh_entry = false;
         }
         pthread_mutex_unlock(&c->lock);
-        if (c->cap_entries && !snap.entries)
+        if (!copied)
                 return -ENOMEM;
         int r = container_observation(a, &snap, partial, out);
         free(snap.entries);
@@ -1394,7 +1396,10 @@ static void source_hold(agent *a, source *s)
         write_kind kind = WRITE_NOTHING;
         int slot;
 
-        for (slot = 0; slot < OSL_AGENT_SLOTS && (a->slots[slot].flags || a->slot_reserved[slot]); slot++)
+        /* Atomic: the notify threads change the flags of the slots in use. */
+        for (slot = 0; slot < OSL_AGENT_SLOTS &&
+                       (__atomic_load_n(&a->slots[slot].flags, __ATOMIC_RELAXED) || a->slot_reserved[slot]);
+             slot++)
                 ;
         if (slot == OSL_AGENT_SLOTS) {
                 agent_log(a, LOG_WARNING, "container %s: all %d holder slots are taken; its learning does not "

@@ -107,7 +107,7 @@ class Agent:
         check(self.alive(), "agent died:\n" + self.log())
         rc = self.stop()
         log = self.log()
-        check("AddressSanitizer" not in log and "runtime error" not in log and "LeakSanitizer" not in log,
+        check(not any(s in log for s in ("AddressSanitizer", "runtime error", "LeakSanitizer", "ThreadSanitizer")),
               "sanitizer report:\n" + log)
         check(rc == 0, "agent exit status %d after SIGTERM:\n%s" % (rc, log))
 
