@@ -503,7 +503,7 @@ typedef enum object_kind {
         OBJ_CONNECTION,
         OBJ_SOURCE,
         OBJ_HOLDER,
-        OBJ_THREADS, /* a notify thread ended */
+        OBJ_THREADS, /* a notify thread ended, or made a container dirty */
         OBJ_WRITER,  /* the writer thread finished jobs */
 } object_kind;
 
@@ -655,7 +655,7 @@ typedef struct agent {
         object_kind holder_tag;
         osl_agent_slot *slots;
         bool slot_reserved[OSL_AGENT_SLOTS]; /* chosen for a hold the writer has not done yet */
-        int threads_fd; /* eventfd: a notify thread ended */
+        int threads_fd; /* eventfd: a notify thread ended, or made a container dirty (agent_wake) */
         object_kind threads_tag;
         osl_writer *writer;
         object_kind writer_tag;
