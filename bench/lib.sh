@@ -257,6 +257,13 @@ bench_run() {
         fi
 }
 
+# bench_redis_config DIR PORT: the bundle runs redis-server on
+# 127.0.0.1:PORT in the foreground, with nothing saved to disk.
+bench_redis_config() {
+        bench_jq_config "$1" '.process.args = ["redis-server", "--port", $p, "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", "/tmp", "--daemonize", "no"]' --arg p "$2"
+}
+
 # bench_run_detached DIR ID: `runc run -d`; the container's output in DIR/ID.log.
 bench_run_detached() {
         local dir=$1 id=$2

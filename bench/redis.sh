@@ -49,8 +49,7 @@ measure() {
         id=redis-$row-$set-$RANDOM
         port=$(free_port)
         bench_set_filter "$BENCH_DIR/redis" "$mode" "$store"
-        bench_jq_config "$BENCH_DIR/redis" '.process.args = ["redis-server", "--port", $p, "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", "/tmp", "--daemonize", "no"]' --arg p "$port"
+        bench_redis_config "$BENCH_DIR/redis" "$port"
         bench_log "set $set: ${labels[$row]} (port $port)"
         bench_run_detached "$BENCH_DIR/redis" "$id"
         for i in $(seq 1 100); do

@@ -6,9 +6,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <seccomp.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -47,6 +51,11 @@
 /* Syscall numbers whose capability relevance is cached per arch. */
 #define RELEVANCE_NR_MAX 1024
 #define EPOLL_BATCH 64
+/* Interrupts a notify thread's blocking receive (see source_stop_thread).
+ * Ignored by default, so that one sent from outside does nothing. */
+#define NOTIFY_STOP_SIGNAL SIGURG
+/* A notify thread's stack: its frames are small, sanitizers make them larger. */
+#define NOTIFY_THREAD_STACK (1024 * 1024)
 /* A filter whose users are gone cannot get new notifications; this only
  * bounds the loop that answers the ones still queued. */
 #define DRAIN_MAX 4096
@@ -494,6 +503,8 @@ typedef enum object_kind {
         OBJ_CONNECTION,
         OBJ_SOURCE,
         OBJ_HOLDER,
+        OBJ_THREADS, /* a notify thread ended, or made a container dirty */
+        OBJ_WRITER,  /* the writer thread finished jobs */
 } object_kind;
 
 #define LIST_PREPEND(head, item)                 \
@@ -531,6 +542,11 @@ typedef struct syscall_entry {
 /* One container instance: its id and bundle (osl_instance_key) and its
  * image. A `runc exec` process's filter joins its container's record. */
 typedef struct container {
+        /* The notify threads of its sources record under this lock; the
+         * loop takes it to read what was recorded. Everything from
+         * notifications to fresh_entry is under it. */
+        pthread_mutex_t lock;
+        uint64_t seq; /* names it to the writer's done() (the pointer may be reused) */
         char *id;
         char *obs_path; /* RUNDIR/observations/<instance key>.json */
         char key[OSL_INSTANCE_KEY_SIZE];
@@ -558,6 +574,7 @@ typedef struct container {
         osl_observation *base;
         char *ckpt_name, *ckpt_path;
         bool dirty, fresh_entry;
+        bool ckpt_queued; /* a checkpoint is with the writer thread */
         uint64_t ckpt_ms; /* when it was last written (monotonic) */
         struct container *prev, *next;
 } container;
@@ -568,8 +585,14 @@ typedef struct source {
         object_kind kind;
         int fd;
         container *c;
-        bool application;
-        int slot; /* with a holder: its slot (opts->slots); -1 none */
+        struct agent *a;
+        uint64_t seq; /* names it to the writer's done() */
+        bool application; /* under c->lock */
+        int slot; /* with a holder: its slot (opts->slots), -1 none; set once (__atomic) under c->lock */
+        /* The thread that receives and answers its notifications. */
+        pthread_t thread;
+        bool thread_started;
+        atomic_bool stop, exited;
         struct source *prev, *next;
 } source;
 
@@ -593,6 +616,23 @@ typedef struct exec_numbers {
         bool has_execve, has_execveat;
 } exec_numbers;
 
+/* What a thread needs to receive, record and answer notifications: its
+ * buffers and its caches of syscall numbers. Each notify thread has its
+ * own; the loop has one for what it answers itself. */
+typedef struct notifier {
+        void *req, *resp;
+        size_t req_size, resp_size;
+        exec_numbers exec_cache[MAX_APP_ARCHES];
+        size_t n_exec_cache;
+        /* Per arch: whether a syscall number can imply a capability
+         * (0 unknown, 1 yes, 2 no), so names are looked up once. */
+        struct {
+                uint32_t arch;
+                uint8_t relevant[RELEVANCE_NR_MAX];
+        } relevance[MAX_APP_ARCHES];
+        size_t n_relevance;
+} notifier;
+
 typedef struct agent {
         const osl_agent_options *opts;
         const char *run_dir;
@@ -608,21 +648,17 @@ typedef struct agent {
         connection *connections;
         source *sources;
         container *containers;
-        void *req, *resp;
-        size_t req_size, resp_size;
-        bool sync_wakeup_warned;
+        uint64_t next_seq;
+        notifier loop_notifier; /* for what the loop answers itself */
+        atomic_bool sync_wakeup_warned;
         int holder_fd; /* -1: no holder (or it is gone) */
         object_kind holder_tag;
         osl_agent_slot *slots;
-        exec_numbers exec_cache[MAX_APP_ARCHES];
-        size_t n_exec_cache;
-        /* Per arch: whether a syscall number can imply a capability
-         * (0 unknown, 1 yes, 2 no), so names are looked up once. */
-        struct {
-                uint32_t arch;
-                uint8_t relevant[RELEVANCE_NR_MAX];
-        } relevance[MAX_APP_ARCHES];
-        size_t n_relevance;
+        bool slot_reserved[OSL_AGENT_SLOTS]; /* chosen for a hold the writer has not done yet */
+        int threads_fd; /* eventfd: a notify thread ended, or made a container dirty (agent_wake) */
+        object_kind threads_tag;
+        osl_writer *writer;
+        object_kind writer_tag;
 } agent;
 
 void osl_agent_vlog(const osl_agent_options *opts, int level, const char *fmt, va_list ap)
@@ -697,9 +733,9 @@ static void connection_free(agent *a, connection *c)
         agent_fd_closed(a);
 }
 
-static void container_free(agent *a, container *c)
+/* Frees a record that is in no list. */
+static void container_free_unlisted(container *c)
 {
-        LIST_REMOVE(a->containers, c);
         free(c->id);
         free(c->obs_path);
         osl_image_clear(&c->image);
@@ -707,7 +743,25 @@ static void container_free(agent *a, container *c)
         osl_observation_free(c->base);
         free(c->ckpt_name);
         free(c->ckpt_path);
+        pthread_mutex_destroy(&c->lock);
         free(c);
+}
+
+static void container_free(agent *a, container *c)
+{
+        LIST_REMOVE(a->containers, c);
+        container_free_unlisted(c);
+}
+
+/* A new record (zeroed, its lock ready); NULL on ENOMEM. */
+static container *container_new(agent *a)
+{
+        container *c = calloc(1, sizeof(*c));
+        if (!c)
+                return NULL;
+        pthread_mutex_init(&c->lock, NULL);
+        c->seq = ++a->next_seq;
+        return c;
 }
 
 static bool same_string(const char *x, const char *y)
@@ -776,18 +830,18 @@ static syscall_entry *container_entry(container *c, uint32_t arch, int32_t nr, u
         return e;
 }
 
-static const exec_numbers *agent_exec_numbers(agent *a, uint32_t arch)
+static const exec_numbers *notifier_exec_numbers(notifier *n, uint32_t arch)
 {
-        for (size_t i = 0; i < a->n_exec_cache; i++)
-                if (a->exec_cache[i].arch == arch)
-                        return &a->exec_cache[i];
+        for (size_t i = 0; i < n->n_exec_cache; i++)
+                if (n->exec_cache[i].arch == arch)
+                        return &n->exec_cache[i];
         exec_numbers en = { .arch = arch };
         en.has_execve = osl_syscall_number(arch, "execve", &en.execve) == 0;
         en.has_execveat = osl_syscall_number(arch, "execveat", &en.execveat) == 0;
-        if (a->n_exec_cache == ELEMENTSOF(a->exec_cache))
-                a->n_exec_cache = 0; /* more arches than any kernel runs; start over */
-        a->exec_cache[a->n_exec_cache] = en;
-        return &a->exec_cache[a->n_exec_cache++];
+        if (n->n_exec_cache == ELEMENTSOF(n->exec_cache))
+                n->n_exec_cache = 0; /* more arches than any kernel runs; start over */
+        n->exec_cache[n->n_exec_cache] = en;
+        return &n->exec_cache[n->n_exec_cache++];
 }
 
 /* The process's command name, "" when it is gone. It is whatever the
@@ -822,19 +876,19 @@ static void note_arch(uint32_t *arches, size_t *n, uint32_t arch)
 }
 
 /* The syscall's name when it can imply a capability, else NULL (cached). */
-static char *capability_relevant_name(agent *a, uint32_t arch, int32_t nr)
+static char *capability_relevant_name(notifier *n, uint32_t arch, int32_t nr)
 {
         size_t i;
-        for (i = 0; i < a->n_relevance && a->relevance[i].arch != arch; i++)
+        for (i = 0; i < n->n_relevance && n->relevance[i].arch != arch; i++)
                 ;
-        if (i == a->n_relevance) {
-                if (i == ELEMENTSOF(a->relevance))
+        if (i == n->n_relevance) {
+                if (i == ELEMENTSOF(n->relevance))
                         return NULL;
-                a->relevance[i].arch = arch;
-                memset(a->relevance[i].relevant, 0, sizeof(a->relevance[i].relevant));
-                a->n_relevance++;
+                n->relevance[i].arch = arch;
+                memset(n->relevance[i].relevant, 0, sizeof(n->relevance[i].relevant));
+                n->n_relevance++;
         }
-        uint8_t *cached = nr >= 0 && nr < RELEVANCE_NR_MAX ? &a->relevance[i].relevant[nr] : NULL;
+        uint8_t *cached = nr >= 0 && nr < RELEVANCE_NR_MAX ? &n->relevance[i].relevant[nr] : NULL;
         if (cached && *cached == 2)
                 return NULL;
         char *name = NULL;
@@ -879,8 +933,9 @@ static int read_target(void *userdata, uint64_t addr, void *buf, size_t len)
 }
 
 /* The application's calls that imply a capability: must run before the
- * answer, while the task still waits and its arguments are in place. */
-static void source_inspect(agent *a, source *s, const struct seccomp_notif *req)
+ * answer, while the task still waits and its arguments are in place.
+ * Called with s->c->lock held, as source_record is. */
+static void source_inspect(agent *a, notifier *n, source *s, const struct seccomp_notif *req)
 {
         container *c = s->c;
         uint32_t arch = req->data.arch;
@@ -888,7 +943,7 @@ static void source_inspect(agent *a, source *s, const struct seccomp_notif *req)
 
         if (!s->application || (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT)))
                 return;
-        _cleanup_free_ char *name = capability_relevant_name(a, arch, nr);
+        _cleanup_free_ char *name = capability_relevant_name(n, arch, nr);
         if (!name)
                 return;
         target_memory t = { .notify_fd = s->fd, .id = req->id, .pid = req->pid };
@@ -911,7 +966,7 @@ static void source_inspect(agent *a, source *s, const struct seccomp_notif *req)
         agent_log(a, LOG_INFO, "container %s: %s implies %s", c->id, use.evidence, cap_name);
 }
 
-static void source_record(agent *a, source *s, const struct seccomp_notif *req)
+static void source_record(agent *a, notifier *n, source *s, const struct seccomp_notif *req)
 {
         container *c = s->c;
         uint32_t arch = req->data.arch;
@@ -922,11 +977,13 @@ static void source_record(agent *a, source *s, const struct seccomp_notif *req)
         c->notifications++;
 
         if (!s->application) {
-                const exec_numbers *en = agent_exec_numbers(a, arch);
+                const exec_numbers *en = notifier_exec_numbers(n, arch);
                 if ((en->has_execve && nr == en->execve) || (en->has_execveat && nr == en->execveat)) {
                         s->application = true;
-                        if (s->slot >= 0)
-                                a->slots[s->slot].flags |= OSL_AGENT_SLOT_APPLICATION;
+                        int slot = __atomic_load_n(&s->slot, __ATOMIC_ACQUIRE);
+                        if (slot >= 0)
+                                __atomic_fetch_or(&a->slots[slot].flags, OSL_AGENT_SLOT_APPLICATION,
+                                                  __ATOMIC_RELAXED);
                         agent_log(a, LOG_DEBUG, "container %s: pid %u execs: the application starts",
                                   c->id, req->pid);
                 }
@@ -1098,38 +1155,192 @@ static int write_observation_file(const osl_observation *o, char *path, osl_erro
         return osl_observation_write(o, path, e);
 }
 
-/* Writes the container's checkpoint when due (force: now). */
-static void container_checkpoint(agent *a, container *c, bool force)
+/* ---- the writer thread's jobs (doc/agent.md) ------------------------ */
+
+typedef enum write_kind {
+        WRITE_CHECKPOINT, /* path: the container's checkpoint */
+        WRITE_FINAL,      /* path: its observation; unlink_path (its checkpoint) goes after */
+        WRITE_NOTHING,    /* writes nothing: a hold that waits for what was queued before it */
+} write_kind;
+
+typedef struct write_job {
+        osl_writer_job job;
+        agent *a;
+        write_kind kind;
+        osl_observation *o;
+        char *path, *unlink_path, *id;
+        bool partial;
+        uint64_t container_seq; /* WRITE_CHECKPOINT: whose */
+        uint64_t hold_seq;      /* the source to hand to the holder once written; 0: none */
+        int hold_slot;          /* the slot reserved for it */
+        int r;
+} write_job;
+
+static void write_job_run(osl_writer_job *job)
 {
-        if (!c->ckpt_path || !c->dirty || !c->image.key)
-                return;
-        uint64_t now = now_ms();
-        if (!force && now < c->ckpt_ms + (c->fresh_entry ? OSL_AGENT_CHECKPOINT_NEW_MS : OSL_AGENT_CHECKPOINT_MS))
-                return;
-        _cleanup_observation_ osl_observation *o = NULL;
+        write_job *w = (write_job *) job;
+        agent *a = w->a;
         osl_error e = {};
-        int r = container_observation(a, c, true, &o);
-        if (r < 0)
-                r = osl_err(&e, r, "out of memory");
-        else
-                r = write_observation_file(o, c->ckpt_path, &e);
-        c->ckpt_ms = now;
-        if (r < 0) {
-                agent_log(a, LOG_WARNING, "container %s: cannot write its checkpoint: %s", c->id, e.msg);
+
+        if (w->kind == WRITE_NOTHING)
+                return;
+        w->r = write_observation_file(w->o, w->path, &e);
+        if (w->r < 0) {
+                if (w->kind == WRITE_CHECKPOINT)
+                        agent_log(a, LOG_WARNING, "container %s: cannot write its checkpoint: %s", w->id, e.msg);
+                else
+                        agent_log(a, LOG_ERR, "container %s: cannot write its observation: %s", w->id, e.msg);
                 return;
         }
-        c->dirty = c->fresh_entry = false;
+        if (w->kind != WRITE_FINAL)
+                return;
+        /* The final observation holds everything the checkpoint did. */
+        if (w->unlink_path)
+                unlink(w->unlink_path);
+        agent_log(a, LOG_INFO, "container %s: wrote %s: %zu syscalls, %" PRIu64 " notifications%s", w->id, w->path,
+                  w->o->n_syscalls, w->o->notifications,
+                  w->partial ? " (partial: the agent stops while the container runs)" : "");
 }
 
-/* The epoll timeout until the next checkpoint is due (-1: none). */
+static void source_hand_over(agent *a, source *s, int slot);
+
+static container *container_by_seq(agent *a, uint64_t seq)
+{
+        for (container *c = a->containers; c; c = c->next)
+                if (c->seq == seq)
+                        return c;
+        return NULL;
+}
+
+static source *source_by_seq(agent *a, uint64_t seq)
+{
+        for (source *s = a->sources; s; s = s->next)
+                if (s->seq == seq)
+                        return s;
+        return NULL;
+}
+
+/* Back in the loop: what follows a write. The container or source may be
+ * gone by now; they are looked up by their sequence number. */
+static void write_job_done(osl_writer_job *job, void *userdata)
+{
+        write_job *w = (write_job *) job;
+        agent *a = userdata;
+
+        if (w->kind == WRITE_CHECKPOINT) {
+                container *c = container_by_seq(a, w->container_seq);
+                if (c) {
+                        c->ckpt_queued = false;
+                        if (w->r < 0) { /* again at the next occasion */
+                                pthread_mutex_lock(&c->lock);
+                                c->dirty = true;
+                                pthread_mutex_unlock(&c->lock);
+                        }
+                }
+        }
+        if (w->hold_seq) {
+                a->slot_reserved[w->hold_slot] = false;
+                source *s = source_by_seq(a, w->hold_seq);
+                /* A checkpoint not written: a restarted worker could not name the container. */
+                if (s && w->r == 0)
+                        source_hand_over(a, s, w->hold_slot);
+        }
+        osl_observation_free(w->o);
+        free(w->path);
+        free(w->unlink_path);
+        free(w->id);
+        free(w);
+}
+
+/* Hands o (taken, may be NULL for WRITE_NOTHING) to the writer thread. */
+static int agent_submit(agent *a, write_kind kind, container *c, osl_observation *o, const char *path,
+                        const char *unlink_path, bool partial, source *hold, int hold_slot)
+{
+        write_job *w = calloc(1, sizeof(*w));
+        if (!w || !(w->id = osl_strdup(c->id)) || (path && !(w->path = osl_strdup(path))) ||
+            (unlink_path && !(w->unlink_path = osl_strdup(unlink_path)))) {
+                if (w) {
+                        free(w->id);
+                        free(w->path);
+                }
+                free(w);
+                osl_observation_free(o);
+                agent_log(a, LOG_ERR, "container %s: out of memory; nothing written", c->id);
+                return -ENOMEM;
+        }
+        w->job = (osl_writer_job) { .run = write_job_run, .done = write_job_done };
+        w->a = a;
+        w->kind = kind;
+        w->o = o;
+        w->partial = partial;
+        w->container_seq = c->seq;
+        w->hold_seq = hold ? hold->seq : 0;
+        w->hold_slot = hold_slot;
+        osl_writer_submit(a->writer, &w->job);
+        return 0;
+}
+
+/* What c recorded, as an observation: the recording is copied under its
+ * lock (the notify threads wait meanwhile), the observation built outside
+ * it. Marks c clean. */
+static int container_snapshot(agent *a, container *c, bool partial, osl_observation **out)
+{
+        container snap;
+
+        pthread_mutex_lock(&c->lock);
+        snap = *c;
+        snap.entries = snap.cap_entries ? malloc(snap.cap_entries * sizeof(*snap.entries)) : NULL;
+        bool copied = !snap.cap_entries || snap.entries;
+        if (copied) {
+                if (snap.entries)
+                        memcpy(snap.entries, c->entries, snap.cap_entries * sizeof(*snap.entries));
+                c->dirty = c->fresh_entry = false;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (!copied)
+                return -ENOMEM;
+        int r = container_observation(a, &snap, partial, out);
+        free(snap.entries);
+        return r;
+}
+
+/* Hands the container's checkpoint to the writer when one is due. */
+static void container_checkpoint(agent *a, container *c)
+{
+        if (!c->ckpt_path || !c->image.key || c->ckpt_queued)
+                return;
+        uint64_t now = now_ms();
+        pthread_mutex_lock(&c->lock);
+        bool due = c->dirty &&
+                   now >= c->ckpt_ms + (c->fresh_entry ? OSL_AGENT_CHECKPOINT_NEW_MS : OSL_AGENT_CHECKPOINT_MS);
+        pthread_mutex_unlock(&c->lock);
+        if (!due)
+                return;
+        _cleanup_observation_ osl_observation *o = NULL;
+        c->ckpt_ms = now;
+        if (container_snapshot(a, c, true, &o) < 0) {
+                agent_log(a, LOG_WARNING, "container %s: cannot write its checkpoint: out of memory", c->id);
+                return;
+        }
+        if (agent_submit(a, WRITE_CHECKPOINT, c, TAKE_PTR(o), c->ckpt_path, NULL, true, NULL, -1) == 0)
+                c->ckpt_queued = true;
+}
+
+/* The epoll timeout until the next checkpoint is due (-1: none). A notify
+ * thread that makes a container dirty wakes the loop (agent_wake). */
 static int agent_checkpoint_due(agent *a)
 {
         uint64_t now = now_ms(), next = UINT64_MAX;
         for (container *c = a->containers; c; c = c->next) {
-                container_checkpoint(a, c, false);
-                if (!c->ckpt_path || !c->dirty || !c->image.key)
+                container_checkpoint(a, c);
+                if (!c->ckpt_path || !c->image.key || c->ckpt_queued)
                         continue;
-                uint64_t due = c->ckpt_ms + (c->fresh_entry ? OSL_AGENT_CHECKPOINT_NEW_MS : OSL_AGENT_CHECKPOINT_MS);
+                pthread_mutex_lock(&c->lock);
+                bool dirty = c->dirty, fresh = c->fresh_entry;
+                pthread_mutex_unlock(&c->lock);
+                if (!dirty)
+                        continue;
+                uint64_t due = c->ckpt_ms + (fresh ? OSL_AGENT_CHECKPOINT_NEW_MS : OSL_AGENT_CHECKPOINT_MS);
                 if (due < next)
                         next = due;
         }
@@ -1138,43 +1349,30 @@ static int agent_checkpoint_due(agent *a)
         return next <= now ? 0 : (int) (next - now);
 }
 
-/* Turns what was recorded into an observation file. */
+/* Hands what was recorded to the writer as the observation file. The
+ * caller frees c: the job holds all it needs. */
 static int container_write(agent *a, container *c, bool partial)
 {
         _cleanup_observation_ osl_observation *o = NULL;
-        osl_error e = {};
-        int r;
 
         if (!c->image.key) {
                 agent_log(a, LOG_ERR, "container %s: no observation written: its image is unknown (no "
                           "listenerMetadata, no %s annotation)", c->id, OSL_ANNOTATION_IMAGE);
                 return -ENOENT;
         }
-        r = container_observation(a, c, partial, &o);
-        if (r < 0)
-                goto oom;
-        r = write_observation_file(o, c->obs_path, &e);
-        if (r < 0)
-                goto fail;
-        /* The final observation holds everything the checkpoint did. */
-        if (c->ckpt_path && !partial)
-                unlink(c->ckpt_path);
-        agent_log(a, LOG_INFO, "container %s: wrote %s: %zu syscalls, %" PRIu64 " notifications%s", c->id, c->obs_path,
-                  o->n_syscalls, o->notifications,
-                  partial ? " (partial: the agent stops while the container runs)" : "");
-        return 0;
-
-oom:
-        r = osl_err(&e, -ENOMEM, "out of memory");
-fail:
-        agent_log(a, LOG_ERR, "container %s: cannot write its observation: %s", c->id, e.msg);
-        return r;
+        if (container_snapshot(a, c, partial, &o) < 0) {
+                agent_log(a, LOG_ERR, "container %s: cannot write its observation: out of memory", c->id);
+                return -ENOMEM;
+        }
+        return agent_submit(a, WRITE_FINAL, c, TAKE_PTR(o), c->obs_path, partial ? NULL : c->ckpt_path, partial,
+                            NULL, -1);
 }
 
 /* ---- the holder (doc/reliability.md) ------------------------------- */
 
-static void source_answer(agent *a, source *s, uint64_t id, uint32_t pid);
+static void source_answer(agent *a, notifier *n, source *s, int slot, uint64_t id, uint32_t pid);
 static source *source_add(agent *a, container *c, int *nfd, int slot, bool application);
+static void source_start(agent *a, source *s);
 
 /* The holder is gone: from now on a crash of this worker breaks learning. */
 static void holder_lost(agent *a, const char *why)
@@ -1188,15 +1386,20 @@ static void holder_lost(agent *a, const char *why)
 }
 
 /* Hands the holder a copy of s's notify fd, in a free slot; a new container
- * gets its checkpoint first, so that a restarted worker can name it. */
+ * gets its checkpoint first, so that a restarted worker can name it. The
+ * checkpoint is written by the writer thread; the fd goes to the holder
+ * once it is (source_hand_over), while s is served already. */
 static void source_hold(agent *a, source *s)
 {
         container *c = s->c;
-        char msg[OSL_HOLDER_MSG_MAX];
-        osl_error e = {};
+        _cleanup_observation_ osl_observation *o = NULL;
+        write_kind kind = WRITE_NOTHING;
         int slot;
 
-        for (slot = 0; slot < OSL_AGENT_SLOTS && a->slots[slot].flags; slot++)
+        /* Atomic: the notify threads change the flags of the slots in use. */
+        for (slot = 0; slot < OSL_AGENT_SLOTS &&
+                       (__atomic_load_n(&a->slots[slot].flags, __ATOMIC_RELAXED) || a->slot_reserved[slot]);
+             slot++)
                 ;
         if (slot == OSL_AGENT_SLOTS) {
                 agent_log(a, LOG_WARNING, "container %s: all %d holder slots are taken; its learning does not "
@@ -1212,12 +1415,32 @@ static void source_hold(agent *a, source *s)
                 /* Without an image there is nothing to write; the fd is
                  * held all the same, so that the container's calls go on. */
                 if (c->image.key) {
-                        c->dirty = true;
-                        container_checkpoint(a, c, true);
-                        if (c->dirty) /* not written: a restarted worker could not name the container */
+                        if (container_snapshot(a, c, true, &o) < 0) {
+                                agent_log(a, LOG_ERR, "container %s: out of memory; not held", c->id);
                                 return;
+                        }
+                        kind = WRITE_CHECKPOINT;
+                        c->ckpt_ms = now_ms();
                 }
         }
+        a->slot_reserved[slot] = true;
+        if (agent_submit(a, kind, c, TAKE_PTR(o), c->ckpt_path, NULL, true, s, slot) < 0) {
+                a->slot_reserved[slot] = false;
+                return;
+        }
+        if (kind == WRITE_CHECKPOINT)
+                c->ckpt_queued = true;
+}
+
+/* The writer wrote what s's hold waited for: the holder gets the fd. */
+static void source_hand_over(agent *a, source *s, int slot)
+{
+        container *c = s->c;
+        char msg[OSL_HOLDER_MSG_MAX];
+        osl_error e = {};
+
+        if (a->holder_fd < 0)
+                return;
         snprintf(msg, sizeof(msg), "hold %d %s", slot, c->ckpt_name);
         int r = osl_unix_send(a->holder_fd, msg, s->fd, NULL);
         if (r < 0) {
@@ -1226,10 +1449,16 @@ static void source_hold(agent *a, source *s)
                 holder_lost(a, e.msg);
                 return;
         }
+        /* Under the lock: s's thread notes each notification it receives in
+         * the slot from now on. */
+        pthread_mutex_lock(&c->lock);
         a->slots[slot] = (osl_agent_slot) {
-                .flags = OSL_AGENT_SLOT_HELD | (strcmp(c->mode, OSL_MODE_NAME_COMPLAIN) == 0 ? OSL_AGENT_SLOT_COMPLAIN : 0),
+                .flags = OSL_AGENT_SLOT_HELD |
+                         (strcmp(c->mode, OSL_MODE_NAME_COMPLAIN) == 0 ? OSL_AGENT_SLOT_COMPLAIN : 0) |
+                         (s->application ? OSL_AGENT_SLOT_APPLICATION : 0),
         };
-        s->slot = slot;
+        __atomic_store_n(&s->slot, slot, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&c->lock);
 }
 
 static void holder_release(agent *a, int slot)
@@ -1259,17 +1488,14 @@ static container *container_adopt(agent *a, const char *name)
         osl_error e = {};
         const char *at = strrchr(name, '@');
         size_t key_len = (size_t) (at - name);
-        container *c = calloc(1, sizeof(*c));
+        container *c = container_new(a);
         if (!c || !(c->ckpt_name = osl_strdup(name)) ||
             osl_agent_checkpoint_path(a->run_dir, name, &c->ckpt_path) < 0 ||
             key_len >= sizeof(c->key) ||
             osl_asprintf(&c->obs_path, "%s/observations/%.*s.json", a->run_dir, (int) key_len, name) < 0) {
                 agent_log(a, LOG_ERR, "checkpoint %s: out of memory or name too long; not adopted", name);
-                if (c) {
-                        free(c->ckpt_name);
-                        free(c->ckpt_path);
-                        free(c);
-                }
+                if (c)
+                        container_free_unlisted(c);
                 return NULL;
         }
         memcpy(c->key, name, key_len);
@@ -1310,6 +1536,31 @@ static container *container_adopt(agent *a, const char *name)
         agent_log(a, LOG_INFO, "container %s: resumed from %s: %zu syscalls, %" PRIu64 " notifications so far",
                   c->id, c->ckpt_path, o->n_syscalls, o->notifications);
         return c;
+}
+
+/* Notification ids count up per filter. A worker killed inside its
+ * receive (its thread blocks there, and the kernel hands out a queued
+ * notification even with SIGKILL pending) took the notification after the
+ * last one noted in the slot without ever seeing it: the kernel will not
+ * hand it out again, and its caller would wait for good. It is the first
+ * id after the slot's last that is received and not answered
+ * (SECCOMP_IOCTL_NOTIF_ID_VALID says so only of those). It is answered, but
+ * cannot be recorded: which call it was died with the worker. last == 0:
+ * nothing was noted (the slot is fresh). */
+#define LOST_ID_PROBES 64
+static void source_answer_lost(agent *a, source *s, uint64_t last)
+{
+        if (last == 0)
+                return;
+        for (uint64_t k = 1; k <= LOST_ID_PROBES; k++) {
+                uint64_t id = last + k;
+                if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
+                        continue;
+                agent_log(a, LOG_WARNING, "container %s: answering a call that the previous worker received as it "
+                          "died, before it could note which call it was (not recorded)", s->c->id);
+                source_answer(a, &a->loop_notifier, s, -1, last + k, 0);
+                return;
+        }
 }
 
 /* A restarted worker takes over what the holder kept: reads "adopt"
@@ -1359,6 +1610,7 @@ static int agent_adopt(agent *a, osl_error *err)
         for (source *s = a->sources; s; s = s->next) {
                 osl_agent_slot *slot = &a->slots[s->slot];
                 uint64_t id = slot->id;
+                source_answer_lost(a, s, slot->id);
                 if (!(slot->flags & OSL_AGENT_SLOT_INFLIGHT))
                         continue;
                 if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0) {
@@ -1369,9 +1621,13 @@ static int agent_adopt(agent *a, osl_error *err)
                                              .data = { .arch = slot->arch, .nr = slot->nr } };
                 agent_log(a, LOG_INFO, "container %s: answering the call of pid %u that the previous worker "
                           "received and did not answer", s->c->id, slot->pid);
-                source_record(a, s, &req);
-                source_answer(a, s, req.id, req.pid);
+                pthread_mutex_lock(&s->c->lock);
+                source_record(a, &a->loop_notifier, s, &req);
+                pthread_mutex_unlock(&s->c->lock);
+                source_answer(a, &a->loop_notifier, s, s->slot, req.id, req.pid);
         }
+        for (source *s = a->sources; s; s = s->next)
+                source_start(a, s);
         if (n > 0)
                 agent_log(a, LOG_INFO, "took over %zu notify fds from the holder", n);
         return 0;
@@ -1379,13 +1635,23 @@ static int agent_adopt(agent *a, osl_error *err)
 
 /* ---- notifications -------------------------------------------------- */
 
-/* Lets the notified call continue. */
-static void source_answer(agent *a, source *s, uint64_t id, uint32_t pid)
+/* Wakes the loop: a notify thread ended, or made a container dirty (so
+ * that the loop sees a checkpoint is due). */
+static void agent_wake(agent *a)
 {
-        struct seccomp_notif_resp *resp = a->resp;
+        uint64_t one = 1;
+        /* Only EAGAIN can fail (the counter is full): it is readable then. */
+        (void) !write(a->threads_fd, &one, sizeof(one));
+}
+
+/* Lets the notified call continue; slot: s's slot when the notification
+ * was noted there, else -1. */
+static void source_answer(agent *a, notifier *n, source *s, int slot, uint64_t id, uint32_t pid)
+{
+        struct seccomp_notif_resp *resp = n->resp;
 
         /* Answer as soon as we can: the task waits until we do. */
-        memset(resp, 0, a->resp_size);
+        memset(resp, 0, n->resp_size);
         resp->id = id;
         resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
         while (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0) {
@@ -1396,60 +1662,163 @@ static void source_answer(agent *a, source *s, uint64_t id, uint32_t pid)
                                   s->c->id, pid);
                 break;
         }
-        if (s->slot >= 0)
-                a->slots[s->slot].flags &= ~OSL_AGENT_SLOT_INFLIGHT;
+        if (slot >= 0)
+                __atomic_fetch_and(&a->slots[slot].flags, ~OSL_AGENT_SLOT_INFLIGHT, __ATOMIC_RELEASE);
 }
 
-/* Receives and answers one notification. Returns 0 when one was handled or
- * its process died meanwhile, < 0 when the fd is unusable. */
-static int source_handle_one(agent *a, source *s)
+/* Receives (blocking while none is queued) and answers one notification.
+ * Returns 0 when one was handled, -EINTR when a signal came first, -ENOENT
+ * when its process died meanwhile or no process uses the filter any more,
+ * another -errno (logged) when the fd is unusable. */
+static int source_handle_one(agent *a, notifier *n, source *s)
 {
-        struct seccomp_notif *req = a->req;
+        struct seccomp_notif *req = n->req;
+        container *c = s->c;
 
         /* The kernel refuses a receive buffer that is not zeroed. */
-        memset(req, 0, a->req_size);
-        for (;;) {
-                if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_RECV, req) == 0)
-                        break;
-                if (errno == EINTR)
-                        continue;
-                if (errno == ENOENT)
-                        return 0; /* the task was killed before we got to it */
-                agent_log(a, LOG_ERR, "container %s: cannot receive a notification: %m", s->c->id);
-                return -errno;
+        memset(req, 0, n->req_size);
+        if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+                int r = -errno;
+                if (r != -EINTR && r != -ENOENT)
+                        agent_log(a, LOG_ERR, "container %s: cannot receive a notification: %m", c->id);
+                return r;
         }
 
         /* Should this worker die before it answers, the next one finds the
          * notification here: the kernel will not hand it out again. */
-        osl_agent_slot *slot = s->slot >= 0 ? &a->slots[s->slot] : NULL;
-        if (slot) {
+        int slot_index = __atomic_load_n(&s->slot, __ATOMIC_ACQUIRE);
+        if (slot_index >= 0) {
+                osl_agent_slot *slot = &a->slots[slot_index];
                 slot->id = req->id;
                 slot->pid = req->pid;
                 slot->arch = req->data.arch;
                 slot->nr = req->data.nr;
-                slot->flags |= OSL_AGENT_SLOT_INFLIGHT;
+                __atomic_fetch_or(&slot->flags, OSL_AGENT_SLOT_INFLIGHT, __ATOMIC_RELEASE);
         }
-
-        source_inspect(a, s, req);
+        pthread_mutex_lock(&c->lock);
+        source_inspect(a, n, s, req);
         /* Before the answer, while /proc/PID is sure to be the caller: a new
          * entry reads its comm (once per entry); otherwise this is a hash
          * lookup and a count. */
-        source_record(a, s, req);
-        source_answer(a, s, req->id, req->pid);
+        bool was_dirty = c->dirty, was_fresh = c->fresh_entry;
+        source_record(a, n, s, req);
+        bool wake = (!was_dirty && c->dirty) || (!was_fresh && c->fresh_entry);
+        pthread_mutex_unlock(&c->lock);
+
+        source_answer(a, n, s, slot_index, req->id, req->pid);
+        if (wake)
+                agent_wake(a);
         return 0;
 }
 
-/* Answers what is still queued, then closes the fd; writes the container's
- * observation when this was its last filter. */
+static int notifier_init(notifier *n, const agent *a)
+{
+        *n = (notifier) { .req_size = a->loop_notifier.req_size, .resp_size = a->loop_notifier.resp_size };
+        n->req = calloc(1, n->req_size);
+        n->resp = calloc(1, n->resp_size);
+        return n->req && n->resp ? 0 : -ENOMEM;
+}
+
+static void notifier_free(notifier *n)
+{
+        free(n->req);
+        free(n->resp);
+        n->req = n->resp = NULL;
+}
+
+static void notify_stop_handler(int sig)
+{
+        (void) sig; /* only there to interrupt the receive */
+}
+
+/* One per source: blocks in SECCOMP_IOCTL_NOTIF_RECV, so that the kernel
+ * wakes it on the CPU of the calling task (doc/agent.md). */
+static void *source_thread(void *userdata)
+{
+        source *s = userdata;
+        agent *a = s->a;
+        notifier n;
+        sigset_t stop;
+
+        sigemptyset(&stop);
+        sigaddset(&stop, NOTIFY_STOP_SIGNAL);
+        pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
+        if (notifier_init(&n, a) < 0)
+                agent_log(a, LOG_ERR, "container %s: out of memory; its filter is not served", s->c->id);
+        else
+                while (!atomic_load(&s->stop)) {
+                        int r = source_handle_one(a, &n, s);
+                        if (r == 0 || r == -EINTR)
+                                continue;
+                        if (r != -ENOENT)
+                                break;
+                        /* Its caller died meanwhile, or the filter has no
+                         * users left: since Linux 6.11 a receive then
+                         * returns ENOENT at once, and poll says POLLHUP. */
+                        struct pollfd p = { .fd = s->fd, .events = POLLIN };
+                        if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+                                break;
+                }
+        notifier_free(&n);
+        atomic_store(&s->exited, true);
+        agent_wake(a);
+        return NULL;
+}
+
+/* Starts s's thread. A thread that cannot start counts as ended: the loop
+ * then closes the fd. */
+static void source_start(agent *a, source *s)
+{
+        pthread_attr_t attr;
+        int r;
+
+        if (s->thread_started || atomic_load(&s->exited))
+                return;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, NOTIFY_THREAD_STACK);
+        r = pthread_create(&s->thread, &attr, source_thread, s);
+        pthread_attr_destroy(&attr);
+        if (r == 0) {
+                s->thread_started = true;
+                return;
+        }
+        errno = r;
+        agent_log(a, LOG_ERR, "container %s: cannot start a thread for its filter: %m; its notified syscalls "
+                  "will fail with ENOSYS", s->c->id);
+        atomic_store(&s->exited, true);
+        agent_wake(a);
+}
+
+/* Stops s's thread and waits for it. */
+static void source_stop_thread(source *s)
+{
+        if (!s->thread_started)
+                return;
+        atomic_store(&s->stop, true);
+        /* The signal interrupts the receive (EINTR; the handler has no
+         * SA_RESTART). It is sent again until the thread is out: it may
+         * come just before the thread enters the receive. */
+        while (!atomic_load(&s->exited)) {
+                pthread_kill(s->thread, NOTIFY_STOP_SIGNAL);
+                nanosleep(&(struct timespec) { .tv_nsec = 1000000 }, NULL);
+        }
+        pthread_join(s->thread, NULL);
+        s->thread_started = false;
+}
+
+/* Stops s's thread, answers what is still queued, then closes the fd;
+ * writes the container's observation when this was its last filter. */
 static void source_finish(agent *a, source *s, bool partial)
 {
         container *c = s->c;
 
+        source_stop_thread(s);
         for (int i = 0; i < DRAIN_MAX; i++) {
                 struct pollfd p = { .fd = s->fd, .events = POLLIN };
                 if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
                         break;
-                if (source_handle_one(a, s) < 0)
+                int r = source_handle_one(a, &a->loop_notifier, s);
+                if (r < 0 && r != -ENOENT && r != -EINTR)
                         break;
         }
         LIST_REMOVE(a->sources, s);
@@ -1520,8 +1889,8 @@ static const char *quote_key(const char *key, char *buf, size_t size)
         return osl_quote_len(key, key ? strlen(key) : 0, 240, buf, size);
 }
 
-/* A new source of c serving *nfd (taken on success). NULL (logged) on
- * failure. */
+/* A new source of c serving *nfd (taken on success), its thread not
+ * started yet (source_start). NULL (logged) on failure. */
 static source *source_add(agent *a, container *c, int *nfd, int slot, bool application)
 {
         source *s = calloc(1, sizeof(*s));
@@ -1529,9 +1898,13 @@ static source *source_add(agent *a, container *c, int *nfd, int slot, bool appli
                 agent_log(a, LOG_ERR, "container %s: out of memory; refused", c->id);
                 return NULL;
         }
-        *s = (source) { .kind = OBJ_SOURCE, .fd = -1, .c = c, .slot = slot, .application = application };
+        *s = (source) { .kind = OBJ_SOURCE, .fd = -1, .c = c, .a = a, .seq = ++a->next_seq, .slot = slot,
+                        .application = application };
         set_sync_wakeup(a, *nfd);
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+        /* Its thread receives the notifications (source_thread); the loop
+         * only learns here when the filter has no users left (EPOLLHUP is
+         * reported without being asked for). */
+        struct epoll_event ev = { .events = 0, .data.ptr = s };
         if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, *nfd, &ev) < 0) {
                 agent_log(a, LOG_ERR, "container %s: cannot watch its notify fd: %m; refused", c->id);
                 free(s);
@@ -1636,12 +2009,11 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                         agent_log(a, LOG_WARNING, "container %s: bundle %s is served already with image %s; this "
                                   "one (image %s) is recorded apart", id, osl_quote_len(bundle, blen, 240, qb, sizeof(qb)),
                                   quote_key(other->image.key, qo, sizeof(qo)), quote_key(img.key, qi, sizeof(qi)));
-                c = calloc(1, sizeof(*c));
+                c = container_new(a);
                 if (!c || !(c->id = osl_strdup(id)) ||
                     osl_rundir_path(a->run_dir, "observations", id, bundle, &c->obs_path, &e) < 0) {
                         if (c)
-                                free(c->id);
-                        free(c);
+                                container_free_unlisted(c);
                         osl_image_clear(&img);
                         agent_log(a, LOG_ERR, "container %s: out of memory; refused", id);
                         return;
@@ -1659,6 +2031,7 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                         container_free(a, c);
                 return;
         }
+        source_start(a, s);
         if (a->holder_fd >= 0)
                 source_hold(a, s);
         agent_log(a, LOG_INFO, "container %s: recording (%s mode)%s, pid %" PRId64 ", image %s, bundle %s", id,
@@ -1851,14 +2224,13 @@ static int agent_alloc_buffers(agent *a, osl_error *err)
                 return osl_err(err, -errno, "the kernel does not support seccomp user notification: %m");
         /* The kernel may know a larger struct than our headers; it writes
          * its own size. */
-        a->req_size = sizes.seccomp_notif > sizeof(struct seccomp_notif) ? sizes.seccomp_notif
-                                                                          : sizeof(struct seccomp_notif);
-        a->resp_size = sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp)
-                               ? sizes.seccomp_notif_resp
-                               : sizeof(struct seccomp_notif_resp);
-        a->req = calloc(1, a->req_size);
-        a->resp = calloc(1, a->resp_size);
-        if (!a->req || !a->resp)
+        a->loop_notifier.req_size = sizes.seccomp_notif > sizeof(struct seccomp_notif)
+                                            ? sizes.seccomp_notif
+                                            : sizeof(struct seccomp_notif);
+        a->loop_notifier.resp_size = sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp)
+                                             ? sizes.seccomp_notif_resp
+                                             : sizeof(struct seccomp_notif_resp);
+        if (notifier_init(&a->loop_notifier, a) < 0)
                 return osl_err(err, -ENOMEM, "out of memory");
         return 0;
 }
@@ -1871,6 +2243,8 @@ static void agent_cleanup(agent *a)
          * error paths; stop writes them first. */
         while (a->sources)
                 source_finish(a, a->sources, true);
+        /* Writes what is queued, the partial observations above included. */
+        osl_writer_stop(a->writer, a);
         if (a->listen_fd >= 0)
                 close(a->listen_fd);
         osl_agent_socket_remove(&a->sock);
@@ -1878,8 +2252,24 @@ static void agent_cleanup(agent *a)
                 close(a->epfd);
         if (a->holder_fd >= 0)
                 close(a->holder_fd);
-        free(a->req);
-        free(a->resp);
+        if (a->threads_fd >= 0)
+                close(a->threads_fd);
+        notifier_free(&a->loop_notifier);
+}
+
+/* Each source whose thread ended: finished (a filter without users, or an
+ * fd that cannot be used). */
+static void agent_reap_threads(agent *a)
+{
+        uint64_t count;
+        source *next;
+
+        (void) !read(a->threads_fd, &count, sizeof(count));
+        for (source *s = a->sources; s; s = next) {
+                next = s->next;
+                if (atomic_load(&s->exited))
+                        source_finish(a, s, false);
+        }
 }
 
 int osl_agent_run(const osl_agent_options *opts, osl_error *err)
@@ -1895,15 +2285,28 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                 .slots = opts->slots,
                 .listener_tag = OBJ_LISTENER,
                 .stop_tag = OBJ_STOP,
+                .threads_fd = -1,
+                .threads_tag = OBJ_THREADS,
+                .writer_tag = OBJ_WRITER,
                 .max_sources = opts->max_containers ? opts->max_containers : OSL_AGENT_MAX_CONTAINERS_DEFAULT,
                 .message_timeout_ms = opts->message_timeout_ms ? opts->message_timeout_ms
                                                                : OSL_AGENT_MESSAGE_TIMEOUT_MS_DEFAULT,
         };
         struct epoll_event ev;
+        struct sigaction stop_action = { .sa_handler = notify_stop_handler }, old_action;
+        sigset_t stop_signal, old_mask;
         int r;
 
         if (opts->log_level > 0)
                 a.log_level = opts->log_level;
+        /* The notify threads' receive is interrupted by this signal
+         * (source_stop_thread); no SA_RESTART. Only they take it: blocked
+         * here, and in the writer thread, which inherits this mask. */
+        sigemptyset(&stop_signal);
+        sigaddset(&stop_signal, NOTIFY_STOP_SIGNAL);
+        pthread_sigmask(SIG_BLOCK, &stop_signal, &old_mask);
+        sigemptyset(&stop_action.sa_mask);
+        sigaction(NOTIFY_STOP_SIGNAL, &stop_action, &old_action);
         r = agent_alloc_buffers(&a, err);
         if (r < 0)
                 goto out;
@@ -1939,6 +2342,25 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                 }
         }
 
+        a.threads_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (a.threads_fd < 0) {
+                r = osl_err(err, -errno, "cannot create an eventfd: %m");
+                goto out;
+        }
+        ev = (struct epoll_event) { .events = EPOLLIN, .data.ptr = &a.threads_tag };
+        if (epoll_ctl(a.epfd, EPOLL_CTL_ADD, a.threads_fd, &ev) < 0) {
+                r = osl_err(err, -errno, "cannot watch an eventfd: %m");
+                goto out;
+        }
+        r = osl_writer_start(&a.writer, err);
+        if (r < 0)
+                goto out;
+        ev = (struct epoll_event) { .events = EPOLLIN, .data.ptr = &a.writer_tag };
+        if (epoll_ctl(a.epfd, EPOLL_CTL_ADD, osl_writer_fd(a.writer), &ev) < 0) {
+                r = osl_err(err, -errno, "cannot watch the writer's eventfd: %m");
+                goto out;
+        }
+
         if (opts->holder_fd >= 0 && opts->slots) {
                 a.holder_fd = opts->holder_fd;
                 ev = (struct epoll_event) { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &a.holder_tag };
@@ -1965,9 +2387,9 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                         r = osl_err(err, -errno, "epoll_wait failed: %m");
                         goto out;
                 }
-                /* Each ready filter gets one notification answered per round,
-                 * so a container that calls in a tight loop cannot starve the
-                 * others. */
+                /* Notifications are answered by the sources' threads; the
+                 * loop hears of a source only when it has no users left. */
+                bool reap_threads = false;
                 for (int i = 0; i < n; i++) {
                         object_kind *kind = events[i].data.ptr;
                         switch (*kind) {
@@ -1984,16 +2406,21 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                         case OBJ_CONNECTION:
                                 connection_read(&a, (connection *) kind);
                                 break;
-                        case OBJ_SOURCE: {
-                                source *s = (source *) kind;
-                                if (events[i].events & (EPOLLHUP | EPOLLERR))
-                                        source_finish(&a, s, false);
-                                else if (source_handle_one(&a, s) < 0)
-                                        source_finish(&a, s, false);
+                        case OBJ_SOURCE:
+                                source_finish(&a, (source *) kind, false);
+                                break;
+                        case OBJ_THREADS:
+                                /* After the batch: it may finish a source
+                                 * that a later event of it names. */
+                                reap_threads = true;
+                                break;
+                        case OBJ_WRITER:
+                                osl_writer_reap(a.writer, &a);
                                 break;
                         }
-                        }
                 }
+                if (reap_threads)
+                        agent_reap_threads(&a);
         }
 
         size_t n_open = 0;
@@ -2007,5 +2434,7 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
         r = 0;
 out:
         agent_cleanup(&a);
+        sigaction(NOTIFY_STOP_SIGNAL, &old_action, NULL);
+        pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
         return r;
 }

@@ -6,7 +6,8 @@
  * that gets the filter, JSON container-process state plus the fd by
  * SCM_RIGHTS. The agent answers every notification with "continue" at once
  * and writes what it saw to RUNDIR/observations/<id>.json when the filter
- * has no users left. One thread, one epoll loop, many containers. */
+ * has no users left. One epoll loop for the sockets, one thread per notify
+ * fd, one writer thread for the files (doc/agent.md, "Threads"). */
 #pragma once
 
 #include "image.h"

@@ -46,3 +46,24 @@ int osl_agent_socket_create(const osl_agent_options *opts, const char *run_dir, 
                             osl_error *err);
 /* Removes the socket while it is still the one created; frees the path. */
 void osl_agent_socket_remove(osl_agent_socket *sock);
+
+/* ---- the worker's writer thread (agent_writer.c) --------------------
+ * Checkpoints and observations are written by one thread of their own, in
+ * the order they were submitted, so that the event loop never waits for a
+ * disk. run() is called in the writer thread; done() later in the thread
+ * that calls osl_writer_reap (the loop), which then owns the job again. */
+typedef struct osl_writer_job osl_writer_job;
+struct osl_writer_job {
+        void (*run)(osl_writer_job *job);
+        void (*done)(osl_writer_job *job, void *userdata);
+        osl_writer_job *next;
+};
+typedef struct osl_writer osl_writer;
+int osl_writer_start(osl_writer **out, osl_error *err);
+/* Readable (an eventfd) while jobs wait for osl_writer_reap. */
+int osl_writer_fd(const osl_writer *w);
+void osl_writer_submit(osl_writer *w, osl_writer_job *job);
+/* Calls done() of every job that ran. */
+void osl_writer_reap(osl_writer *w, void *userdata);
+/* Runs what is queued, reaps it, and frees w (NULL: nothing). */
+void osl_writer_stop(osl_writer *w, void *userdata);

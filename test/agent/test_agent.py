@@ -107,7 +107,7 @@ class Agent:
         check(self.alive(), "agent died:\n" + self.log())
         rc = self.stop()
         log = self.log()
-        check("AddressSanitizer" not in log and "runtime error" not in log and "LeakSanitizer" not in log,
+        check(not any(s in log for s in ("AddressSanitizer", "runtime error", "LeakSanitizer", "ThreadSanitizer")),
               "sanitizer report:\n" + log)
         check(rc == 0, "agent exit status %d after SIGTERM:\n%s" % (rc, log))
 
@@ -345,6 +345,47 @@ def case_many(tmp):
             check_observation(agent.wait_observation(cid), cid, app_getppid=storm if cid == "many00" else 5)
         agent.finish()
     finally:
+        agent.kill()
+
+
+def case_concurrent(tmp):
+    """Two containers notify at the same time, each served by its own
+    thread (doc/agent.md): both observations hold every call, exactly.
+    The storms start together (--wait-file) and, with two CPUs or more,
+    run on different CPUs, so that both threads record at once."""
+    agent = Agent(tmp)
+    go = os.path.join(tmp, "go")
+    storms = {"conc0": 30000, "conc1": 20000}
+    cpus = sorted(os.sched_getaffinity(0))
+    procs = {}
+    try:
+        for i, (cid, n) in enumerate(storms.items()):
+            cpu = {cpus[i % len(cpus)]}
+
+            def pin(cpu=cpu):
+                os.sched_setaffinity(0, cpu)
+                _die_with_parent()
+            procs[cid] = subprocess.Popen(
+                [FAKE, "run", "--socket", agent.socket, "--id", cid, "--metadata", METADATA,
+                 "--getppid", str(n), "--wait-file", go],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=pin)
+            pid = procs[cid].stdout.readline().strip()  # printed once the fd is sent
+            wait_for(lambda: "%s: pid %s execs" % (cid, pid) in agent.log(), cid + "'s execve")
+        open(go, "w").close()
+        for cid, p in procs.items():
+            out, err = p.communicate(timeout=120)
+            check(p.returncode == 0, "container %s exited %d: %s" % (cid, p.returncode, err))
+        for cid, n in storms.items():
+            check_observation(agent.wait_observation(cid), cid, app_getppid=n)
+        # The holder's checkpoints were replaced by the observations.
+        wait_for(lambda: not os.listdir(os.path.join(agent.run_dir, "checkpoints")), "the checkpoints to go")
+        agent.finish()
+    finally:
+        open(go, "w").close()
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         agent.kill()
 
 
