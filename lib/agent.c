@@ -22,6 +22,7 @@
 #include "agent_internal.h"
 #include "caps.h"
 #include "learn_filter.h"
+#include "log_collector.h"
 #include "observation.h"
 #include "rundir.h"
 #include "syscalls.h"
@@ -494,6 +495,7 @@ typedef enum object_kind {
         OBJ_CONNECTION,
         OBJ_SOURCE,
         OBJ_HOLDER,
+        OBJ_COLLECTOR,
 } object_kind;
 
 #define LIST_PREPEND(head, item)                 \
@@ -536,6 +538,7 @@ typedef struct container {
         char key[OSL_INSTANCE_KEY_SIZE];
         osl_image image;
         const char *mode; /* OSL_AGENT_MODE_*, for the log */
+        bool log_method;  /* learns through SECCOMP_RET_LOG records (lib/log_collector.h) */
         char start_time[32];
         uint64_t notifications;
         syscall_entry *entries; /* open addressing, capacity a power of two */
@@ -611,6 +614,7 @@ typedef struct agent {
         void *req, *resp;
         size_t req_size, resp_size;
         bool sync_wakeup_warned;
+        bool stopping;
         int holder_fd; /* -1: no holder (or it is gone) */
         object_kind holder_tag;
         osl_agent_slot *slots;
@@ -623,6 +627,10 @@ typedef struct agent {
                 uint8_t relevant[RELEVANCE_NR_MAX];
         } relevance[MAX_APP_ARCHES];
         size_t n_relevance;
+        /* SECCOMP_RET_LOG records (lib/log_collector.h); NULL when the
+         * kernel's audit records cannot be read. */
+        osl_log_collector *collector;
+        object_kind collector_tag;
 } agent;
 
 void osl_agent_vlog(const osl_agent_options *opts, int level, const char *fmt, va_list ap)
@@ -699,6 +707,8 @@ static void connection_free(agent *a, connection *c)
 
 static void container_free(agent *a, container *c)
 {
+        if (a->collector)
+                osl_log_collector_unwatch(a->collector, c);
         LIST_REMOVE(a->containers, c);
         free(c->id);
         free(c->obs_path);
@@ -911,28 +921,15 @@ static void source_inspect(agent *a, source *s, const struct seccomp_notif *req)
         agent_log(a, LOG_INFO, "container %s: %s implies %s", c->id, use.evidence, cap_name);
 }
 
-static void source_record(agent *a, source *s, const struct seccomp_notif *req)
+/* count calls of (arch, nr) by pid: notified (the caller waits for our
+ * answer, so it is still there) or logged (lib/log_collector.h). */
+static void container_record(agent *a, container *c, uint32_t arch, int32_t nr, uint32_t pid, bool application,
+                             uint64_t count)
 {
-        container *c = s->c;
-        uint32_t arch = req->data.arch;
-        int32_t nr = req->data.nr;
-
         if (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT))
                 arch = SCMP_ARCH_X32;
-        c->notifications++;
-
-        if (!s->application) {
-                const exec_numbers *en = agent_exec_numbers(a, arch);
-                if ((en->has_execve && nr == en->execve) || (en->has_execveat && nr == en->execveat)) {
-                        s->application = true;
-                        if (s->slot >= 0)
-                                a->slots[s->slot].flags |= OSL_AGENT_SLOT_APPLICATION;
-                        agent_log(a, LOG_DEBUG, "container %s: pid %u execs: the application starts",
-                                  c->id, req->pid);
-                }
-        }
-        uint8_t origin = s->application ? OSL_ORIGIN_APPLICATION : OSL_ORIGIN_RUNTIME;
-        if (s->application)
+        uint8_t origin = application ? OSL_ORIGIN_APPLICATION : OSL_ORIGIN_RUNTIME;
+        if (application)
                 note_arch(c->app_arches, &c->n_app_arches, arch);
         else
                 note_arch(c->runtime_arches, &c->n_runtime_arches, arch);
@@ -943,16 +940,15 @@ static void source_record(agent *a, source *s, const struct seccomp_notif *req)
                 agent_log(a, LOG_ERR, "container %s: out of memory; syscall %d not recorded", c->id, nr);
                 return;
         }
-        e->count++;
+        e->count += count;
         c->dirty = true;
         uint64_t now = realtime_ms();
         if (created) {
                 c->fresh_entry = true;
                 e->first_ms = now;
-                e->sample_pid = req->pid;
-                /* One read per new entry, never per notification. The
-                 * caller waits for our answer, so it is still there. */
-                read_comm(req->pid, e->sample_comm, sizeof(e->sample_comm));
+                e->sample_pid = pid;
+                /* One read per new entry, never per call. */
+                read_comm(pid, e->sample_comm, sizeof(e->sample_comm));
         }
         /* Should the clock step back, lastSeen still does not precede firstSeen. */
         if (now > e->last_ms)
@@ -964,9 +960,33 @@ static void source_record(agent *a, source *s, const struct seccomp_notif *req)
                 char q[96];
                 agent_log(a, LOG_DEBUG, "container %s: new %s syscall %s (%d) on %s by pid %u %s", c->id,
                           osl_origin_name(origin), name ? name : "?", nr,
-                          osl_arch_to_oci(arch) ? osl_arch_to_oci(arch) : "?", req->pid,
+                          osl_arch_to_oci(arch) ? osl_arch_to_oci(arch) : "?", pid,
                           osl_quote(e->sample_comm, q, sizeof(q)));
         }
+}
+
+static void source_record(agent *a, source *s, const struct seccomp_notif *req)
+{
+        container *c = s->c;
+        uint32_t arch = req->data.arch;
+        int32_t nr = req->data.nr;
+
+        c->notifications++;
+        const exec_numbers *en = agent_exec_numbers(a, arch);
+        if ((en->has_execve && nr == en->execve) || (en->has_execveat && nr == en->execveat)) {
+                bool starts = !s->application;
+                if (starts) {
+                        s->application = true;
+                        if (s->slot >= 0)
+                                a->slots[s->slot].flags |= OSL_AGENT_SLOT_APPLICATION;
+                        agent_log(a, LOG_DEBUG, "container %s: pid %u execs: the application starts",
+                                  c->id, req->pid);
+                }
+                /* The runtime's logged calls are handed over first. */
+                if (a->collector)
+                        osl_log_collector_exec(a->collector, c, req->pid, starts);
+        }
+        container_record(a, c, arch, nr, req->pid, s->application, 1);
 }
 
 static bool container_has(const container *c, uint32_t arch, int32_t nr, uint8_t origin)
@@ -991,7 +1011,7 @@ static int container_observation(agent *a, container *c, bool partial, osl_obser
         o->container_id = osl_strdup(c->id);
         o->start_time = osl_strdup(c->start_time);
         o->end_time = osl_strdup(end_time);
-        o->method = osl_strdup("notify");
+        o->method = osl_strdup(c->log_method ? "log" : "notify");
         if (!o->container_id || !o->start_time || !o->end_time || !o->method)
                 return -ENOMEM;
         o->partial = partial;
@@ -1003,6 +1023,10 @@ static int container_observation(agent *a, container *c, bool partial, osl_obser
             (c->image.digest && !o->image_digest))
                 return -ENOMEM;
         o->notifications = c->notifications;
+        if (a->collector) {
+                osl_log_collector_counts(a->collector, c, &o->unattributed_records, &o->missed_records);
+                o->has_record_counts = true;
+        }
 
         for (size_t i = 0; i < c->cap_entries; i++) {
                 const syscall_entry *se = &c->entries[i];
@@ -1061,8 +1085,9 @@ static int container_observation(agent *a, container *c, bool partial, osl_obser
                 const char *arch = osl_arch_to_oci(c->runtime_arches[i]);
                 for (const char *const *f = osl_runtime_floor; arch && *f; f++) {
                         int nr;
-                        if (osl_syscall_number(c->runtime_arches[i], *f, &nr) < 0)
-                                continue;
+                        if (osl_syscall_number(c->runtime_arches[i], *f, &nr) < 0 ||
+                            container_has(c, c->runtime_arches[i], nr, OSL_ORIGIN_RUNTIME))
+                                continue; /* logged: really seen */
                         r = osl_observation_add(o, arch, *f, OSL_ORIGIN_RUNTIME, 0, true);
                         if (r < 0)
                                 return -ENOMEM;
@@ -1150,6 +1175,9 @@ static int container_write(agent *a, container *c, bool partial)
                           "listenerMetadata, no %s annotation)", c->id, OSL_ANNOTATION_IMAGE);
                 return -ENOENT;
         }
+        /* Every logged call it made until now. */
+        if (a->collector)
+                osl_log_collector_flush(a->collector, c);
         r = container_observation(a, c, partial, &o);
         if (r < 0)
                 goto oom;
@@ -1159,8 +1187,12 @@ static int container_write(agent *a, container *c, bool partial)
         /* The final observation holds everything the checkpoint did. */
         if (c->ckpt_path && !partial)
                 unlink(c->ckpt_path);
-        agent_log(a, LOG_INFO, "container %s: wrote %s: %zu syscalls, %" PRIu64 " notifications%s", c->id, c->obs_path,
-                  o->n_syscalls, o->notifications,
+        char records[160] = "";
+        if (o->has_record_counts)
+                snprintf(records, sizeof(records), ", audit records while it ran: %" PRIu64 " unattributed, %" PRIu64
+                         " missed", o->unattributed_records, o->missed_records);
+        agent_log(a, LOG_INFO, "container %s: wrote %s: %zu syscalls, %" PRIu64 " notifications%s%s", c->id, c->obs_path,
+                  o->n_syscalls, o->notifications, records,
                   partial ? " (partial: the agent stops while the container runs)" : "");
         return 0;
 
@@ -1174,7 +1206,7 @@ fail:
 /* ---- the holder (doc/reliability.md) ------------------------------- */
 
 static void source_answer(agent *a, source *s, uint64_t id, uint32_t pid);
-static source *source_add(agent *a, container *c, int *nfd, int slot, bool application);
+static source *source_add(agent *a, container *c, int *nfd, int slot, bool application, uint32_t pid);
 
 /* The holder is gone: from now on a crash of this worker breaks learning. */
 static void holder_lost(agent *a, const char *why)
@@ -1295,6 +1327,7 @@ static container *container_adopt(agent *a, const char *name)
                 return c;
         }
         c->id = osl_strdup(o->container_id);
+        c->log_method = strcmp(o->method, "log") == 0;
         c->image.key = osl_strdup(o->image_key);
         c->image.name = osl_strdup(o->image_name);
         c->image.tag = osl_strdup(o->image_tag);
@@ -1343,7 +1376,7 @@ static int agent_adopt(agent *a, osl_error *err)
                         continue;
                 if (a->slots[slot].flags & OSL_AGENT_SLOT_COMPLAIN)
                         c->mode = OSL_AGENT_MODE_COMPLAIN;
-                source *s = source_add(a, c, &fd, slot, a->slots[slot].flags & OSL_AGENT_SLOT_APPLICATION);
+                source *s = source_add(a, c, &fd, slot, a->slots[slot].flags & OSL_AGENT_SLOT_APPLICATION, 0);
                 if (!s) {
                         if (c->n_sources == 0)
                                 container_free(a, c);
@@ -1522,7 +1555,7 @@ static const char *quote_key(const char *key, char *buf, size_t size)
 
 /* A new source of c serving *nfd (taken on success). NULL (logged) on
  * failure. */
-static source *source_add(agent *a, container *c, int *nfd, int slot, bool application)
+static source *source_add(agent *a, container *c, int *nfd, int slot, bool application, uint32_t pid)
 {
         source *s = calloc(1, sizeof(*s));
         if (!s) {
@@ -1538,6 +1571,9 @@ static source *source_add(agent *a, container *c, int *nfd, int slot, bool appli
                 return NULL;
         }
         s->fd = TAKE_FD(*nfd);
+        /* Its logged calls (pid 0: the registration's). */
+        if (a->collector)
+                osl_log_collector_watch(a->collector, c, c->key, pid, application);
         LIST_PREPEND(a->sources, s);
         a->n_sources++;
         c->n_sources++;
@@ -1653,7 +1689,14 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                 LIST_PREPEND(a->containers, c);
         }
 
-        source *s = source_add(a, c, &nfd, -1, false);
+        if (new_container) {
+                const char *method = jv_str(jv_obj_get(jv_obj_get(m.state, "annotations"), OSL_ANNOTATION_METHOD));
+                c->log_method = method && strcmp(method, "log") == 0;
+                if (c->log_method && !a->collector)
+                        agent_log(a, LOG_WARNING, "container %s: learns through SECCOMP_RET_LOG, but this agent "
+                                  "cannot read the kernel's audit records: only its exec calls are learned", id);
+        }
+        source *s = source_add(a, c, &nfd, -1, !new_container, m.pid > 0 && m.pid <= UINT32_MAX ? (uint32_t) m.pid : 0);
         if (!s) {
                 if (new_container)
                         container_free(a, c);
@@ -1871,6 +1914,13 @@ static void agent_cleanup(agent *a)
          * error paths; stop writes them first. */
         while (a->sources)
                 source_finish(a, a->sources, true);
+        /* Containers with no notify fd (complain through the log method). */
+        while (a->containers) {
+                container_write(a, a->containers, true);
+                container_free(a, a->containers);
+        }
+        osl_log_collector_close(a->collector, a->stopping);
+        a->collector = NULL;
         if (a->listen_fd >= 0)
                 close(a->listen_fd);
         osl_agent_socket_remove(&a->sock);
@@ -1880,6 +1930,86 @@ static void agent_cleanup(agent *a)
                 close(a->holder_fd);
         free(a->req);
         free(a->resp);
+}
+
+/* ---- SECCOMP_RET_LOG records (lib/log_collector.h) -------------------- */
+
+static void collector_record(void *handle, uint32_t arch, int32_t nr, uint32_t pid, bool application, uint64_t count,
+                             void *userdata)
+{
+        container_record(userdata, handle, arch, nr, pid, application, count);
+}
+
+/* A complain-mode container that reports through the log method: no notify
+ * fd, its record lives until its init ends (collector_close). */
+static void *collector_open(const osl_registration_owned *reg, const char *key, void *userdata)
+{
+        agent *a = userdata;
+        osl_error e = {};
+        if (!reg->image_key || strlen(key) >= OSL_INSTANCE_KEY_SIZE || !osl_container_id_valid(reg->container_id)) {
+                agent_log(a, LOG_WARNING, "container %s: registered for complain mode through the log method, but its "
+                          "image is unknown; not recorded", key);
+                return NULL;
+        }
+        container *c = calloc(1, sizeof(*c));
+        _cleanup_free_ char *name = NULL;
+        if (!c || !(c->id = osl_strdup(reg->container_id)) || !(c->image.key = osl_strdup(reg->image_key)) ||
+            osl_asprintf(&c->obs_path, "%s/observations/%s.json", a->run_dir, key) < 0 ||
+            osl_asprintf(&name, "%s@log", key) < 0 || !(c->ckpt_name = osl_strdup(name)) ||
+            osl_agent_checkpoint_path(a->run_dir, name, &c->ckpt_path) < 0) {
+                agent_log(a, LOG_ERR, "container %s: out of memory; not recorded", key);
+                if (c) {
+                        LIST_PREPEND(a->containers, c);
+                        container_free(a, c);
+                }
+                return NULL;
+        }
+        snprintf(c->key, sizeof(c->key), "%s", key);
+        c->image.source = "registration";
+        c->mode = OSL_AGENT_MODE_COMPLAIN;
+        c->log_method = true;
+        snprintf(c->start_time, sizeof(c->start_time), "%s", reg->start_time ? reg->start_time : "");
+        if (!reg->start_time)
+                osl_now_rfc3339(c->start_time);
+        /* What an earlier worker recorded. */
+        osl_observation *o = NULL;
+        if (osl_observation_load(c->ckpt_path, &o, &e) == 0)
+                c->base = o;
+        LIST_PREPEND(a->containers, c);
+        agent_log(a, LOG_INFO, "container %s: recording (complain mode, log method)%s, pid %d, image %s", c->id,
+                  c->base ? ", resumed from its checkpoint" : "", reg->pid, c->image.key);
+        return c;
+}
+
+static void collector_close(void *handle, void *userdata)
+{
+        agent *a = userdata;
+        container_write(a, handle, false);
+        container_free(a, handle);
+}
+
+static const osl_log_collector_ops collector_ops = {
+        .record = collector_record,
+        .open = collector_open,
+        .close = collector_close,
+};
+
+/* Without it the agent still works: write is learned as implied. */
+static void agent_collector_open(agent *a)
+{
+        osl_error e = {};
+        if (osl_log_collector_open(a->opts, a->run_dir, &collector_ops, a, &a->collector, &e) < 0) {
+                agent_log(a, LOG_NOTICE, "cannot read SECCOMP_RET_LOG records: %s; write is learned as implied, "
+                          "and the log method learns nothing", e.msg);
+                a->collector = NULL;
+                return;
+        }
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &a->collector_tag };
+        if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, osl_log_collector_fd(a->collector), &ev) < 0) {
+                agent_log(a, LOG_ERR, "cannot watch the audit collector: %m; write is learned as implied");
+                osl_log_collector_close(a->collector, false);
+                a->collector = NULL;
+        }
 }
 
 int osl_agent_run(const osl_agent_options *opts, osl_error *err)
@@ -1895,6 +2025,7 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                 .slots = opts->slots,
                 .listener_tag = OBJ_LISTENER,
                 .stop_tag = OBJ_STOP,
+                .collector_tag = OBJ_COLLECTOR,
                 .max_sources = opts->max_containers ? opts->max_containers : OSL_AGENT_MAX_CONTAINERS_DEFAULT,
                 .message_timeout_ms = opts->message_timeout_ms ? opts->message_timeout_ms
                                                                : OSL_AGENT_MESSAGE_TIMEOUT_MS_DEFAULT,
@@ -1939,6 +2070,8 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                 }
         }
 
+        agent_collector_open(&a);
+
         if (opts->holder_fd >= 0 && opts->slots) {
                 a.holder_fd = opts->holder_fd;
                 ev = (struct epoll_event) { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &a.holder_tag };
@@ -1951,8 +2084,7 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                         goto out;
         }
 
-        bool stopping = false;
-        while (!stopping) {
+        while (!a.stopping) {
                 struct epoll_event events[EPOLL_BATCH];
                 int timeout = agent_expire(&a);
                 int ckpt_timeout = agent_checkpoint_due(&a);
@@ -1975,7 +2107,10 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                                 agent_accept(&a);
                                 break;
                         case OBJ_STOP:
-                                stopping = true;
+                                a.stopping = true;
+                                break;
+                        case OBJ_COLLECTOR:
+                                osl_log_collector_dispatch(a.collector);
                                 break;
                         case OBJ_HOLDER:
                                 /* The holder sends nothing after "adopted": this is its end. */

@@ -25,7 +25,7 @@ struct osl_audit {
         auparse_state_t *au;
         osl_audit_record_fn fn;
         void *userdata;
-        uint64_t last_serial; /* 0: none yet */
+        uint64_t first_serial, last_serial; /* 0: none yet */
         uint64_t missed;
         int handed; /* records given to fn by the current read */
         pid_t marker_pid; /* osl_audit_sync's child: its record is not handed to fn */
@@ -149,6 +149,12 @@ static bool record_serial(const char *text, size_t len, uint64_t *serial)
         return true;
 }
 
+void osl_audit_serials(const osl_audit *a, uint64_t *first, uint64_t *last)
+{
+        *first = a->first_serial;
+        *last = a->last_serial;
+}
+
 int osl_audit_read(osl_audit *a, osl_error *err)
 {
         a->handed = 0;
@@ -161,8 +167,13 @@ int osl_audit_read(osl_audit *a, osl_error *err)
                                 break;
                         return osl_err(err, -errno, "cannot read from the audit socket: %m");
                 }
-                for (struct nlmsghdr *nh = (struct nlmsghdr *) a->buf; NLMSG_OK(nh, (size_t) n);
-                     nh = NLMSG_NEXT(nh, n)) {
+                /* The kernel does not pad a record to NLMSG_ALIGNTO: NLMSG_NEXT
+                 * would step past the end of what recv returned (into an
+                 * earlier, longer record) and count below zero. */
+                size_t left = (size_t) n;
+                for (struct nlmsghdr *nh = (struct nlmsghdr *) a->buf; NLMSG_OK(nh, left);
+                     left = left > NLMSG_ALIGN(nh->nlmsg_len) ? left - NLMSG_ALIGN(nh->nlmsg_len) : 0,
+                     nh = (struct nlmsghdr *) ((char *) nh + NLMSG_ALIGN(nh->nlmsg_len))) {
                         size_t len = nh->nlmsg_len - NLMSG_HDRLEN;
                         const char *text = NLMSG_DATA(nh);
                         while (len > 0 && (text[len - 1] == '\0' || text[len - 1] == '\n'))
@@ -170,6 +181,8 @@ int osl_audit_read(osl_audit *a, osl_error *err)
                         uint64_t serial;
                         if (!record_serial(text, len, &serial))
                                 continue;
+                        if (!a->first_serial)
+                                a->first_serial = serial;
                         if (a->last_serial && serial > a->last_serial + 1)
                                 a->missed += serial - a->last_serial - 1;
                         if (serial > a->last_serial)

@@ -54,6 +54,10 @@ int osl_audit_read(osl_audit *a, osl_error *err);
  * record arrives: osl_audit_sync makes one. */
 uint64_t osl_audit_missed(const osl_audit *a);
 
+/* The serials of the first and the last record this socket received (any
+ * type); 0 when none yet. */
+void osl_audit_serials(const osl_audit *a, uint64_t *first, uint64_t *last);
+
 /* A barrier: forks a process that makes one logged call and reads until
  * its record arrives (it is not handed to fn). Every record generated
  * before the call has then been handed to fn or counted by

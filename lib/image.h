@@ -6,6 +6,9 @@
 
 #define OSL_ANNOTATION_IMAGE "io.seccomp-learn.image"
 #define OSL_ANNOTATION_MODE "io.seccomp-learn.mode"
+/* How learn and complain mode see calls: "notify" (the default) or "log"
+ * (SECCOMP_RET_LOG records, doc/learning.md "Methods"). */
+#define OSL_ANNOTATION_METHOD "io.seccomp-learn.method"
 #define OSL_ANNOTATION_VERSION "io.seccomp-learn.version"
 #define OSL_ANNOTATION_KEEP_CAPS "io.seccomp-learn.keep-capabilities"
 #define OSL_ANNOTATION_GENERALIZE "io.seccomp-learn.generalize"
