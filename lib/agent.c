@@ -1696,7 +1696,7 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                         agent_log(a, LOG_WARNING, "container %s: learns through SECCOMP_RET_LOG, but this agent "
                                   "cannot read the kernel's audit records: only its exec calls are learned", id);
         }
-        source *s = source_add(a, c, &nfd, -1, !new_container, m.pid > 0 && m.pid <= UINT32_MAX ? (uint32_t) m.pid : 0);
+        source *s = source_add(a, c, &nfd, -1, false, m.pid > 0 && m.pid <= UINT32_MAX ? (uint32_t) m.pid : 0);
         if (!s) {
                 if (new_container)
                         container_free(a, c);
