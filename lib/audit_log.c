@@ -2,7 +2,6 @@
 /* SECCOMP_RET_LOG records from the audit multicast group: see audit_log.h. */
 #include "audit_log.h"
 
-#include <auparse.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -19,10 +18,11 @@
 /* One netlink message: a header and the record's text. */
 /* The kernel caps a record at MAX_AUDIT_MESSAGE_LENGTH (8970 bytes). */
 #define NL_BUF_SIZE (8970 + NLMSG_HDRLEN + 64)
+/* SECCOMP records handed over by one osl_audit_read at most. */
+#define READ_BATCH 4096
 
 struct osl_audit {
         int fd;
-        auparse_state_t *au;
         osl_audit_record_fn fn;
         void *userdata;
         uint64_t first_serial, last_serial; /* 0: none yet */
@@ -31,50 +31,53 @@ struct osl_audit {
         pid_t marker_pid; /* osl_audit_sync's child: its record is not handed to fn */
         bool marker_seen;
         char buf[NL_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
-        char line[NL_BUF_SIZE + 32];
 };
 
-static bool field_u64(auparse_state_t *au, const char *name, int base, uint64_t *out)
+/* One key=value field of a record, as a number. Values never hold a space:
+ * the kernel hex-encodes a string with a space, a quote or a control
+ * character (audit_log_untrustedstring), so splitting at spaces is exact. */
+static bool record_field(const char *text, size_t len, const char *key, int base, uint64_t *out)
 {
-        auparse_first_field(au);
-        const char *v = auparse_find_field(au, name);
-        if (!v || !*v)
-                return false;
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(v, &end, base);
-        if (errno || *end)
-                return false;
-        *out = n;
-        return true;
+        size_t klen = strlen(key);
+        for (size_t i = 0; i + klen < len; i++) {
+                if ((i > 0 && text[i - 1] != ' ') || strncmp(text + i, key, klen) != 0 || text[i + klen] != '=')
+                        continue;
+                char num[32];
+                size_t j = i + klen + 1, n = 0;
+                while (j < len && text[j] != ' ' && n < sizeof(num) - 1)
+                        num[n++] = text[j++];
+                num[n] = '\0';
+                char *end;
+                errno = 0;
+                unsigned long long v = strtoull(num, &end, base);
+                if (n == 0 || errno || *end)
+                        return false;
+                *out = v;
+                return true;
+        }
+        return false;
 }
 
-static void on_event(auparse_state_t *au, auparse_cb_event_t type, void *userdata)
+/* A SECCOMP record: "audit(T:S): auid=... pid=4242 comm=... exe=... sig=0
+ * arch=c000003e syscall=39 compat=0 ip=... code=..." */
+static void on_seccomp(osl_audit *a, uint64_t serial, const char *text, size_t len)
 {
-        osl_audit *a = userdata;
-        if (type != AUPARSE_CB_EVENT_READY || auparse_first_record(au) <= 0)
+        const char *body = memchr(text, ' ', len);
+        if (!body)
                 return;
-        do {
-                if (auparse_get_type(au) != AUDIT_SECCOMP)
-                        continue;
-                uint64_t pid, arch, nr;
-                /* The kernel writes pid and syscall in decimal, arch in hex. */
-                if (!field_u64(au, "pid", 10, &pid) || !field_u64(au, "arch", 16, &arch) ||
-                    !field_u64(au, "syscall", 10, &nr))
-                        continue;
-                osl_audit_record rec = {
-                        .serial = auparse_get_serial(au),
-                        .pid = (uint32_t) pid,
-                        .arch = (uint32_t) arch,
-                        .nr = (int32_t) nr,
-                };
-                if (a->marker_pid > 0 && rec.pid == (uint32_t) a->marker_pid) {
-                        a->marker_seen = true;
-                        continue;
-                }
-                a->fn(&rec, a->userdata);
-                a->handed++;
-        } while (auparse_next_record(au) > 0);
+        len -= (size_t) (body - text);
+        uint64_t pid, arch, nr;
+        /* The kernel writes pid and syscall in decimal, arch in hex. */
+        if (!record_field(body, len, "pid", 10, &pid) || !record_field(body, len, "arch", 16, &arch) ||
+            !record_field(body, len, "syscall", 10, &nr))
+                return;
+        osl_audit_record rec = { .serial = serial, .pid = (uint32_t) pid, .arch = (uint32_t) arch, .nr = (int32_t) nr };
+        if (a->marker_pid > 0 && rec.pid == (uint32_t) a->marker_pid) {
+                a->marker_seen = true;
+                return;
+        }
+        a->fn(&rec, a->userdata);
+        a->handed++;
 }
 
 int osl_audit_open(osl_audit_record_fn fn, void *userdata, osl_audit **out, osl_error *err)
@@ -103,12 +106,6 @@ int osl_audit_open(osl_audit_record_fn fn, void *userdata, osl_audit **out, osl_
                 osl_audit_close(a);
                 return r;
         }
-        a->au = auparse_init(AUSOURCE_FEED, NULL);
-        if (!a->au) {
-                osl_audit_close(a);
-                return osl_err(err, -ENOMEM, "cannot set up libauparse");
-        }
-        auparse_add_callback(a->au, on_event, a, NULL);
         *out = a;
         return 0;
 }
@@ -117,8 +114,6 @@ void osl_audit_close(osl_audit *a)
 {
         if (!a)
                 return;
-        if (a->au)
-                auparse_destroy(a->au);
         if (a->fd >= 0)
                 close(a->fd);
         free(a);
@@ -187,15 +182,14 @@ int osl_audit_read(osl_audit *a, osl_error *err)
                                 a->missed += serial - a->last_serial - 1;
                         if (serial > a->last_serial)
                                 a->last_serial = serial;
-                        if (nh->nlmsg_type != AUDIT_SECCOMP)
-                                continue;
-                        int m = snprintf(a->line, sizeof(a->line), "type=SECCOMP msg=%.*s\n", (int) len, text);
-                        if (m > 0 && (size_t) m < sizeof(a->line))
-                                auparse_feed(a->au, a->line, (size_t) m);
+                        if (nh->nlmsg_type == AUDIT_SECCOMP)
+                                on_seccomp(a, serial, text, len);
                 }
+                /* A flood must not keep the caller from its other work:
+                 * the rest waits for the next call (the fd stays readable). */
+                if (a->handed >= READ_BATCH)
+                        break;
         }
-        /* Each SECCOMP record is an event of its own: hand them over now. */
-        auparse_flush_feed(a->au);
         return a->handed;
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SECCOMP_RET_LOG records from the kernel's audit netlink multicast group
- * (NETLINK_AUDIT, AUDIT_NLGRP_READLOG), parsed with libauparse. The kernel
+ * (NETLINK_AUDIT, AUDIT_NLGRP_READLOG). The kernel
  * allows a logged call and emits one AUDIT_SECCOMP record for it:
  *   audit(1764480000.123:4567): auid=... uid=0 gid=0 ses=... pid=4242
  *   comm="sh" exe="/bin/busybox" sig=0 arch=c000003e syscall=39 compat=0
@@ -43,7 +43,8 @@ static inline void osl_audit_closep(osl_audit **a) { osl_audit_close(*a); }
 #define _cleanup_audit_ _cleanup_(osl_audit_closep)
 int osl_audit_fd(const osl_audit *a);
 
-/* Reads what is queued, without blocking, and calls fn once per SECCOMP
+/* Reads what is queued (at most a few thousand SECCOMP records: call again
+ * while the fd is readable), without blocking, and calls fn once per SECCOMP
  * record, in serial order. Other record types are skipped. Returns the
  * number of SECCOMP records handed to fn, or -errno (not -ENOBUFS, which is
  * counted: see osl_audit_missed). */
