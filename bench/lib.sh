@@ -257,6 +257,24 @@ bench_run() {
         fi
 }
 
+# shellcheck disable=SC2034 # LOOP_* are read by the scripts that source this file
+# bench_loop DIR MODE STORE ARGS-JSON ID LABEL: getppid-loop as ARGS-JSON
+# in the bundle DIR under MODE's filter (bench_set_filter); sets LOOP_BEST and
+# LOOP_MEDIAN (ns per call: the best and the median round) and LOOP_CALLS
+# ("CALLS x ROUNDS").
+bench_loop() {
+        local dir=$1 mode=$2 store=$3 args=$4 id=$5 label=$6 line
+        bench_set_filter "$dir" "$mode" "$store"
+        bench_jq_config "$dir" '.process.args = $a' --argjson a "$args"
+        bench_log "$label"
+        bench_run "$dir" "$id" 300
+        line=$(grep '^calls=' "$dir/$id.out" || true)
+        LOOP_BEST=$(field min_ns "$line")
+        [ -n "$LOOP_BEST" ] || { cat "$dir/$id.out" "$dir/$id.err" >&2; bench_die "$label: no result from getppid-loop"; }
+        LOOP_MEDIAN=$(field median_ns "$line")
+        LOOP_CALLS="$(field calls "$line") x $(field reps "$line")"
+}
+
 # bench_run_detached DIR ID: `runc run -d`; the container's output in DIR/ID.log.
 bench_run_detached() {
         local dir=$1 id=$2

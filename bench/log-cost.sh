@@ -57,22 +57,15 @@ calls_of=()
 # measure ROW SET BUNDLE MODE STORE ARGS-JSON: one container; its best
 # round (ns per call) goes to best.ROW and to $last.
 measure() {
-        local row=$1 set=$2 dir=$3 mode=$4 store=$5 args=$6 id line best
-        id=logcost-$row-$set-$RANDOM
-        bench_set_filter "$dir" "$mode" "$store"
-        bench_jq_config "$dir" '.process.args = $a' --argjson a "$args"
+        local row=$1 set=$2 dir=$3 mode=$4 store=$5 args=$6
+        bench_loop "$dir" "$mode" "$store" "$args" "logcost-$row-$set-$RANDOM" "set $set: ${labels[$row]}"
         if [ "$row" = 2 ]; then
                 jq -e '[.linux.seccomp.syscalls[] | select(.names | index("getppid")) | .action] == ["SCMP_ACT_LOG"]' \
                         "$dir/config.json" >/dev/null || bench_die "the log method's filter does not log getppid"
         fi
-        bench_log "set $set: ${labels[$row]}"
-        bench_run "$dir" "$id" 300
-        line=$(grep '^calls=' "$dir/$id.out" || true)
-        best=$(field min_ns "$line")
-        [ -n "$best" ] || { cat "$dir/$id.out" "$dir/$id.err" >&2; bench_die "${labels[$row]}: no result from getppid-loop"; }
-        echo "$best" >>"$BENCH_DIR/best.$row"
-        calls_of[row]="$(field calls "$line") x $(field reps "$line")"
-        last=$best
+        echo "$LOOP_BEST" >>"$BENCH_DIR/best.$row"
+        calls_of[row]=$LOOP_CALLS
+        last=$LOOP_BEST
 }
 
 for ((set = 1; set <= sets; set++)); do

@@ -32,20 +32,6 @@ learn_with() {
         [ "$status" -eq 0 ]
 }
 
-worker_pid() {
-        pgrep -P "$AGENT_PID" | head -n1
-}
-
-wait_file() { # path [tries of 0.05 s]
-        local i
-        for i in $(seq 1 "${2:-400}"); do
-                [ -e "$1" ] && return 0
-                sleep 0.05
-        done
-        echo "timed out waiting for $1" >&2
-        return 1
-}
-
 # The runtime floor (lib/learn_filter.c): never notified, so notify
 # cannot see the application make these calls; the log method can.
 FLOOR='^(futex|rt_sigreturn|rt_sigprocmask|sigaltstack|sched_yield|nanosleep|clock_nanosleep|clock_gettime|gettid|getpid|tgkill|mmap|munmap|madvise|epoll_pwait|restart_syscall)$'
