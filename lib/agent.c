@@ -971,6 +971,8 @@ static void source_record(agent *a, source *s, const struct seccomp_notif *req)
         uint32_t arch = req->data.arch;
         int32_t nr = req->data.nr;
 
+        if (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT))
+                arch = SCMP_ARCH_X32;
         c->notifications++;
         const exec_numbers *en = agent_exec_numbers(a, arch);
         if ((en->has_execve && nr == en->execve) || (en->has_execveat && nr == en->execveat)) {

@@ -299,6 +299,9 @@ static int apply_profile_filter(jv *cfg, const osl_inject_options *opts, const o
                 /* No agent in the syscall path: the kernel logs, the
                  * agent's collector (if any) attributes (doc/modes.md). */
                 in.outside_action = "SCMP_ACT_LOG";
+                if (!osl_log_collector_running(opts->run_dir))
+                        warn(res, "complain mode through the log method, but no agent reads SECCOMP_RET_LOG records: "
+                                  "calls outside the profile are only logged by the kernel, no drift is recorded");
         } else if (base && base->listener_path) {
                 in.outside_action = "SCMP_ACT_LOG";
                 warn(res, "complain mode: the container hands its notifications to %s, so calls outside the profile "

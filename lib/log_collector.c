@@ -182,16 +182,19 @@ static int cn_open(void)
         int size = 4 << 20;
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size));
         struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC };
-        struct {
-                struct nlmsghdr nh;
-                struct cn_msg cn;
-                enum proc_cn_mcast_op op;
-        } __attribute__((packed)) req = {
-                .nh = { .nlmsg_len = sizeof(req), .nlmsg_type = NLMSG_DONE },
-                .cn = { .id = { .idx = CN_IDX_PROC, .val = CN_VAL_PROC }, .len = sizeof(enum proc_cn_mcast_op) },
-                .op = PROC_CN_MCAST_LISTEN,
-        };
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || send(fd, &req, sizeof(req), 0) < 0) {
+        /* nlmsghdr, cn_msg, then the operation (cn_msg ends in a flexible array). */
+        char req[NLMSG_LENGTH(sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op))]
+                __attribute__((aligned(NLMSG_ALIGNTO))) = {};
+        struct nlmsghdr *nh = (struct nlmsghdr *) req;
+        struct cn_msg *cn = NLMSG_DATA(nh);
+        enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
+        nh->nlmsg_len = sizeof(req);
+        nh->nlmsg_type = NLMSG_DONE;
+        cn->id.idx = CN_IDX_PROC;
+        cn->id.val = CN_VAL_PROC;
+        cn->len = sizeof(op);
+        memcpy(cn->data, &op, sizeof(op));
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || send(fd, req, sizeof(req), 0) < 0) {
                 int r = -errno;
                 close(fd);
                 return r;
