@@ -187,6 +187,18 @@ bench_bundle() {
         cp "$1/config.pristine" "$1/config.json"
 }
 
+# bench_loop_bundle DIR ARGS-JSON IMAGE: a bundle for getppid-loop, copied
+# to /getppid-loop: a busybox rootfs when the loop is static, else
+# (sanitizer builds) the host's /usr.
+bench_loop_bundle() {
+        local kind=busybox
+        if ldd "$GETPPID_LOOP" >/dev/null 2>&1; then
+                kind=hostusr
+        fi
+        bench_bundle "$1" "$kind" "$2" "$3"
+        cp "$GETPPID_LOOP" "$1/rootfs/getppid-loop"
+}
+
 # bench_jq_config DIR FILTER [jq args...]: edits DIR/config.json in place.
 bench_jq_config() {
         local dir=$1 filter=$2

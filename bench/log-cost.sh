@@ -29,16 +29,10 @@ else
 fi
 image=localhost/bench-log-cost
 
-kind=busybox
-if ldd "$GETPPID_LOOP" >/dev/null 2>&1; then
-        kind=hostusr
-fi
 loop_args() { jq -cn --arg n "$1" --arg r "$rounds" '["/getppid-loop", $n, $r]'; }
-bench_bundle "$BENCH_DIR/loop" "$kind" "$(loop_args "$fast_calls")" "$image"
-cp "$GETPPID_LOOP" "$BENCH_DIR/loop/rootfs/getppid-loop"
+bench_loop_bundle "$BENCH_DIR/loop" "$(loop_args "$fast_calls")" "$image"
 # The same loop, learning through the log method (the annotation, as users give it).
-bench_bundle "$BENCH_DIR/logged" "$kind" "$(loop_args "$fast_calls")" "$image"
-cp "$GETPPID_LOOP" "$BENCH_DIR/logged/rootfs/getppid-loop"
+bench_loop_bundle "$BENCH_DIR/logged" "$(loop_args "$fast_calls")" "$image"
 bench_jq_config "$BENCH_DIR/logged" '.annotations["io.seccomp-learn.method"] = "log"'
 cp "$BENCH_DIR/logged/config.json" "$BENCH_DIR/logged/config.pristine"
 

@@ -31,15 +31,8 @@ else
 fi
 image=localhost/bench-getppid
 
-# The loop runs alone in a busybox rootfs when it is static, else (sanitizer
-# builds) with the host's /usr.
-kind=busybox
-if ldd "$GETPPID_LOOP" >/dev/null 2>&1; then
-        kind=hostusr
-fi
 loop_args() { jq -cn --arg n "$1" --arg r "$rounds" '["/getppid-loop", $n, $r]'; }
-bench_bundle "$BENCH_DIR/loop" "$kind" "$(loop_args "$fast_calls")" "$image"
-cp "$GETPPID_LOOP" "$BENCH_DIR/loop/rootfs/getppid-loop"
+bench_loop_bundle "$BENCH_DIR/loop" "$(loop_args "$fast_calls")" "$image"
 
 # strace is a host program: the host's /usr, and CAP_SYS_PTRACE as in
 # test/integration/learn.bats.
