@@ -20,6 +20,7 @@ packages=(
         golang-github-opencontainers-specs-dev golang-github-sirupsen-logrus-dev golang-github-urfave-cli-dev
         golang-golang-x-sys-dev golang-github-seccomp-libseccomp-golang-dev
         sqlite3 nginx-light
+        libauparse-dev
 )
 
 missing=()
