@@ -60,6 +60,10 @@ done
 for label in "${filters[@]}"; do
         row "redis-server" "$label" >/dev/null || true
 done
+for label in "none" "enforce, learned profile (getppid allowed)" "learn, log method (getppid logged)" \
+             "learn, notify method (getppid notified)" "log / none" "log / enforce" "notify / log" "enforce / none"; do
+        row "SECCOMP_RET_LOG cost" "$label" >/dev/null || true
+done
 for label in "agent VmRSS, idle" "agent VmRSS, 1 learning container" "agent VmRSS, 8 learning containers" \
              "agent VmRSS, after all containers stopped" "agent VmHWM (peak RSS) over the whole run" \
              "1 container" "4 containers"; do

@@ -187,6 +187,18 @@ bench_bundle() {
         cp "$1/config.pristine" "$1/config.json"
 }
 
+# bench_loop_bundle DIR ARGS-JSON IMAGE: a bundle for getppid-loop, copied
+# to /getppid-loop: a busybox rootfs when the loop is static, else
+# (sanitizer builds) the host's /usr.
+bench_loop_bundle() {
+        local kind=busybox
+        if ldd "$GETPPID_LOOP" >/dev/null 2>&1; then
+                kind=hostusr
+        fi
+        bench_bundle "$1" "$kind" "$2" "$3"
+        cp "$GETPPID_LOOP" "$1/rootfs/getppid-loop"
+}
+
 # bench_jq_config DIR FILTER [jq args...]: edits DIR/config.json in place.
 bench_jq_config() {
         local dir=$1 filter=$2
@@ -262,6 +274,24 @@ bench_run() {
 bench_redis_config() {
         bench_jq_config "$1" '.process.args = ["redis-server", "--port", $p, "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--dir", "/tmp", "--daemonize", "no"]' --arg p "$2"
+}
+
+# shellcheck disable=SC2034 # LOOP_* are read by the scripts that source this file
+# bench_loop DIR MODE STORE ARGS-JSON ID LABEL: getppid-loop as ARGS-JSON
+# in the bundle DIR under MODE's filter (bench_set_filter); sets LOOP_BEST and
+# LOOP_MEDIAN (ns per call: the best and the median round) and LOOP_CALLS
+# ("CALLS x ROUNDS").
+bench_loop() {
+        local dir=$1 mode=$2 store=$3 args=$4 id=$5 label=$6 line
+        bench_set_filter "$dir" "$mode" "$store"
+        bench_jq_config "$dir" '.process.args = $a' --argjson a "$args"
+        bench_log "$label"
+        bench_run "$dir" "$id" 300
+        line=$(grep '^calls=' "$dir/$id.out" || true)
+        LOOP_BEST=$(field min_ns "$line")
+        [ -n "$LOOP_BEST" ] || { cat "$dir/$id.out" "$dir/$id.err" >&2; bench_die "$label: no result from getppid-loop"; }
+        LOOP_MEDIAN=$(field median_ns "$line")
+        LOOP_CALLS="$(field calls "$line") x $(field reps "$line")"
 }
 
 # bench_run_detached DIR ID: `runc run -d`; the container's output in DIR/ID.log.

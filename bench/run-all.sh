@@ -40,6 +40,10 @@ echo "## Cost of one syscall (bench/syscall-cost.sh)"
 echo
 "$here/syscall-cost.sh" "$@"
 echo
+echo "## SECCOMP_RET_LOG cost (bench/log-cost.sh)"
+echo
+"$here/log-cost.sh" "$@"
+echo
 echo "## redis-server (bench/redis.sh)"
 echo
 "$here/redis.sh" "$@"

@@ -31,15 +31,8 @@ else
 fi
 image=localhost/bench-getppid
 
-# The loop runs alone in a busybox rootfs when it is static, else (sanitizer
-# builds) with the host's /usr.
-kind=busybox
-if ldd "$GETPPID_LOOP" >/dev/null 2>&1; then
-        kind=hostusr
-fi
 loop_args() { jq -cn --arg n "$1" --arg r "$rounds" '["/getppid-loop", $n, $r]'; }
-bench_bundle "$BENCH_DIR/loop" "$kind" "$(loop_args "$fast_calls")" "$image"
-cp "$GETPPID_LOOP" "$BENCH_DIR/loop/rootfs/getppid-loop"
+bench_loop_bundle "$BENCH_DIR/loop" "$(loop_args "$fast_calls")" "$image"
 
 # strace is a host program: the host's /usr, and CAP_SYS_PTRACE as in
 # test/integration/learn.bats.
@@ -71,18 +64,11 @@ calls_of=()
 # measure ROW SET BUNDLE MODE STORE ARGS-JSON: one container; appends its
 # best round (ns per call) to best.ROW and its median round to median.ROW.
 measure() {
-        local row=$1 set=$2 dir=$3 mode=$4 store=$5 args=$6 id line best
-        id=cost-$row-$set-$RANDOM
-        bench_set_filter "$dir" "$mode" "$store"
-        bench_jq_config "$dir" '.process.args = $a' --argjson a "$args"
-        bench_log "set $set: ${labels[$row]}"
-        bench_run "$dir" "$id" 300
-        line=$(grep '^calls=' "$dir/$id.out" || true)
-        best=$(field min_ns "$line")
-        [ -n "$best" ] || { cat "$dir/$id.out" "$dir/$id.err" >&2; bench_die "${labels[$row]}: no result from getppid-loop"; }
-        echo "$best" >>"$BENCH_DIR/best.$row"
-        field median_ns "$line" >>"$BENCH_DIR/median.$row"
-        calls_of[row]="$(field calls "$line") x $(field reps "$line")"
+        local row=$1 set=$2 dir=$3 mode=$4 store=$5 args=$6
+        bench_loop "$dir" "$mode" "$store" "$args" "cost-$row-$set-$RANDOM" "set $set: ${labels[$row]}"
+        echo "$LOOP_BEST" >>"$BENCH_DIR/best.$row"
+        echo "$LOOP_MEDIAN" >>"$BENCH_DIR/median.$row"
+        calls_of[row]=$LOOP_CALLS
 }
 
 for ((set = 1; set <= sets; set++)); do

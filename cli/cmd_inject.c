@@ -112,6 +112,9 @@ static const char inject_help[] =
         "                         doc/profiles.md); none allows only what was learned\n"
         "  --include WHAT         complain/enforce: observed (the default), or predicted:\n"
         "                         also the image's predicted set ('profile predict')\n"
+        "  --method METHOD        learn/complain: notify (the default: the agent sees each\n"
+        "                         new call) or log (SECCOMP_RET_LOG: the kernel logs it,\n"
+        "                         the agent's audit collector attributes it; doc/learning.md)\n"
         "  --trust-image-annotation\n"
         "                         let io.seccomp-learn.image name the image even where the\n"
         "                         engine names another (a node admin's choice: whoever sets\n"
@@ -134,7 +137,7 @@ typedef struct inject_cli {
 static int parse_common(int argc, char **argv, inject_cli *cli, const char *help)
 {
         enum { OPT_MODE = 256, OPT_DEFAULT_MODE, OPT_DEFAULT_ACTION, OPT_NO_HOOKS, OPT_MISSING_PROFILE, OPT_TRUST_IMAGE,
-               OPT_GENERALIZE, OPT_INCLUDE };
+               OPT_GENERALIZE, OPT_INCLUDE, OPT_METHOD };
         static const struct option options[] = {
                 { "mode", required_argument, NULL, OPT_MODE },
                 { "default-mode", required_argument, NULL, OPT_DEFAULT_MODE },
@@ -144,6 +147,7 @@ static int parse_common(int argc, char **argv, inject_cli *cli, const char *help
                 { "trust-image-annotation", no_argument, NULL, OPT_TRUST_IMAGE },
                 { "generalize", required_argument, NULL, OPT_GENERALIZE },
                 { "include", required_argument, NULL, OPT_INCLUDE },
+                { "method", required_argument, NULL, OPT_METHOD },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -197,6 +201,16 @@ static int parse_common(int argc, char **argv, inject_cli *cli, const char *help
                         }
                         cli->opts.include = optarg;
                         break;
+                case OPT_METHOD: {
+                        bool ignored;
+                        if (osl_method_parse(optarg, &ignored) < 0) {
+                                fprintf(stderr, "oci-seccomp-learn %s: --method takes notify or log, not '%s'\n",
+                                        argv[0], optarg);
+                                return -EINVAL;
+                        }
+                        cli->opts.method = optarg;
+                        break;
+                }
                 case OPT_MISSING_PROFILE:
                         if (osl_parse_missing_profile(optarg, &cli->opts.missing_profile_runs) < 0) {
                                 fprintf(stderr, "oci-seccomp-learn %s: --missing-profile takes refuse or run, not '%s'\n",

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "image.h"
 #include "inject.h"
+#include "log_collector.h"
 #include "oci_config.h"
 #include "registration.h"
 #include "rundir.h"
@@ -63,6 +64,12 @@ int cmd_prestart(int argc, char **argv, const osl_global *g)
         if (cfg && osl_config_get_seccomp(cfg, &seccomp, &err) >= 0 && seccomp && seccomp->listener_path &&
             osl_agent_socket_path(g->run_dir, &socket) >= 0)
                 learning = strcmp(seccomp->listener_path, socket) == 0;
+        /* complain through the log method: the agent's collector records
+         * it (lib/log_collector.h), when one runs. */
+        const char *method = osl_config_annotation(cfg, OSL_ANNOTATION_METHOD);
+        bool log_method = method && strcmp(method, OSL_METHOD_NAME_LOG) == 0;
+        if (mode == OSL_MODE_COMPLAIN && log_method && !learning)
+                learning = osl_log_collector_running(g->run_dir);
         if (mode == OSL_MODE_LEARN && !learning)
                 osl_hook_log(g->run_dir, LOG_WARNING,
                              "prestart: container %s is in learn mode but its config has no learning filter: "
@@ -86,6 +93,7 @@ int cmd_prestart(int argc, char **argv, const osl_global *g)
                 .pid = st.pid,
                 .bundle = st.bundle,
                 .learning = learning,
+                .method = log_method ? OSL_METHOD_NAME_LOG : NULL,
         };
         if (mode != OSL_MODE_OFF && osl_registration_write(g->run_dir, &reg, &err) < 0)
                 osl_hook_log(g->run_dir, LOG_ERR, "prestart: container %s: %s", st.id, err.msg);

@@ -17,6 +17,7 @@
 #define TRUST_IMAGE_ANNOTATION_ENV "OCI_SECCOMP_LEARN_TRUST_IMAGE_ANNOTATION"
 #define GENERALIZE_ENV "OCI_SECCOMP_LEARN_GENERALIZE"
 #define INCLUDE_ENV "OCI_SECCOMP_LEARN_INCLUDE"
+#define METHOD_ENV "OCI_SECCOMP_LEARN_METHOD"
 
 static const char runtime_help[] =
         "Usage: oci-seccomp-learn runtime [--runtime PATH] RUNTIME-ARGS...\n"
@@ -40,7 +41,8 @@ static const char runtime_help[] =
         TRUST_IMAGE_ANNOTATION_ENV "=1 lets io.seccomp-learn.image name the image\n"
         "even where the engine names another (default: the engine's name wins);\n"
         GENERALIZE_ENV "=none|families the enforce policy for syscall families;\n"
-        INCLUDE_ENV "=observed|predicted whether enforce allows the predicted set.\n";
+        INCLUDE_ENV "=observed|predicted whether enforce allows the predicted set;\n"
+        METHOD_ENV "=notify|log how learn and complain mode see calls (doc/learning.md).\n";
 
 /* runc's global flags that take a value; needed to find the subcommand. */
 static bool global_flag_takes_value(const char *arg)
@@ -223,7 +225,14 @@ int cmd_runtime(int argc, char **argv, const osl_global *g)
                                                   strcmp(getenv(TRUST_IMAGE_ANNOTATION_ENV), "1") == 0,
                         .generalize = getenv(GENERALIZE_ENV),
                         .include = getenv(INCLUDE_ENV),
+                        .method = getenv(METHOD_ENV),
                 };
+                bool ignored;
+                if (opts.method && osl_method_parse(opts.method, &ignored) < 0) {
+                        fprintf(stderr, "oci-seccomp-learn runtime: $%s takes notify or log, not '%s'\n", METHOD_ENV,
+                                opts.method);
+                        return EXIT_USAGE;
+                }
                 const char *missing = getenv(MISSING_PROFILE_ENV);
                 if (missing && osl_parse_missing_profile(missing, &opts.missing_profile_runs) < 0) {
                         fprintf(stderr, "oci-seccomp-learn runtime: $%s takes refuse or run, not '%s'\n",

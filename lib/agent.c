@@ -26,6 +26,7 @@
 #include "agent_internal.h"
 #include "caps.h"
 #include "learn_filter.h"
+#include "log_collector.h"
 #include "observation.h"
 #include "rundir.h"
 #include "syscalls.h"
@@ -505,6 +506,7 @@ typedef enum object_kind {
         OBJ_HOLDER,
         OBJ_THREADS, /* a notify thread ended, or made a container dirty */
         OBJ_WRITER,  /* the writer thread finished jobs */
+        OBJ_COLLECTOR,
 } object_kind;
 
 #define LIST_PREPEND(head, item)                 \
@@ -552,6 +554,7 @@ typedef struct container {
         char key[OSL_INSTANCE_KEY_SIZE];
         osl_image image;
         const char *mode; /* OSL_MODE_NAME_*, for the log */
+        bool log_method;  /* learns through SECCOMP_RET_LOG records (lib/log_collector.h) */
         char start_time[32];
         uint64_t notifications;
         syscall_entry *entries; /* open addressing, capacity a power of two */
@@ -659,6 +662,12 @@ typedef struct agent {
         object_kind threads_tag;
         osl_writer *writer;
         object_kind writer_tag;
+        bool stopping;
+        /* SECCOMP_RET_LOG records (lib/log_collector.h); NULL when the
+         * kernel's audit records cannot be read. Driven by the loop; a
+         * notify thread calls it only without a container's lock held. */
+        osl_log_collector *collector;
+        object_kind collector_tag;
 } agent;
 
 void osl_agent_vlog(const osl_agent_options *opts, int level, const char *fmt, va_list ap)
@@ -749,6 +758,8 @@ static void container_free_unlisted(container *c)
 
 static void container_free(agent *a, container *c)
 {
+        if (a->collector)
+                osl_log_collector_unwatch(a->collector, c);
         LIST_REMOVE(a->containers, c);
         container_free_unlisted(c);
 }
@@ -966,30 +977,16 @@ static void source_inspect(agent *a, notifier *n, source *s, const struct seccom
         agent_log(a, LOG_INFO, "container %s: %s implies %s", c->id, use.evidence, cap_name);
 }
 
-static void source_record(agent *a, notifier *n, source *s, const struct seccomp_notif *req)
+/* count calls of (arch, nr) by pid: notified (the caller waits for our
+ * answer, so it is still there) or logged (lib/log_collector.h). Called
+ * with c's lock held. */
+static void container_record(agent *a, container *c, uint32_t arch, int32_t nr, uint32_t pid, bool application,
+                             uint64_t count)
 {
-        container *c = s->c;
-        uint32_t arch = req->data.arch;
-        int32_t nr = req->data.nr;
-
         if (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT))
                 arch = SCMP_ARCH_X32;
-        c->notifications++;
-
-        if (!s->application) {
-                const exec_numbers *en = notifier_exec_numbers(n, arch);
-                if ((en->has_execve && nr == en->execve) || (en->has_execveat && nr == en->execveat)) {
-                        s->application = true;
-                        int slot = __atomic_load_n(&s->slot, __ATOMIC_ACQUIRE);
-                        if (slot >= 0)
-                                __atomic_fetch_or(&a->slots[slot].flags, OSL_AGENT_SLOT_APPLICATION,
-                                                  __ATOMIC_RELAXED);
-                        agent_log(a, LOG_DEBUG, "container %s: pid %u execs: the application starts",
-                                  c->id, req->pid);
-                }
-        }
-        uint8_t origin = s->application ? OSL_ORIGIN_APPLICATION : OSL_ORIGIN_RUNTIME;
-        if (s->application)
+        uint8_t origin = application ? OSL_ORIGIN_APPLICATION : OSL_ORIGIN_RUNTIME;
+        if (application)
                 note_arch(c->app_arches, &c->n_app_arches, arch);
         else
                 note_arch(c->runtime_arches, &c->n_runtime_arches, arch);
@@ -1000,16 +997,15 @@ static void source_record(agent *a, notifier *n, source *s, const struct seccomp
                 agent_log(a, LOG_ERR, "container %s: out of memory; syscall %d not recorded", c->id, nr);
                 return;
         }
-        e->count++;
+        e->count += count;
         c->dirty = true;
         uint64_t now = realtime_ms();
         if (created) {
                 c->fresh_entry = true;
                 e->first_ms = now;
-                e->sample_pid = req->pid;
-                /* One read per new entry, never per notification. The
-                 * caller waits for our answer, so it is still there. */
-                read_comm(req->pid, e->sample_comm, sizeof(e->sample_comm));
+                e->sample_pid = pid;
+                /* One read per new entry, never per call. */
+                read_comm(pid, e->sample_comm, sizeof(e->sample_comm));
         }
         /* Should the clock step back, lastSeen still does not precede firstSeen. */
         if (now > e->last_ms)
@@ -1021,9 +1017,54 @@ static void source_record(agent *a, notifier *n, source *s, const struct seccomp
                 char q[96];
                 agent_log(a, LOG_DEBUG, "container %s: new %s syscall %s (%d) on %s by pid %u %s", c->id,
                           osl_origin_name(origin), name ? name : "?", nr,
-                          osl_arch_to_oci(arch) ? osl_arch_to_oci(arch) : "?", req->pid,
+                          osl_arch_to_oci(arch) ? osl_arch_to_oci(arch) : "?", pid,
                           osl_quote(e->sample_comm, q, sizeof(q)));
         }
+}
+
+/* What a notification tells the log collector (source_handle_one calls it
+ * once c's lock is released: the collector takes it to hand records over). */
+typedef enum exec_seen {
+        EXEC_NONE,
+        EXEC_AGAIN,       /* an exec in a container whose application runs */
+        EXEC_APPLICATION, /* the exec that starts the application */
+} exec_seen;
+
+/* Called with c's lock held. */
+static exec_seen source_record(agent *a, notifier *n, source *s, const struct seccomp_notif *req)
+{
+        container *c = s->c;
+        uint32_t arch = req->data.arch;
+        int32_t nr = req->data.nr;
+        exec_seen seen = EXEC_NONE;
+
+        if (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT))
+                arch = SCMP_ARCH_X32;
+        c->notifications++;
+        const exec_numbers *en = notifier_exec_numbers(n, arch);
+        if ((en->has_execve && nr == en->execve) || (en->has_execveat && nr == en->execveat)) {
+                seen = s->application ? EXEC_AGAIN : EXEC_APPLICATION;
+                if (seen == EXEC_APPLICATION) {
+                        s->application = true;
+                        int slot = __atomic_load_n(&s->slot, __ATOMIC_ACQUIRE);
+                        if (slot >= 0)
+                                __atomic_fetch_or(&a->slots[slot].flags, OSL_AGENT_SLOT_APPLICATION,
+                                                  __ATOMIC_RELAXED);
+                        agent_log(a, LOG_DEBUG, "container %s: pid %u execs: the application starts",
+                                  c->id, req->pid);
+                }
+        }
+        container_record(a, c, arch, nr, req->pid, s->application, 1);
+        return seen;
+}
+
+/* Before the exec is answered: the collector notes the pid, and hands
+ * over what the runtime logged before the application's start (a barrier).
+ * Not under c's lock: the records it hands over take it. */
+static void collector_note_exec(agent *a, source *s, uint32_t pid, exec_seen seen)
+{
+        if (a->collector && seen != EXEC_NONE)
+                osl_log_collector_exec(a->collector, s->c, pid, seen == EXEC_APPLICATION);
 }
 
 static bool container_has(const container *c, uint32_t arch, int32_t nr, uint8_t origin)
@@ -1035,8 +1076,10 @@ static bool container_has(const container *c, uint32_t arch, int32_t nr, uint8_t
 }
 
 /* What was recorded (and what earlier workers learned, c->base) as an
- * observation. Only ENOMEM can fail. */
-static int container_observation(agent *a, container *c, bool partial, osl_observation **out)
+ * observation; c may be a copy of the record handle (the log collector
+ * knows the record, not the copy). Only ENOMEM can fail. */
+static int container_observation(agent *a, container *c, const container *handle, bool partial,
+                                 osl_observation **out)
 {
         _cleanup_observation_ osl_observation *o = osl_observation_new();
         char end_time[32];
@@ -1048,7 +1091,7 @@ static int container_observation(agent *a, container *c, bool partial, osl_obser
         o->container_id = osl_strdup(c->id);
         o->start_time = osl_strdup(c->start_time);
         o->end_time = osl_strdup(end_time);
-        o->method = osl_strdup("notify");
+        o->method = osl_strdup(c->log_method ? OSL_METHOD_NAME_LOG : OSL_METHOD_NAME_NOTIFY);
         if (!o->container_id || !o->start_time || !o->end_time || !o->method)
                 return -ENOMEM;
         o->partial = partial;
@@ -1060,6 +1103,10 @@ static int container_observation(agent *a, container *c, bool partial, osl_obser
             (c->image.digest && !o->image_digest))
                 return -ENOMEM;
         o->notifications = c->notifications;
+        if (a->collector) {
+                osl_log_collector_counts(a->collector, handle, &o->unattributed_records, &o->missed_records);
+                o->has_record_counts = true;
+        }
 
         for (size_t i = 0; i < c->cap_entries; i++) {
                 const syscall_entry *se = &c->entries[i];
@@ -1118,8 +1165,9 @@ static int container_observation(agent *a, container *c, bool partial, osl_obser
                 const char *arch = osl_arch_to_oci(c->runtime_arches[i]);
                 for (const char *const *f = osl_runtime_floor; arch && *f; f++) {
                         int nr;
-                        if (osl_syscall_number(c->runtime_arches[i], *f, &nr) < 0)
-                                continue;
+                        if (osl_syscall_number(c->runtime_arches[i], *f, &nr) < 0 ||
+                            container_has(c, c->runtime_arches[i], nr, OSL_ORIGIN_RUNTIME))
+                                continue; /* logged: really seen */
                         r = osl_observation_add(o, arch, *f, OSL_ORIGIN_RUNTIME, 0, true);
                         if (r < 0)
                                 return -ENOMEM;
@@ -1299,7 +1347,7 @@ static int container_snapshot(agent *a, container *c, bool partial, osl_observat
         pthread_mutex_unlock(&c->lock);
         if (!copied)
                 return -ENOMEM;
-        int r = container_observation(a, &snap, partial, out);
+        int r = container_observation(a, &snap, c, partial, out);
         free(snap.entries);
         return r;
 }
@@ -1360,6 +1408,9 @@ static int container_write(agent *a, container *c, bool partial)
                           "listenerMetadata, no %s annotation)", c->id, OSL_ANNOTATION_IMAGE);
                 return -ENOENT;
         }
+        /* Every logged call it made until now. */
+        if (a->collector)
+                osl_log_collector_flush(a->collector, c);
         if (container_snapshot(a, c, partial, &o) < 0) {
                 agent_log(a, LOG_ERR, "container %s: cannot write its observation: out of memory", c->id);
                 return -ENOMEM;
@@ -1371,7 +1422,7 @@ static int container_write(agent *a, container *c, bool partial)
 /* ---- the holder (doc/reliability.md) ------------------------------- */
 
 static void source_answer(agent *a, notifier *n, source *s, int slot, uint64_t id, uint32_t pid);
-static source *source_add(agent *a, container *c, int *nfd, int slot, bool application);
+static source *source_add(agent *a, container *c, int *nfd, int slot, bool application, uint32_t pid);
 static void source_start(agent *a, source *s);
 
 /* The holder is gone: from now on a crash of this worker breaks learning. */
@@ -1521,6 +1572,7 @@ static container *container_adopt(agent *a, const char *name)
                 return c;
         }
         c->id = osl_strdup(o->container_id);
+        c->log_method = strcmp(o->method, OSL_METHOD_NAME_LOG) == 0;
         c->image.key = osl_strdup(o->image_key);
         c->image.name = osl_strdup(o->image_name);
         c->image.tag = osl_strdup(o->image_tag);
@@ -1594,7 +1646,7 @@ static int agent_adopt(agent *a, osl_error *err)
                         continue;
                 if (a->slots[slot].flags & OSL_AGENT_SLOT_COMPLAIN)
                         c->mode = OSL_MODE_NAME_COMPLAIN;
-                source *s = source_add(a, c, &fd, slot, a->slots[slot].flags & OSL_AGENT_SLOT_APPLICATION);
+                source *s = source_add(a, c, &fd, slot, a->slots[slot].flags & OSL_AGENT_SLOT_APPLICATION, 0);
                 if (!s) {
                         if (c->n_sources == 0)
                                 container_free(a, c);
@@ -1622,8 +1674,9 @@ static int agent_adopt(agent *a, osl_error *err)
                 agent_log(a, LOG_INFO, "container %s: answering the call of pid %u that the previous worker "
                           "received and did not answer", s->c->id, slot->pid);
                 pthread_mutex_lock(&s->c->lock);
-                source_record(a, &a->loop_notifier, s, &req);
+                exec_seen seen = source_record(a, &a->loop_notifier, s, &req);
                 pthread_mutex_unlock(&s->c->lock);
+                collector_note_exec(a, s, req.pid, seen);
                 source_answer(a, &a->loop_notifier, s, s->slot, req.id, req.pid);
         }
         for (source *s = a->sources; s; s = s->next)
@@ -1701,9 +1754,10 @@ static int source_handle_one(agent *a, notifier *n, source *s)
          * entry reads its comm (once per entry); otherwise this is a hash
          * lookup and a count. */
         bool was_dirty = c->dirty, was_fresh = c->fresh_entry;
-        source_record(a, n, s, req);
+        exec_seen seen = source_record(a, n, s, req);
         bool wake = (!was_dirty && c->dirty) || (!was_fresh && c->fresh_entry);
         pthread_mutex_unlock(&c->lock);
+        collector_note_exec(a, s, req->pid, seen);
 
         source_answer(a, n, s, slot_index, req->id, req->pid);
         if (wake)
@@ -1890,8 +1944,9 @@ static const char *quote_key(const char *key, char *buf, size_t size)
 }
 
 /* A new source of c serving *nfd (taken on success), its thread not
- * started yet (source_start). NULL (logged) on failure. */
-static source *source_add(agent *a, container *c, int *nfd, int slot, bool application)
+ * started yet (source_start). pid: the process the runtime named (0: the
+ * registration's), for the log collector. NULL (logged) on failure. */
+static source *source_add(agent *a, container *c, int *nfd, int slot, bool application, uint32_t pid)
 {
         source *s = calloc(1, sizeof(*s));
         if (!s) {
@@ -1911,6 +1966,9 @@ static source *source_add(agent *a, container *c, int *nfd, int slot, bool appli
                 return NULL;
         }
         s->fd = TAKE_FD(*nfd);
+        /* Its logged calls (pid 0: the registration's). */
+        if (a->collector)
+                osl_log_collector_watch(a->collector, c, c->key, pid, application);
         LIST_PREPEND(a->sources, s);
         a->n_sources++;
         c->n_sources++;
@@ -2025,7 +2083,14 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                 LIST_PREPEND(a->containers, c);
         }
 
-        source *s = source_add(a, c, &nfd, -1, false);
+        if (new_container) {
+                const char *method = jv_str(jv_obj_get(jv_obj_get(m.state, "annotations"), OSL_ANNOTATION_METHOD));
+                c->log_method = method && strcmp(method, OSL_METHOD_NAME_LOG) == 0;
+                if (c->log_method && !a->collector)
+                        agent_log(a, LOG_WARNING, "container %s: learns through SECCOMP_RET_LOG, but this agent "
+                                  "cannot read the kernel's audit records: only its exec calls are learned", id);
+        }
+        source *s = source_add(a, c, &nfd, -1, false, m.pid > 0 && m.pid <= UINT32_MAX ? (uint32_t) m.pid : 0);
         if (!s) {
                 if (new_container)
                         container_free(a, c);
@@ -2243,8 +2308,15 @@ static void agent_cleanup(agent *a)
          * error paths; stop writes them first. */
         while (a->sources)
                 source_finish(a, a->sources, true);
+        /* Containers with no notify fd (complain through the log method). */
+        while (a->containers) {
+                container_write(a, a->containers, true);
+                container_free(a, a->containers);
+        }
         /* Writes what is queued, the partial observations above included. */
         osl_writer_stop(a->writer, a);
+        osl_log_collector_close(a->collector, a->stopping);
+        a->collector = NULL;
         if (a->listen_fd >= 0)
                 close(a->listen_fd);
         osl_agent_socket_remove(&a->sock);
@@ -2272,6 +2344,95 @@ static void agent_reap_threads(agent *a)
         }
 }
 
+/* ---- SECCOMP_RET_LOG records (lib/log_collector.h) -------------------- */
+
+static void collector_record(void *handle, uint32_t arch, int32_t nr, uint32_t pid, bool application, uint64_t count,
+                             void *userdata)
+{
+        agent *a = userdata;
+        container *c = handle;
+        /* From the loop, or from a notify thread's exec (collector_note_exec). */
+        pthread_mutex_lock(&c->lock);
+        bool was_dirty = c->dirty, was_fresh = c->fresh_entry;
+        container_record(a, c, arch, nr, pid, application, count);
+        bool wake = (!was_dirty && c->dirty) || (!was_fresh && c->fresh_entry);
+        pthread_mutex_unlock(&c->lock);
+        if (wake)
+                agent_wake(a);
+}
+
+/* A complain-mode container that reports through the log method: no notify
+ * fd, its record lives until its init ends (collector_close). */
+static void *collector_open(const osl_registration_owned *reg, const char *key, void *userdata)
+{
+        agent *a = userdata;
+        osl_error e = {};
+        if (!reg->image_key || strlen(key) >= OSL_INSTANCE_KEY_SIZE || !osl_container_id_valid(reg->container_id)) {
+                agent_log(a, LOG_WARNING, "container %s: registered for complain mode through the log method, but its "
+                          "image is unknown; not recorded", key);
+                return NULL;
+        }
+        container *c = calloc(1, sizeof(*c));
+        _cleanup_free_ char *name = NULL;
+        if (!c || !(c->id = osl_strdup(reg->container_id)) || !(c->image.key = osl_strdup(reg->image_key)) ||
+            osl_asprintf(&c->obs_path, "%s/observations/%s.json", a->run_dir, key) < 0 ||
+            osl_asprintf(&name, "%s@log", key) < 0 || !(c->ckpt_name = osl_strdup(name)) ||
+            osl_agent_checkpoint_path(a->run_dir, name, &c->ckpt_path) < 0) {
+                agent_log(a, LOG_ERR, "container %s: out of memory; not recorded", key);
+                if (c) {
+                        LIST_PREPEND(a->containers, c);
+                        container_free(a, c);
+                }
+                return NULL;
+        }
+        snprintf(c->key, sizeof(c->key), "%s", key);
+        c->image.source = "registration";
+        c->mode = OSL_MODE_NAME_COMPLAIN;
+        c->log_method = true;
+        snprintf(c->start_time, sizeof(c->start_time), "%s", reg->start_time ? reg->start_time : "");
+        if (!reg->start_time)
+                osl_now_rfc3339(c->start_time);
+        /* What an earlier worker recorded. */
+        osl_observation *o = NULL;
+        if (osl_observation_load(c->ckpt_path, &o, &e) == 0)
+                c->base = o;
+        LIST_PREPEND(a->containers, c);
+        agent_log(a, LOG_INFO, "container %s: recording (complain mode, log method)%s, pid %d, image %s", c->id,
+                  c->base ? ", resumed from its checkpoint" : "", reg->pid, c->image.key);
+        return c;
+}
+
+static void collector_close(void *handle, void *userdata)
+{
+        agent *a = userdata;
+        container_write(a, handle, false);
+        container_free(a, handle);
+}
+
+static const osl_log_collector_ops collector_ops = {
+        .record = collector_record,
+        .open = collector_open,
+        .close = collector_close,
+};
+
+/* Without it the agent still works: write is learned as implied. */
+static void agent_collector_open(agent *a)
+{
+        osl_error e = {};
+        if (osl_log_collector_open(a->opts, a->run_dir, &collector_ops, a, &a->collector, &e) < 0) {
+                agent_log(a, LOG_NOTICE, "cannot read SECCOMP_RET_LOG records: %s; write is learned as implied, "
+                          "and the log method learns nothing", e.msg);
+                a->collector = NULL;
+                return;
+        }
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &a->collector_tag };
+        if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, osl_log_collector_fd(a->collector), &ev) < 0) {
+                agent_log(a, LOG_ERR, "cannot watch the audit collector: %m; write is learned as implied");
+                osl_log_collector_close(a->collector, false);
+                a->collector = NULL;
+        }
+}
+
 int osl_agent_run(const osl_agent_options *opts, osl_error *err)
 {
         agent a = {
@@ -2288,6 +2449,7 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                 .threads_fd = -1,
                 .threads_tag = OBJ_THREADS,
                 .writer_tag = OBJ_WRITER,
+                .collector_tag = OBJ_COLLECTOR,
                 .max_sources = opts->max_containers ? opts->max_containers : OSL_AGENT_MAX_CONTAINERS_DEFAULT,
                 .message_timeout_ms = opts->message_timeout_ms ? opts->message_timeout_ms
                                                                : OSL_AGENT_MESSAGE_TIMEOUT_MS_DEFAULT,
@@ -2361,6 +2523,8 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                 goto out;
         }
 
+        agent_collector_open(&a);
+
         if (opts->holder_fd >= 0 && opts->slots) {
                 a.holder_fd = opts->holder_fd;
                 ev = (struct epoll_event) { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = &a.holder_tag };
@@ -2373,8 +2537,7 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                         goto out;
         }
 
-        bool stopping = false;
-        while (!stopping) {
+        while (!a.stopping) {
                 struct epoll_event events[EPOLL_BATCH];
                 int timeout = agent_expire(&a);
                 int ckpt_timeout = agent_checkpoint_due(&a);
@@ -2397,7 +2560,10 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                                 agent_accept(&a);
                                 break;
                         case OBJ_STOP:
-                                stopping = true;
+                                a.stopping = true;
+                                break;
+                        case OBJ_COLLECTOR:
+                                osl_log_collector_dispatch(a.collector);
                                 break;
                         case OBJ_HOLDER:
                                 /* The holder sends nothing after "adopted": this is its end. */

@@ -369,7 +369,10 @@ static void remove_stale_checkpoints(holder *h)
                         unlinkat(dirfd(dir), de->d_name, 0);
                         continue;
                 }
-                if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+                /* NAME@log.json: a complain-mode container of the log
+                 * method, resumed from its registration (lib/log_collector.h). */
+                if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0 ||
+                    (len > 9 && strcmp(de->d_name + len - 9, "@log.json") == 0))
                         continue;
                 bool held = false;
                 for (int i = 0; i < OSL_AGENT_SLOTS && !held; i++)

@@ -4,6 +4,7 @@
 
 #include <auparse.h>
 #include <poll.h>
+#include <stdio.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -19,21 +20,23 @@
 /* One netlink message: a header and the record's text. */
 /* The kernel caps a record at MAX_AUDIT_MESSAGE_LENGTH (8970 bytes). */
 #define NL_BUF_SIZE (8970 + NLMSG_HDRLEN + 64)
+/* SECCOMP records handed over by one osl_audit_read at most. */
+#define READ_BATCH 4096
 
 struct osl_audit {
         int fd;
-        auparse_state_t *au;
         osl_audit_record_fn fn;
         void *userdata;
-        uint64_t last_serial; /* 0: none yet */
+        uint64_t first_serial, last_serial; /* 0: none yet */
         uint64_t missed;
         int handed; /* records given to fn by the current read */
         pid_t marker_pid; /* osl_audit_sync's child: its record is not handed to fn */
         bool marker_seen;
         char buf[NL_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
-        char line[NL_BUF_SIZE + 32];
+        char line[NL_BUF_SIZE + 32]; /* a record as libauparse reads it */
 };
 
+/* One numeric field of the record auparse is on. */
 static bool field_u64(auparse_state_t *au, const char *name, int base, uint64_t *out)
 {
         auparse_first_field(au);
@@ -49,32 +52,38 @@ static bool field_u64(auparse_state_t *au, const char *name, int base, uint64_t 
         return true;
 }
 
-static void on_event(auparse_state_t *au, auparse_cb_event_t type, void *userdata)
+/* A SECCOMP record: "audit(T:S): auid=... pid=4242 comm=... exe=... sig=0
+ * arch=c000003e syscall=39 compat=0 ip=... code=...". libauparse parses it
+ * as a buffer of its own: fed to one long-lived parser (auparse_feed),
+ * records pile up waiting for an end of event that a lone SECCOMP record
+ * never has, and a flood slowed it to a few hundred records a second; one
+ * buffer per record costs about 5 us here and keeps nothing. */
+static void on_seccomp(osl_audit *a, const char *text, size_t len)
 {
-        osl_audit *a = userdata;
-        if (type != AUPARSE_CB_EVENT_READY || auparse_first_record(au) <= 0)
+        int n = snprintf(a->line, sizeof(a->line), "type=SECCOMP msg=%.*s\n", (int) len, text);
+        if (n < 0 || (size_t) n >= sizeof(a->line))
                 return;
-        do {
-                if (auparse_get_type(au) != AUDIT_SECCOMP)
-                        continue;
-                uint64_t pid, arch, nr;
-                /* The kernel writes pid and syscall in decimal, arch in hex. */
-                if (!field_u64(au, "pid", 10, &pid) || !field_u64(au, "arch", 16, &arch) ||
-                    !field_u64(au, "syscall", 10, &nr))
-                        continue;
-                osl_audit_record rec = {
-                        .serial = auparse_get_serial(au),
-                        .pid = (uint32_t) pid,
-                        .arch = (uint32_t) arch,
-                        .nr = (int32_t) nr,
-                };
-                if (a->marker_pid > 0 && rec.pid == (uint32_t) a->marker_pid) {
-                        a->marker_seen = true;
-                        continue;
-                }
-                a->fn(&rec, a->userdata);
-                a->handed++;
-        } while (auparse_next_record(au) > 0);
+        auparse_state_t *au = auparse_init(AUSOURCE_BUFFER, a->line);
+        if (!au)
+                return;
+        uint64_t pid, arch, nr;
+        /* The kernel writes pid and syscall in decimal, arch in hex. */
+        bool ok = auparse_next_event(au) > 0 && auparse_get_type(au) == AUDIT_SECCOMP &&
+                  field_u64(au, "pid", 10, &pid) && field_u64(au, "arch", 16, &arch) &&
+                  field_u64(au, "syscall", 10, &nr);
+        osl_audit_record rec = { .serial = ok ? auparse_get_serial(au) : 0 };
+        auparse_destroy(au);
+        if (!ok)
+                return;
+        rec.pid = (uint32_t) pid;
+        rec.arch = (uint32_t) arch;
+        rec.nr = (int32_t) nr;
+        if (a->marker_pid > 0 && rec.pid == (uint32_t) a->marker_pid) {
+                a->marker_seen = true;
+                return;
+        }
+        a->fn(&rec, a->userdata);
+        a->handed++;
 }
 
 int osl_audit_open(osl_audit_record_fn fn, void *userdata, osl_audit **out, osl_error *err)
@@ -103,12 +112,6 @@ int osl_audit_open(osl_audit_record_fn fn, void *userdata, osl_audit **out, osl_
                 osl_audit_close(a);
                 return r;
         }
-        a->au = auparse_init(AUSOURCE_FEED, NULL);
-        if (!a->au) {
-                osl_audit_close(a);
-                return osl_err(err, -ENOMEM, "cannot set up libauparse");
-        }
-        auparse_add_callback(a->au, on_event, a, NULL);
         *out = a;
         return 0;
 }
@@ -117,8 +120,6 @@ void osl_audit_close(osl_audit *a)
 {
         if (!a)
                 return;
-        if (a->au)
-                auparse_destroy(a->au);
         if (a->fd >= 0)
                 close(a->fd);
         free(a);
@@ -149,6 +150,12 @@ static bool record_serial(const char *text, size_t len, uint64_t *serial)
         return true;
 }
 
+void osl_audit_serials(const osl_audit *a, uint64_t *first, uint64_t *last)
+{
+        *first = a->first_serial;
+        *last = a->last_serial;
+}
+
 int osl_audit_read(osl_audit *a, osl_error *err)
 {
         a->handed = 0;
@@ -161,8 +168,13 @@ int osl_audit_read(osl_audit *a, osl_error *err)
                                 break;
                         return osl_err(err, -errno, "cannot read from the audit socket: %m");
                 }
-                for (struct nlmsghdr *nh = (struct nlmsghdr *) a->buf; NLMSG_OK(nh, (size_t) n);
-                     nh = NLMSG_NEXT(nh, n)) {
+                /* The kernel does not pad a record to NLMSG_ALIGNTO: NLMSG_NEXT
+                 * would step past the end of what recv returned (into an
+                 * earlier, longer record) and count below zero. */
+                size_t left = (size_t) n;
+                for (struct nlmsghdr *nh = (struct nlmsghdr *) a->buf; NLMSG_OK(nh, left);
+                     left = left > NLMSG_ALIGN(nh->nlmsg_len) ? left - NLMSG_ALIGN(nh->nlmsg_len) : 0,
+                     nh = (struct nlmsghdr *) ((char *) nh + NLMSG_ALIGN(nh->nlmsg_len))) {
                         size_t len = nh->nlmsg_len - NLMSG_HDRLEN;
                         const char *text = NLMSG_DATA(nh);
                         while (len > 0 && (text[len - 1] == '\0' || text[len - 1] == '\n'))
@@ -170,19 +182,20 @@ int osl_audit_read(osl_audit *a, osl_error *err)
                         uint64_t serial;
                         if (!record_serial(text, len, &serial))
                                 continue;
+                        if (!a->first_serial)
+                                a->first_serial = serial;
                         if (a->last_serial && serial > a->last_serial + 1)
                                 a->missed += serial - a->last_serial - 1;
                         if (serial > a->last_serial)
                                 a->last_serial = serial;
-                        if (nh->nlmsg_type != AUDIT_SECCOMP)
-                                continue;
-                        int m = snprintf(a->line, sizeof(a->line), "type=SECCOMP msg=%.*s\n", (int) len, text);
-                        if (m > 0 && (size_t) m < sizeof(a->line))
-                                auparse_feed(a->au, a->line, (size_t) m);
+                        if (nh->nlmsg_type == AUDIT_SECCOMP)
+                                on_seccomp(a, text, len);
                 }
+                /* A flood must not keep the caller from its other work:
+                 * the rest waits for the next call (the fd stays readable). */
+                if (a->handed >= READ_BATCH)
+                        break;
         }
-        /* Each SECCOMP record is an event of its own: hand them over now. */
-        auparse_flush_feed(a->au);
         return a->handed;
 }
 

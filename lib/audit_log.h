@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* SECCOMP_RET_LOG records from the kernel's audit netlink multicast group
- * (NETLINK_AUDIT, AUDIT_NLGRP_READLOG), parsed with libauparse. The kernel
+ * (NETLINK_AUDIT, AUDIT_NLGRP_READLOG). The kernel
  * allows a logged call and emits one AUDIT_SECCOMP record for it:
  *   audit(1764480000.123:4567): auid=... uid=0 gid=0 ses=... pid=4242
  *   comm="sh" exe="/bin/busybox" sig=0 arch=c000003e syscall=39 compat=0
@@ -43,7 +43,8 @@ static inline void osl_audit_closep(osl_audit **a) { osl_audit_close(*a); }
 #define _cleanup_audit_ _cleanup_(osl_audit_closep)
 int osl_audit_fd(const osl_audit *a);
 
-/* Reads what is queued, without blocking, and calls fn once per SECCOMP
+/* Reads what is queued (at most a few thousand SECCOMP records: call again
+ * while the fd is readable), without blocking, and calls fn once per SECCOMP
  * record, in serial order. Other record types are skipped. Returns the
  * number of SECCOMP records handed to fn, or -errno (not -ENOBUFS, which is
  * counted: see osl_audit_missed). */
@@ -53,6 +54,10 @@ int osl_audit_read(osl_audit *a, osl_error *err);
  * received (any type), since it was opened. A gap shows only once a later
  * record arrives: osl_audit_sync makes one. */
 uint64_t osl_audit_missed(const osl_audit *a);
+
+/* The serials of the first and the last record this socket received (any
+ * type); 0 when none yet. */
+void osl_audit_serials(const osl_audit *a, uint64_t *first, uint64_t *last);
 
 /* A barrier: forks a process that makes one logged call and reads until
  * its record arrives (it is not handed to fn). Every record generated

@@ -8,6 +8,7 @@
 #include "caps.h"
 #include "image.h"
 #include "learn_filter.h"
+#include "log_collector.h"
 #include "predict.h"
 #include "oci_config.h"
 #include "rundir.h"
@@ -21,6 +22,17 @@ static void warn(osl_inject_result *res, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(res->warning, sizeof(res->warning), fmt, ap);
         va_end(ap);
+}
+
+/* --method, else the annotation, else notify. */
+static int resolve_method(const jv *cfg, const osl_inject_options *opts, bool *log, osl_error *err)
+{
+        const char *s = opts->method ? opts->method : osl_config_annotation(cfg, OSL_ANNOTATION_METHOD);
+        *log = false;
+        if (s && osl_method_parse(s, log) < 0)
+                return osl_err(err, -EINVAL, "%s: unknown method \"%.64s\" (expected notify or log)",
+                               opts->method ? "--method" : "annotation " OSL_ANNOTATION_METHOD, s);
+        return 0;
 }
 
 static int resolve_mode(const jv *cfg, const osl_inject_options *opts, osl_mode *mode, osl_error *err)
@@ -95,11 +107,20 @@ static int inject_learn(jv *cfg, const osl_inject_options *opts, const osl_image
         r = osl_agent_metadata_format(img, OSL_MODE_NAME_LEARN, &metadata, err);
         if (r < 0)
                 return r;
+        /* The records are read by the agent's collector, if it runs. */
+        bool collector = osl_log_collector_running(opts->run_dir);
+        if (res->log_method && !collector) {
+                warn(res, "the agent cannot read SECCOMP_RET_LOG records (no audit collector runs): learning "
+                          "through notify instead of log");
+                res->log_method = false;
+        }
         osl_learn_filter_input in = {
                 .base = base,
                 .learned = learned,
                 .listener_path = socket,
                 .listener_metadata = metadata,
+                .log = res->log_method,
+                .log_write = collector,
         };
         r = osl_learn_filter_build(&in, &filter, &res->notified, &soft);
         if (r < 0) {
@@ -235,6 +256,13 @@ static int apply_profile_filter(jv *cfg, const osl_inject_options *opts, const o
         if (mode == OSL_MODE_ENFORCE) {
                 in.outside_action = opts->enforce_default_action ? opts->enforce_default_action : "SCMP_ACT_ERRNO";
                 in.outside_errno = EPERM;
+        } else if (res->log_method) {
+                /* No agent in the syscall path: the kernel logs, the
+                 * agent's collector (if any) attributes (doc/modes.md). */
+                in.outside_action = "SCMP_ACT_LOG";
+                if (!osl_log_collector_running(opts->run_dir))
+                        warn(res, "complain mode through the log method, but no agent reads SECCOMP_RET_LOG records: "
+                                  "calls outside the profile are only logged by the kernel, no drift is recorded");
         } else if (base && base->listener_path) {
                 in.outside_action = "SCMP_ACT_LOG";
                 warn(res, "complain mode: the container hands its notifications to %s, so calls outside the profile "
@@ -353,6 +381,14 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
         r = resolve_mode(cfg, opts, &res->mode, err);
         if (r < 0)
                 return r;
+        if ((r = resolve_method(cfg, opts, &res->log_method, &soft)) < 0) {
+                if (res->mode > OSL_MODE_LEARN) {
+                        *err = soft;
+                        return r;
+                }
+                /* learn mode never stops a container: notify. */
+                warn(res, "%s; learning through notify", soft.msg);
+        }
         /* A Kubernetes pod's sandbox (pause) container carries the pod's
          * annotations but is not the application: leave it alone. */
         if (res->mode != OSL_MODE_OFF && is_sandbox(cfg)) {
@@ -397,6 +433,13 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
                 const char *written = osl_config_annotation(cfg, OSL_ANNOTATION_MODE);
                 if (!written || strcmp(written, osl_mode_name(res->mode)) != 0)
                         r = osl_config_set_annotation(cfg, OSL_ANNOTATION_MODE, osl_mode_name(res->mode), err);
+        }
+        /* The method, for the hooks and the agent. */
+        if (r >= 0 && res->changed && res->mode != OSL_MODE_ENFORCE) {
+                const char *written = osl_config_annotation(cfg, OSL_ANNOTATION_METHOD);
+                const char *method = res->log_method ? OSL_METHOD_NAME_LOG : OSL_METHOD_NAME_NOTIFY;
+                if ((res->log_method || written) && (!written || strcmp(written, method) != 0))
+                        r = osl_config_set_annotation(cfg, OSL_ANNOTATION_METHOD, method, err);
         }
         /* And the default image, for the hooks and the agent. */
         if (r >= 0 && res->changed && default_image)

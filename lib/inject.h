@@ -40,6 +40,9 @@ typedef struct osl_inject_options {
          * node admin); written into the config as that annotation, so the
          * hooks and the agent key the container the same way. NULL: none. */
         const char *default_image;
+        /* learn/complain: "notify" or "log" (doc/learning.md, "Methods");
+         * NULL: the annotation io.seccomp-learn.method, else notify. */
+        const char *method;
 } osl_inject_options;
 
 typedef struct osl_inject_result {
@@ -47,6 +50,7 @@ typedef struct osl_inject_result {
         bool changed;          /* the config was modified */
         bool learning;         /* a learning filter was put in */
         size_t notified;       /* syscall names the learning filter notifies */
+        bool log_method;       /* learn/complain through SCMP_ACT_LOG records */
         uint32_t version;      /* the stored version used (learn: converging from; enforce: enforced) */
         size_t capabilities_removed; /* enforce: capabilities taken away */
         char image_key[512];   /* empty when unknown */

@@ -9,6 +9,7 @@
 
 #define ACT_ALLOW "SCMP_ACT_ALLOW"
 #define ACT_NOTIFY "SCMP_ACT_NOTIFY"
+#define ACT_LOG "SCMP_ACT_LOG"
 
 bool osl_syscall_is_exec(const char *name)
 {
@@ -124,10 +125,12 @@ int osl_learn_filter_build(const osl_learn_filter_input *in, osl_seccomp **out, 
         osl_profile_filter_input p = {
                 .base = base,
                 .learned = in->learned ? in->learned : &nothing,
-                .outside_action = ACT_NOTIFY,
+                .outside_action = in->log ? ACT_LOG : ACT_NOTIFY,
                 .listener_path = in->listener_path,
                 .listener_metadata = in->listener_metadata,
                 .learning = true,
+                .learning_log = in->log,
+                .log_write = in->log_write && !in->log,
         };
         return osl_profile_filter_build(&p, out, n_notified, err);
 }
@@ -198,6 +201,7 @@ typedef struct intersection {
         const osl_seccomp *base; /* in->base, or "no filter" */
         osl_seccomp *f;
         bool notify;          /* complain through the agent */
+        bool exec_notify;     /* learning through LOG: exec is still notified */
         bool enforce;         /* the outside action denies */
         /* Names in the base's rules that take effect: in an unconditional
          * rule (settled), or only in conditional ones. */
@@ -270,8 +274,12 @@ static void intersection_clear(intersection *x)
  * every syscall (learn_filter.h): those are logged instead. */
 static const char *outside_action(const intersection *x, const char *name)
 {
+        if (x->exec_notify && osl_syscall_is_exec(name))
+                return ACT_NOTIFY;
+        if (x->notify && x->in->log_write && strcmp(name, "write") == 0)
+                return ACT_LOG;
         if (x->notify && !can_notify(name))
-                return x->in->learning ? ACT_ALLOW : "SCMP_ACT_LOG";
+                return x->in->learning ? ACT_ALLOW : ACT_LOG;
         return x->in->outside_action;
 }
 
@@ -280,6 +288,8 @@ static const char *outside_action(const intersection *x, const char *name)
  * capability use is seen (as the learning filter does). */
 static const char *inside_action(const intersection *x, const char *name, const char *base_action)
 {
+        if (x->exec_notify && strcmp(base_action, ACT_ALLOW) == 0 && osl_syscall_is_exec(name))
+                return ACT_NOTIFY;
         if (x->notify && strcmp(base_action, ACT_ALLOW) == 0 && can_notify(name) &&
             (osl_syscall_is_exec(name) || osl_caps_syscall_relevant(name)))
                 return ACT_NOTIFY;
@@ -508,7 +518,8 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
         old_rules->rules = TAKE_PTR(f->rules);
         old_rules->n_rules = f->n_rules;
         f->n_rules = 0;
-        if (notify) {
+        bool exec_notify = in->learning && in->learning_log;
+        if (notify || exec_notify) {
                 free(f->listener_metadata);
                 f->listener_path = osl_strdup(in->listener_path);
                 f->listener_metadata = osl_strdup(in->listener_metadata);
@@ -537,7 +548,7 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
                         return osl_err(err, -ENOMEM, "out of memory");
 
         _cleanup_(intersection_clear) intersection x = { .in = in, .base = base, .f = f, .notify = notify,
-                                                          .enforce = enforce };
+                                                          .exec_notify = exec_notify, .enforce = enforce };
         if ((r = base_names(&x, err)) < 0)
                 return r;
         bool default_permits = osl_seccomp_action_permits(base->default_action);

@@ -19,6 +19,16 @@ typedef struct osl_learn_filter_input {
         const osl_learned *learned;   /* the image's stored profile; NULL: none yet */
         const char *listener_path;    /* the agent's socket */
         const char *listener_metadata;
+        /* The learning method (doc/learning.md, "Methods"). notify: what is
+         * not learned yet is notified. log: it is SCMP_ACT_LOG (the agent's
+         * audit collector reads the kernel's records), and only execve and
+         * execveat stay notified: the synchronous point that splits the
+         * runtime's calls from the application's, and how the agent gets
+         * the filter's fd and so the container's pid. */
+        bool log;
+        /* notify: write, which runc refuses to notify, is SCMP_ACT_LOG
+         * rather than allowed, so the collector can see it. */
+        bool log_write;
 } osl_learn_filter_input;
 
 /* *n_notified: how many syscall names the filter notifies. -EEXIST when the
@@ -56,6 +66,11 @@ typedef struct osl_profile_filter_input {
          * notified is allowed rather than logged, and only what was seen
          * counts as learned. */
         bool learning;
+        /* learning through SCMP_ACT_LOG (osl_learn_filter_input.log): the
+         * outside action is SCMP_ACT_LOG, exec is notified to listener_path. */
+        bool learning_log;
+        /* learning through notify: write is logged rather than allowed. */
+        bool log_write;
         /* complain and enforce: whether a learned syscall's family is
          * allowed with it (lib/families.h). The application's implied calls
          * (write, exit, exit_group) always are. */

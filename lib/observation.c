@@ -325,6 +325,11 @@ int osl_observation_add_all(osl_observation *o, const osl_observation *from)
                                 o->capabilities[j].count = add_saturating(o->capabilities[j].count, c->count - 1);
         }
         o->notifications = add_saturating(o->notifications, from->notifications);
+        if (from->has_record_counts) {
+                o->has_record_counts = true;
+                o->unattributed_records = add_saturating(o->unattributed_records, from->unattributed_records);
+                o->missed_records = add_saturating(o->missed_records, from->missed_records);
+        }
         return 0;
 }
 
@@ -748,6 +753,7 @@ int osl_observation_from_jv(const jv *v, osl_observation **out, osl_error *err)
         static const char *const fields[] = {
                 "schemaVersion", "containerId", "image", "startTime", "endTime", "method",
                 "notifications", "syscalls", "implied", "capabilities", "partial", "samples",
+                "unattributedRecords", "missedRecords",
         };
         static const char *const image_fields[] = { "key", "name", "tag", "digest" };
         _cleanup_observation_ osl_observation *o = osl_observation_new();
@@ -808,6 +814,15 @@ int osl_observation_from_jv(const jv *v, osl_observation **out, osl_error *err)
         const jv *notifications = jv_obj_get(v, "notifications");
         if (notifications && (r = get_count(notifications, "notifications", NULL, &o->notifications, err)) < 0)
                 return r;
+        const jv *unattributed = jv_obj_get(v, "unattributedRecords"), *missed = jv_obj_get(v, "missedRecords");
+        if (!unattributed != !missed)
+                return osl_err(err, -EINVAL, "%s: missing (it comes with %s)", unattributed ? "missedRecords" : "unattributedRecords",
+                               unattributed ? "unattributedRecords" : "missedRecords");
+        if ((unattributed || missed) &&
+            ((r = get_count(unattributed, "unattributedRecords", NULL, &o->unattributed_records, err)) < 0 ||
+             (r = get_count(missed, "missedRecords", NULL, &o->missed_records, err)) < 0))
+                return r;
+        o->has_record_counts = unattributed || missed;
 
         const jv *syscalls = jv_obj_get(v, "syscalls");
         if (!syscalls)
@@ -942,6 +957,9 @@ int osl_observation_to_jv(const osl_observation *o, jv **out, osl_error *err)
             jv_obj_set(doc, "method", jv_new_string(o->method)) < 0 ||
             (o->partial && jv_obj_set(doc, "partial", jv_new_bool(true)) < 0) ||
             jv_obj_set(doc, "notifications", jv_new_uint(o->notifications)) < 0 ||
+            (o->has_record_counts &&
+             (jv_obj_set(doc, "unattributedRecords", jv_new_uint(o->unattributed_records)) < 0 ||
+              jv_obj_set(doc, "missedRecords", jv_new_uint(o->missed_records)) < 0)) ||
             jv_obj_set(doc, "syscalls", TAKE_PTR(syscalls)) < 0 ||
             jv_obj_set(doc, "implied", TAKE_PTR(implied)) < 0 ||
             /* Only when there are any: observations without them stay as they were. */

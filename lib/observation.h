@@ -48,6 +48,13 @@ typedef struct osl_observation {
         char *method;       /* "notify", "log", "manual" */
         bool partial;       /* written while the container still ran (the agent was stopping) */
         uint64_t notifications;
+        /* The agent's audit collector ran while the container did
+         * (lib/log_collector.h): SECCOMP_RET_LOG records it could not give to
+         * any container, and records it missed (its socket overflowed, or no
+         * worker read them), both over the container's lifetime and for any
+         * process: at most this many were the container's. */
+        bool has_record_counts;
+        uint64_t unattributed_records, missed_records;
         osl_obs_syscall *syscalls;
         size_t n_syscalls;
         osl_obs_capability *capabilities;

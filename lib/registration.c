@@ -29,7 +29,8 @@ int osl_registration_write(const char *run_dir, const osl_registration *reg, osl
             jv_obj_set(v, "bundle", reg->bundle ? jv_new_string(reg->bundle) : jv_new_null()) < 0 ||
             jv_obj_set(v, "learning", jv_new_bool(reg->learning)) < 0 ||
             jv_obj_set(v, "version", jv_new_uint(reg->version)) < 0 ||
-            jv_obj_set(v, "startTime", jv_new_string(reg->start_time ? reg->start_time : now)) < 0)
+            jv_obj_set(v, "startTime", jv_new_string(reg->start_time ? reg->start_time : now)) < 0 ||
+            (reg->method && jv_obj_set(v, "method", jv_new_string(reg->method)) < 0))
                 return osl_err(err, -ENOMEM, "out of memory");
         /* The run dir's temporary file: no fsync. */
         return jv_write_file_atomic_nosync(v, path, 0600, err);
@@ -49,12 +50,17 @@ int osl_registration_load(const char *run_dir, const char *container_id, const c
                           osl_registration_owned *out, osl_error *err)
 {
         _cleanup_free_ char *path = NULL;
-        _cleanup_jv_ jv *v = NULL;
-        int64_t pid = 0;
         int r = osl_rundir_path(run_dir, "containers", container_id, bundle, &path, err);
         if (r < 0)
                 return r;
-        r = jv_parse_file(path, 64 * 1024, &v, err);
+        return osl_registration_load_path(path, out, err);
+}
+
+int osl_registration_load_path(const char *path, osl_registration_owned *out, osl_error *err)
+{
+        _cleanup_jv_ jv *v = NULL;
+        int64_t pid = 0;
+        int r = jv_parse_file(path, 64 * 1024, &v, err);
         if (r < 0)
                 return r;
         if (!jv_str(jv_obj_get(v, "containerId")) || !jv_str(jv_obj_get(v, "mode")))
@@ -67,6 +73,7 @@ int osl_registration_load(const char *run_dir, const char *container_id, const c
                 .bundle = osl_strdup(jv_str(jv_obj_get(v, "bundle"))),
                 .start_time = osl_strdup(jv_str(jv_obj_get(v, "startTime"))),
                 .pid = (int) pid,
+                .log = jv_str(jv_obj_get(v, "method")) && strcmp(jv_str(jv_obj_get(v, "method")), "log") == 0,
         };
         jv_get_bool(jv_obj_get(v, "learning"), &reg.learning);
         uint64_t version = 0;

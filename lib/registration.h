@@ -15,6 +15,7 @@ typedef struct osl_registration {
         bool learning;         /* the config has our learning filter */
         uint32_t version;      /* complain/enforce: the profile version applied; 0: none */
         const char *start_time; /* filled by write when NULL */
+        const char *method;    /* "log" for SECCOMP_RET_LOG; NULL: notify */
 } osl_registration;
 
 int osl_registration_write(const char *run_dir, const osl_registration *reg, osl_error *err);
@@ -22,6 +23,7 @@ int osl_registration_write(const char *run_dir, const osl_registration *reg, osl
 /* A registration as read back: every string owned. */
 typedef struct osl_registration_owned {
         char *container_id, *image_key, *mode, *bundle, *start_time;
+        bool log; /* method "log" (absent in older registrations: notify) */
         int pid;
         bool learning;
         uint32_t version;
@@ -31,4 +33,6 @@ void osl_registration_clear(osl_registration_owned *reg);
  * and bundle. -ENOENT when it was never registered. */
 int osl_registration_load(const char *run_dir, const char *container_id, const char *bundle,
                           osl_registration_owned *out, osl_error *err);
+/* The same, from RUNDIR/containers/<key>.json. */
+int osl_registration_load_path(const char *path, osl_registration_owned *out, osl_error *err);
 int osl_registration_remove(const char *run_dir, const char *container_id, const char *bundle);

@@ -722,7 +722,7 @@ static int check_history_entry(const jv *e, const char *path, uint32_t want_vers
         static const char *const fields[] = {
                 "version",     "time",          "containerId",       "imageTag",
                 "imageDigest", "addedSyscalls", "addedCapabilities", "acceptedDrift",
-                "partial",
+                "partial",     "method",
         };
         const char *s;
         const jv *added = NULL;
@@ -766,6 +766,11 @@ static int check_history_entry(const jv *e, const char *path, uint32_t want_vers
         bool b;
         if (partial && !jv_get_bool(partial, &b))
                 return field_error(err, path, "partial", "expected true or false, got %.40s", describe(partial));
+        /* Optional (newer than the record): how its syscalls were seen. */
+        const jv *method = jv_obj_get(e, "method");
+        if (method && (!jv_str(method) || (strcmp(jv_str(method), "notify") != 0 && strcmp(jv_str(method), "log") != 0 &&
+                                            strcmp(jv_str(method), "manual") != 0)))
+                return field_error(err, path, "method", "expected notify, log or manual, got %.40s", describe(method));
         /* Optional: the version came from `profile accept`, of these containers' drift. */
         if (jv_obj_get(e, "acceptedDrift")) {
                 if ((r = get_field(e, path, "acceptedDrift", JV_ARRAY, &added, err)) < 0)
@@ -2099,7 +2104,8 @@ static int history_record(jv **out, uint32_t version, const char *now, const osl
             jv_obj_set(record, "addedSyscalls", TAKE_PTR(syscalls)) < 0 ||
             jv_obj_set(record, "addedCapabilities", TAKE_PTR(caps)) < 0 ||
             (drift && jv_obj_set(record, "acceptedDrift", TAKE_PTR(drift)) < 0) ||
-            (from->partial && jv_obj_set(record, "partial", jv_new_bool(true)) < 0))
+            (from->partial && jv_obj_set(record, "partial", jv_new_bool(true)) < 0) ||
+            (from->method && jv_obj_set(record, "method", jv_new_string(from->method)) < 0))
                 return osl_err(err, -ENOMEM, "out of memory");
         *out = TAKE_PTR(record);
         return 0;

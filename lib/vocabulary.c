@@ -71,3 +71,12 @@ bool osl_syscall_implied_for_application(const char *name)
 {
         return name && osl_strv_contains((char *const *) osl_application_implied, name);
 }
+
+int osl_method_parse(const char *s, bool *log)
+{
+        if (s && (strcmp(s, OSL_METHOD_NAME_NOTIFY) == 0 || strcmp(s, OSL_METHOD_NAME_LOG) == 0)) {
+                *log = strcmp(s, OSL_METHOD_NAME_LOG) == 0;
+                return 0;
+        }
+        return -EINVAL;
+}

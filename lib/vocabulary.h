@@ -33,9 +33,18 @@ const char *osl_mode_name(osl_mode m);
 int osl_mode_resolve(const char *forced, const char *annotation, const char *default_mode, osl_mode *out,
                      const char **text, const char **from);
 
+/* ---- Methods (doc/learning.md "Methods") ---- */
+#define OSL_METHOD_NAME_NOTIFY "notify"
+#define OSL_METHOD_NAME_LOG "log"
+/* "notify" (false) or "log" (true); -EINVAL otherwise. */
+int osl_method_parse(const char *s, bool *log);
+
 /* ---- Annotations (doc/modes.md, doc/security.md) ---- */
 #define OSL_ANNOTATION_IMAGE "io.seccomp-learn.image"
 #define OSL_ANNOTATION_MODE "io.seccomp-learn.mode"
+/* How learn and complain mode see calls: "notify" (the default) or "log"
+ * (SECCOMP_RET_LOG records, doc/learning.md "Methods"). */
+#define OSL_ANNOTATION_METHOD "io.seccomp-learn.method"
 #define OSL_ANNOTATION_VERSION "io.seccomp-learn.version"
 #define OSL_ANNOTATION_KEEP_CAPS "io.seccomp-learn.keep-capabilities"
 #define OSL_ANNOTATION_GENERALIZE "io.seccomp-learn.generalize"

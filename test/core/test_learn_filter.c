@@ -368,9 +368,44 @@ static void test_companions_from_the_profile(void)
         CHECK_STREQ(action_of(f, "openat", NULL), "SCMP_ACT_ALLOW");
 }
 
+/* The methods (doc/learning.md, "Methods"): log logs what notify notifies,
+ * the floor and write included, and still notifies exec; notify with the
+ * collector logs write. */
+static void test_methods(void)
+{
+        _cleanup_seccomp_ osl_seccomp *logged = NULL, *notified = NULL;
+        osl_error err = {};
+        osl_learn_filter_input in = { .listener_path = "/run/x/agent.sock", .log = true };
+        size_t n = 0;
+        CHECK(osl_learn_filter_build(&in, &logged, &n, &err) == 0);
+        if (!logged)
+                return;
+        CHECK_STREQ(logged->listener_path, "/run/x/agent.sock");
+        CHECK_STREQ(action_of(logged, "execve", NULL), "SCMP_ACT_NOTIFY");
+        CHECK_STREQ(action_of(logged, "execveat", NULL), "SCMP_ACT_NOTIFY");
+        CHECK_STREQ(action_of(logged, "openat", NULL), "SCMP_ACT_LOG");
+        CHECK_STREQ(action_of(logged, "write", NULL), "SCMP_ACT_LOG");
+        for (const char *const *f = osl_runtime_floor; *f; f++)
+                CHECK_MSG(strcmp(action_of(logged, *f, NULL), "SCMP_ACT_LOG") == 0, "%s must be logged", *f);
+        size_t n_notify = 0;
+        for (size_t i = 0; i < logged->n_rules; i++)
+                if (strcmp(logged->rules[i].action, "SCMP_ACT_NOTIFY") == 0)
+                        n_notify += logged->rules[i].n_names;
+        CHECK(n_notify == 2);
+
+        in = (osl_learn_filter_input) { .listener_path = "/run/x/agent.sock", .log_write = true };
+        CHECK(osl_learn_filter_build(&in, &notified, &n, &err) == 0);
+        if (!notified)
+                return;
+        CHECK_STREQ(action_of(notified, "write", NULL), "SCMP_ACT_LOG");
+        CHECK_STREQ(action_of(notified, "openat", NULL), "SCMP_ACT_NOTIFY");
+        CHECK_STREQ(action_of(notified, "futex", NULL), "SCMP_ACT_ALLOW");
+}
+
 int main(void)
 {
         test_no_base();
+        test_methods();
         test_learned_are_allowed();
         test_companions_from_the_profile();
         test_base_rules();

@@ -17,21 +17,6 @@ mkfifo /tmp/fifo; mkdir /tmp/d; rmdir /tmp/d; touch /tmp/ready2
 while [ ! -e /tmp/stop ]; do cat /proc/self/stat >/dev/null || echo LOOPFAIL; done
 echo done'
 
-# worker_pid: the holder's child (the recording worker).
-worker_pid() {
-        pgrep -P "$AGENT_PID" | head -n1
-}
-
-wait_file() { # path [tries of 0.05 s]
-        local i
-        for i in $(seq 1 "${2:-400}"); do
-                [ -e "$1" ] && return 0
-                sleep 0.05
-        done
-        echo "timed out waiting for $1" >&2
-        return 1
-}
-
 # start_learning ID: runs the busybox bundle $T/b in the background.
 start_learning() {
         busybox_bundle "$T/b" localhost/crash

@@ -59,6 +59,21 @@ stop_agent() {
         fi
 }
 
+# worker_pid: the holder's child (the recording worker).
+worker_pid() {
+        pgrep -P "$AGENT_PID" | head -n1
+}
+
+wait_file() { # path [tries of 0.05 s]
+        local i
+        for i in $(seq 1 "${2:-400}"); do
+                [ -e "$1" ] && return 0
+                sleep 0.05
+        done
+        echo "timed out waiting for $1" >&2
+        return 1
+}
+
 # build_probe (in setup_file): the static probe (probe.c) as $PROBE.
 build_probe() {
         export PROBE="$BATS_FILE_TMPDIR/probe"

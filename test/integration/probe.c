@@ -15,7 +15,14 @@
  *                            SIGTERM handler calls exit(0)
  *   probe write              write(1, "written\n")
  *   probe writev             writev(1, ...) of "written by writev\n" in two
- *                            pieces, then the result */
+ *                            pieces, then the result
+ *   probe getppid N          N calls of getppid(2), then "getppid: N calls"
+ *   probe mkdir-until DIR STOP
+ *                            every 20 ms mkdir(DIR/N) for N = 0, 1, ..., one
+ *                            line each, until the file STOP exists; then
+ *                            "mkdir-until: N calls, F failed". One long-lived
+ *                            process, so each call's caller is still there
+ *                            when its audit record is read. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -27,6 +34,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int report(const char *what, long r)
@@ -100,6 +108,33 @@ static int serve(void)
                 pause();
 }
 
+static int getppid_calls(long n)
+{
+        for (long i = 0; i < n; i++)
+                syscall(SYS_getppid);
+        printf("getppid: %ld calls\n", n);
+        return 0;
+}
+
+static int mkdir_until(const char *dir, const char *stop)
+{
+        long n = 0, failed = 0;
+        struct stat st;
+        char path[4096];
+        while (stat(stop, &st) < 0) {
+                snprintf(path, sizeof(path), "%s/%ld", dir, n);
+                long r = mkdir(path, 0755);
+                char what[64];
+                snprintf(what, sizeof(what), "mkdir %ld", n++);
+                report(what, r);
+                failed += r < 0;
+                struct timespec ts = { 0, 20 * 1000 * 1000 };
+                nanosleep(&ts, NULL);
+        }
+        printf("mkdir-until: %ld calls, %ld failed\n", n, failed);
+        return failed > 0;
+}
+
 static int write_vector(void)
 {
         char a[] = "written ", b[] = "by writev\n";
@@ -124,6 +159,11 @@ int main(int argc, char **argv)
                 return write_vector();
         if (argc == 4 && strcmp(argv[1], "scan") == 0)
                 return scan(atol(argv[2]), atol(argv[3]));
-        fprintf(stderr, "usage: probe clone-newuser | unshare | mkdir PATH | scan FIRST LAST | serve | write | writev\n");
+        if (argc == 3 && strcmp(argv[1], "getppid") == 0)
+                return getppid_calls(atol(argv[2]));
+        if (argc == 4 && strcmp(argv[1], "mkdir-until") == 0)
+                return mkdir_until(argv[2], argv[3]);
+        fprintf(stderr, "usage: probe clone-newuser | unshare | mkdir PATH | scan FIRST LAST | serve | write | writev |\n"
+                        "       getppid N | mkdir-until DIR STOP\n");
         return 2;
 }
