@@ -1245,8 +1245,12 @@ static void write_job_run(osl_writer_job *job)
         /* The final observation holds everything the checkpoint did. */
         if (w->unlink_path)
                 unlink(w->unlink_path);
-        agent_log(a, LOG_INFO, "container %s: wrote %s: %zu syscalls, %" PRIu64 " notifications%s", w->id, w->path,
-                  w->o->n_syscalls, w->o->notifications,
+        char records[160] = "";
+        if (w->o->has_record_counts)
+                snprintf(records, sizeof(records), ", audit records while it ran: %" PRIu64 " unattributed, %" PRIu64
+                         " missed", w->o->unattributed_records, w->o->missed_records);
+        agent_log(a, LOG_INFO, "container %s: wrote %s: %zu syscalls, %" PRIu64 " notifications%s%s", w->id, w->path,
+                  w->o->n_syscalls, w->o->notifications, records,
                   w->partial ? " (partial: the agent stops while the container runs)" : "");
 }
 
