@@ -4,9 +4,14 @@
 #pragma once
 
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "agent.h"
+
+/* A sockaddr_un for path (agent_client.c); -ENAMETOOLONG when it does not fit. */
+struct sockaddr_un;
+int osl_agent_sockaddr(const char *path, struct sockaddr_un *sa, socklen_t *sa_len, osl_error *err);
 
 /* One holder <-> worker message (see agent.h): "hold SLOT NAME" and the like. */
 #define OSL_HOLDER_MSG_MAX 512
