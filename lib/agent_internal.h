@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Shared by the agent's worker (agent.c) and holder (agent_holder.c); not
- * part of the library's interface. */
+/* Shared by the agent's worker (agent.c), holder (agent_holder.c) and
+ * client side (agent_client.c); not part of the library's interface. */
 #pragma once
 
 #include <stdarg.h>
