@@ -11,13 +11,23 @@
 #include "inject.h"
 #include "oci_config.h"
 
-int osl_self_path(char **out, osl_error *err)
+int osl_hook_binary(char **out, osl_error *err)
 {
         char buf[PATH_MAX];
+        _cleanup_free_ char *hook = NULL;
         ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
         if (n < 0)
                 return osl_err(err, -errno, "cannot find our own executable (/proc/self/exe): %m");
         buf[n] = '\0';
+        char *slash = strrchr(buf, '/');
+        if (slash && strcmp(slash + 1, OSL_HOOK_BINARY_NAME) != 0) {
+                if (osl_asprintf(&hook, "%.*s/" OSL_HOOK_BINARY_NAME, (int) (slash - buf), buf) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+                if (access(hook, X_OK) == 0) {
+                        *out = TAKE_PTR(hook);
+                        return 0;
+                }
+        }
         if (!(*out = strdup(buf)))
                 return osl_err(err, -ENOMEM, "out of memory");
         return 0;
@@ -242,7 +252,7 @@ int cmd_inject(int argc, char **argv, const osl_global *g)
                 return EXIT_USAGE;
         }
         if (!cli.no_hooks) {
-                if (osl_self_path(&self, &err) < 0) {
+                if (osl_hook_binary(&self, &err) < 0) {
                         osl_print_error("inject", &err);
                         return EXIT_FAILURE_;
                 }

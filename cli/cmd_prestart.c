@@ -10,7 +10,6 @@
 #include "commands.h"
 #include "image.h"
 #include "inject.h"
-#include "log_collector.h"
 #include "oci_config.h"
 #include "registration.h"
 #include "rundir.h"
@@ -65,7 +64,7 @@ int cmd_prestart(int argc, char **argv, const osl_global *g)
             osl_agent_socket_path(g->run_dir, &socket) >= 0)
                 learning = strcmp(seccomp->listener_path, socket) == 0;
         /* complain through the log method: the agent's collector records
-         * it (lib/log_collector.h), when one runs. */
+         * it (lib/log_collector.h, lib/rundir.h), when one runs. */
         const char *method = osl_config_annotation(cfg, OSL_ANNOTATION_METHOD);
         bool log_method = method && strcmp(method, OSL_METHOD_NAME_LOG) == 0;
         if (mode == OSL_MODE_COMPLAIN && log_method && !learning)

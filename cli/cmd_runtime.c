@@ -239,7 +239,7 @@ int cmd_runtime(int argc, char **argv, const osl_global *g)
                                 MISSING_PROFILE_ENV, missing);
                         return EXIT_USAGE;
                 }
-                if (osl_self_path(&self, &err) < 0)
+                if (osl_hook_binary(&self, &err) < 0)
                         osl_print_error("runtime", &err);
                 opts.hook_binary = self;
                 opts.bundle = find_bundle(argc, argv, sub);

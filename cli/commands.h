@@ -62,8 +62,14 @@ void osl_inject_report(const char *command, const char *where, const struct osl_
  * wrapper's $OCI_SECCOMP_LEARN_MISSING_PROFILE). */
 int osl_parse_missing_profile(const char *s, bool *runs);
 
-/* Our own absolute path, for the hooks we add to a config. */
-int osl_self_path(char **out, osl_error *err);
+/* The start path's binary (hook/meson.build): no libcurl, libelf, capstone
+ * or libauparse, so that it starts fast. */
+#define OSL_HOOK_BINARY_NAME "oci-seccomp-learn-hook"
+
+/* The absolute path of the binary the hooks we add to a config run:
+ * OSL_HOOK_BINARY_NAME beside our own executable, or our own executable
+ * when that is missing (it has the hooks' commands too). */
+int osl_hook_binary(char **out, osl_error *err);
 
 /* Hooks' stdout and stderr are dropped by runc unless the hook fails, so
  * hooks report to syslog and to RUNDIR/hooks.log as well as to stderr. */

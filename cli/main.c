@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* oci-seccomp-learn: learns which syscalls a container uses and enforces it.
- * This file only dispatches; every command lives in its own cmd_*.c. */
+ * This file only dispatches; every command lives in its own cmd_*.c.
+ * Built twice: as oci-seccomp-learn with every command, and with
+ * OSL_HOOK_BINARY as oci-seccomp-learn-hook, the commands of a container's
+ * start path only (hook/meson.build). */
 #include "commands.h"
 
 #include <libgen.h>
@@ -17,20 +20,36 @@ static const struct {
         { "inject", cmd_inject, "put the filter for a mode into a bundle's config.json (runc users)" },
         { "precreate", cmd_precreate, "the same as a precreate hook: config.json on stdin, new one on stdout" },
         { "runtime", cmd_runtime, "an OCI runtime wrapper: rewrite the config on create/run, then exec runc" },
+#ifndef OSL_HOOK_BINARY
         { "agent", cmd_agent, "the seccomp-notify agent that records what learning containers do" },
+#endif
         { "prestart", cmd_prestart, "OCI prestart hook: register a container" },
         { "poststop", cmd_poststop, "OCI poststop hook: merge what was seen into the image's profile" },
+#ifndef OSL_HOOK_BINARY
         { "profile", cmd_profile, "list, show, diff, export and merge stored profiles" },
+#endif
 };
+
+#ifdef OSL_HOOK_BINARY
+#define PROGRAM OSL_HOOK_BINARY_NAME
+#else
+#define PROGRAM "oci-seccomp-learn"
+#endif
 
 static void usage(FILE *f)
 {
         fprintf(f,
-                "Usage: oci-seccomp-learn [--store DIR] [--run-dir DIR] COMMAND [ARGS...]\n"
-                "       oci-seccomp-learn --help | --version\n"
+                "Usage: " PROGRAM " [--store DIR] [--run-dir DIR] COMMAND [ARGS...]\n"
+                "       " PROGRAM " --help | --version\n"
                 "\n"
+#ifdef OSL_HOOK_BINARY
+                "The commands of oci-seccomp-learn that run when a container starts, in a\n"
+                "binary that loads only libseccomp, yajl and libcap. oci-seccomp-learn has\n"
+                "them all.\n"
+#else
                 "Learns the syscalls a container uses and turns them into a least-privilege\n"
                 "seccomp profile per image.\n"
+#endif
                 "\nCommands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
                 fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
@@ -38,7 +57,7 @@ static void usage(FILE *f)
                 "\nGlobal options:\n"
                 "  --store DIR    profile store (default $%s or %s)\n"
                 "  --run-dir DIR  runtime directory of the agent and hooks (default $%s or %s)\n"
-                "\n'oci-seccomp-learn COMMAND --help' describes a command.\n"
+                "\n'" PROGRAM " COMMAND --help' describes a command.\n"
                 "\nExit codes: 0 success, 1 failure (the message says why), 2 bad usage,\n"
                 "3 the image or version asked for is not stored.\n",
                 OSL_STORE_ENV, OSL_DEFAULT_STORE, OSL_RUNDIR_ENV, OSL_DEFAULT_RUNDIR);
@@ -75,7 +94,8 @@ int main(int argc, char **argv)
         /* Installed as oci-seccomp-learn-runc, we are the runtime wrapper
          * that engines point at (BinaryName, runtime_path, runtimes). */
         _cleanup_free_ char *self = strdup(argv[0] ? argv[0] : "");
-        if (self && strncmp(basename(self), "oci-seccomp-learn-", 18) == 0) {
+        if (self && strncmp(basename(self), "oci-seccomp-learn-", 18) == 0 &&
+            strcmp(basename(self), OSL_HOOK_BINARY_NAME) != 0) {
                 g.as_runtime = true;
                 return cmd_runtime(argc, argv, &g);
         }
@@ -86,7 +106,7 @@ int main(int argc, char **argv)
                         usage(stdout);
                         return EXIT_OK;
                 } else if (strcmp(a, "--version") == 0) {
-                        printf("oci-seccomp-learn %s\n", OSL_VERSION);
+                        printf(PROGRAM " %s\n", OSL_VERSION);
                         return EXIT_OK;
                 } else if ((strcmp(a, "--store") == 0 || strcmp(a, "--run-dir") == 0) && i + 1 < argc) {
                         if (a[2] == 's')
@@ -98,7 +118,7 @@ int main(int argc, char **argv)
                 } else if (strncmp(a, "--run-dir=", 10) == 0) {
                         g.run_dir = a + 10;
                 } else {
-                        fprintf(stderr, "oci-seccomp-learn: unknown option '%s' (see --help)\n", a);
+                        fprintf(stderr, PROGRAM ": unknown option '%s' (see --help)\n", a);
                         return EXIT_USAGE;
                 }
         }
@@ -109,6 +129,6 @@ int main(int argc, char **argv)
         for (size_t c = 0; c < ELEMENTSOF(commands); c++)
                 if (strcmp(argv[i], commands[c].name) == 0)
                         return commands[c].fn(argc - i, argv + i, &g);
-        fprintf(stderr, "oci-seccomp-learn: unknown command '%s' (see --help)\n", argv[i]);
+        fprintf(stderr, PROGRAM ": unknown command '%s' (see --help)\n", argv[i]);
         return EXIT_USAGE;
 }

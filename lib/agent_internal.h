@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Shared by the agent's worker (agent.c) and holder (agent_holder.c); not
- * part of the library's interface. */
+/* Shared by the agent's worker (agent.c), holder (agent_holder.c) and
+ * client side (agent_client.c); not part of the library's interface. */
 #pragma once
 
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "agent.h"
+
+/* A sockaddr_un for path (agent_client.c); -ENAMETOOLONG when it does not fit. */
+struct sockaddr_un;
+int osl_agent_sockaddr(const char *path, struct sockaddr_un *sa, socklen_t *sa_len, osl_error *err);
 
 /* One holder <-> worker message (see agent.h): "hold SLOT NAME" and the like. */
 #define OSL_HOLDER_MSG_MAX 512

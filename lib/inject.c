@@ -8,7 +8,6 @@
 #include "caps.h"
 #include "image.h"
 #include "learn_filter.h"
-#include "log_collector.h"
 #include "predict.h"
 #include "oci_config.h"
 #include "rundir.h"

@@ -701,11 +701,3 @@ void osl_log_collector_counts(osl_log_collector *col, const void *handle, uint64
         *missed = t ? missed_now(col) - t->missed0 + t->missed_extra : 0;
         pthread_mutex_unlock(&col->lock);
 }
-
-bool osl_log_collector_running(const char *run_dir)
-{
-        _cleanup_free_ char *path = NULL;
-        if (osl_asprintf(&path, "%s/" OSL_LOG_COLLECTOR_FILE, osl_rundir(run_dir)) < 0)
-                return false;
-        return access(path, F_OK) == 0;
-}

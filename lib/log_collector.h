@@ -23,13 +23,10 @@
 
 #include "agent.h"
 #include "registration.h"
+#include "rundir.h"
 
-/* RUNDIR/audit-collector: present while a worker's collector runs (inject
- * checks it before choosing the log method); holds the serial of the last
- * audit record read, rewritten at most every OSL_AGENT_CHECKPOINT_MS. A
- * restarted worker counts the serials between it and the first record it
- * reads as missed by every container it resumes. */
-#define OSL_LOG_COLLECTOR_FILE "audit-collector"
+/* RUNDIR/audit-collector (OSL_LOG_COLLECTOR_FILE, lib/rundir.h): the
+ * collector's last serial read. */
 
 typedef struct osl_log_collector osl_log_collector;
 
@@ -79,5 +76,3 @@ void osl_log_collector_unwatch(osl_log_collector *col, void *handle);
  * since handle was watched. */
 void osl_log_collector_counts(osl_log_collector *col, const void *handle, uint64_t *unattributed, uint64_t *missed);
 
-/* Whether a worker's collector runs for run_dir (RUNDIR/audit-collector). */
-bool osl_log_collector_running(const char *run_dir);

@@ -13,6 +13,8 @@
 #include "store.h"
 
 #define OSL_PREDICTED_FILE "predicted.json"
+#define OSL_PREDICTED_SCHEMA_VERSION 1
+#define OSL_PREDICTED_MAX_BYTES (64u << 20)
 /* The evidence of what a program's dynamic loader does before main. */
 #define OSL_PREDICT_LOADER_SYMBOL "(dynamic loader start-up)"
 
@@ -29,6 +31,8 @@ typedef struct osl_predict_options {
  * (static, a script, another architecture, no C library) is listed with
  * analysed false and the reason; only unreadable input fails. */
 int osl_predict(const osl_predict_options *o, jv **doc, osl_error *err);
+
+/* predicted.c: the stored prediction, without libelf and capstone. */
 
 /* ROOT/cache/libc of a store. */
 int osl_predict_cache_dir(osl_store *s, char **out, osl_error *err);

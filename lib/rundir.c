@@ -62,3 +62,11 @@ int osl_agent_socket_path(const char *run_dir, char **out)
 {
         return osl_asprintf(out, "%s/agent.sock", osl_rundir(run_dir)) < 0 ? -ENOMEM : 0;
 }
+
+bool osl_log_collector_running(const char *run_dir)
+{
+        _cleanup_free_ char *path = NULL;
+        if (osl_asprintf(&path, "%s/" OSL_LOG_COLLECTOR_FILE, osl_rundir(run_dir)) < 0)
+                return false;
+        return access(path, F_OK) == 0;
+}

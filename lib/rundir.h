@@ -37,3 +37,13 @@ int osl_rundir_path(const char *run_dir, const char *kind, const char *container
 int osl_agent_socket_path(const char *run_dir, char **out);
 /* Container ids are used in file names: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}. */
 bool osl_container_id_valid(const char *id);
+
+/* RUNDIR/audit-collector: present while a worker's collector runs (inject
+ * checks it before choosing the log method); holds the serial of the last
+ * audit record read, rewritten at most every OSL_AGENT_CHECKPOINT_MS. A
+ * restarted worker counts the serials between it and the first record it
+ * reads as missed by every container it resumes. */
+#define OSL_LOG_COLLECTOR_FILE "audit-collector"
+/* Whether a worker's collector runs for run_dir (RUNDIR/audit-collector):
+ * inject and prestart choose the log method only then. */
+bool osl_log_collector_running(const char *run_dir);

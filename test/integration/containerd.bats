@@ -21,7 +21,7 @@ setup() {
         CONTAINERD_PID=
         CTR_IDS=()
         mkdir -p "$C" "$T/bin"
-        ln -s "$OSL_BIN" "$T/bin/oci-seccomp-learn-runc"
+        ln -s "$OSL_HOOK_BIN" "$T/bin/oci-seccomp-learn-runc"
         start_containerd
         build_oci_archive "$T/image.tar" "$IMAGE:latest"
         run ctrc images import "$T/image.tar"

@@ -165,7 +165,7 @@ notifications() {
 
 @test "crun: the runtime wrapper in front of crun (OCI_SECCOMP_LEARN_RUNTIME) learns" {
         start_agent
-        ln -s "$OSL_BIN" "$T/bin/oci-seccomp-learn-runc"
+        ln -s "$OSL_HOOK_BIN" "$T/bin/oci-seccomp-learn-runc"
         busybox_bundle "$T/b" localhost/crun-wrapped
         set_annotation "$T/b" io.seccomp-learn.mode learn
         CRUN_IDS+=(crun-wrapped)

@@ -23,7 +23,7 @@ setup() {
         DOCKERD_PID=
         mkdir -p "$D/data" "$D/exec" "$T/bin" "$T/client"
         export DOCKER_HOST=unix://$D/docker.sock DOCKER_CONFIG=$T/client
-        ln -s "$OSL_BIN" "$T/bin/oci-seccomp-learn-runc"
+        ln -s "$OSL_HOOK_BIN" "$T/bin/oci-seccomp-learn-runc"
         # The shipped daemon.json, pointing at the binary under test: the
         # runtime seccomp-learn (the wrapper, with the daemon's default mode:
         # learn, below) and seccomp-enforce (the wrapper in enforce mode, its

@@ -3,6 +3,9 @@
 # OSL_BIN is the oci-seccomp-learn binary under test.
 
 : "${OSL_BIN:?OSL_BIN must name the oci-seccomp-learn binary}"
+# OSL_HOOK_BIN: the start path's binary (hooks, runtime wrapper), installed
+# beside it.
+: "${OSL_HOOK_BIN:=$(dirname "$OSL_BIN")/oci-seccomp-learn-hook}"
 
 osl_setup() {
         [ "$(id -u)" -eq 0 ] || skip "needs root to start runc containers"

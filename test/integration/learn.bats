@@ -16,6 +16,9 @@ WORKLOAD='["/bin/sh","-c","echo hi; ls /; cat /proc/self/status"]'
         run osl inject "$T/b"
         [ "$status" -eq 0 ]
         [[ "$output" == *"learn mode for image localhost/busybox-demo"* ]]
+        # The hooks run the start path's binary (no libcurl and the like).
+        jq -e --arg h "$(realpath "$OSL_HOOK_BIN")" '[.hooks.prestart[], .hooks.poststop[]] | length == 2 and all(.path == $h)' \
+                "$T/b/config.json"
         run_container "$T/b" learn1
         [ "$status" -eq 0 ]
         [[ "$output" == *hi* ]]
@@ -242,4 +245,26 @@ WORKLOAD='["/bin/sh","-c","echo hi; ls /; cat /proc/self/status"]'
         run_container "$T/b" forced1
         [ "$status" -eq 0 ]
         [ "$(osl profile show localhost/forced --json | jq .version)" -eq 1 ]
+}
+
+@test "learn: without oci-seccomp-learn-hook beside it, inject makes the hooks run the binary itself" {
+        start_agent
+        mkdir "$T/bin"
+        cp "$OSL_BIN" "$T/bin/oci-seccomp-learn"
+        make_bundle "$T/b" busybox '["/bin/sh","-c","echo alone"]' localhost/alone
+        run "$T/bin/oci-seccomp-learn" --store "$STORE" --run-dir "$RUN" inject --mode learn "$T/b"
+        [ "$status" -eq 0 ]
+        jq -e --arg h "$T/bin/oci-seccomp-learn" '[.hooks.prestart[], .hooks.poststop[]] | all(.path == $h)' "$T/b/config.json"
+        run_container "$T/b" alone1
+        [ "$status" -eq 0 ]
+        [[ "$output" == *alone* ]]
+        [ "$(osl profile show localhost/alone --json | jq .version)" -eq 1 ]
+        # The hook binary's own inject names itself.
+        make_bundle "$T/c" busybox '["/bin/sh","-c","echo lean"]' localhost/lean
+        run "$OSL_HOOK_BIN" --store "$STORE" --run-dir "$RUN" inject --mode learn "$T/c"
+        [ "$status" -eq 0 ]
+        jq -e --arg h "$(realpath "$OSL_HOOK_BIN")" '[.hooks.prestart[], .hooks.poststop[]] | all(.path == $h)' "$T/c/config.json"
+        run_container "$T/c" lean1
+        [ "$status" -eq 0 ]
+        [ "$(osl profile show localhost/lean --json | jq .version)" -eq 1 ]
 }

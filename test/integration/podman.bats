@@ -65,7 +65,7 @@ pod() {
 make_hooks_dir() {
         local stage src="$BATS_TEST_DIRNAME/../../contrib/hooks.d"
         for stage in precreate prestart poststop; do
-                sed "s|@BINDIR@/oci-seccomp-learn|$OSL_BIN|" "$src/oci-seccomp-learn-$stage.json.in" |
+                sed "s|@BINDIR@|$(dirname "$OSL_HOOK_BIN")|" "$src/oci-seccomp-learn-$stage.json.in" |
                         jq --arg s "$STORE" --arg r "$RUN" \
                                 '.hook.args = [.hook.args[0], "--store", $s, "--run-dir", $r] + .hook.args[1:]' \
                                 >"$HOOKS/oci-seccomp-learn-$stage.json"

@@ -7,7 +7,7 @@ load helpers
 setup() {
         osl_setup
         # Engines point at the wrapper by this name (argv[0] picks the mode).
-        ln -s "$OSL_BIN" "$T/oci-seccomp-learn-runc"
+        ln -s "$OSL_HOOK_BIN" "$T/oci-seccomp-learn-runc"
         export OCI_SECCOMP_LEARN_STORE=$STORE OCI_SECCOMP_LEARN_RUNDIR=$RUN
 }
 teardown() { osl_teardown; }

@@ -123,7 +123,7 @@ run_suite() {
 }
 
 mkdir -p "$out/bin"
-ln -sfn "$OSL_BIN" "$out/bin/oci-seccomp-learn-runc"
+ln -sfn "${OSL_HOOK_BIN:-$(dirname "$OSL_BIN")/oci-seccomp-learn-hook}" "$out/bin/oci-seccomp-learn-runc"
 export OCI_SECCOMP_LEARN_RUNTIME=$real_runc
 for r in $runs; do
         case $r in
