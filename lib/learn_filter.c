@@ -374,6 +374,12 @@ static int intersect_rule(intersection *x, const osl_seccomp_rule *src, osl_erro
                 const char *name = src->names[i];
                 bool inside = inside_profile(x->in, name);
                 const char *action = inside ? inside_action(x, name, src->action) : outside_action(x, name);
+                /* What learning lets through unreported stays as the base
+                 * has it (a LOG rule logs): an ALLOW rule, equal to an
+                 * ALLOW default, is dropped by libseccomp, and a later rule
+                 * on the name would decide instead. */
+                if (!inside && x->in->learning && strcmp(action, ACT_ALLOW) == 0)
+                        action = src->action;
                 size_t g = 0;
                 while (groups[g].action && strcmp(groups[g].action, action) != 0)
                         g++;
@@ -444,8 +450,10 @@ static int intersect_default(intersection *x, char *const *arches, size_t n_arch
                         continue;
                 }
                 action = outside_action(x, name);
+                if (x->in->learning && strcmp(action, ACT_ALLOW) == 0)
+                        action = base->default_action;
                 if (strcmp(action, base->default_action) == 0)
-                        continue; /* learning allows what it cannot notify */
+                        continue; /* learning lets what it cannot notify fall to the default */
                 x->outside++;
                 if (!x->enforce && multiplexes(name))
                         continue;

@@ -57,6 +57,13 @@
  *     where the base lists x86 and runc's error is "File exists", E may
  *     fail to load where the base loads, or load where the base does not
  *     (counted, not failed).
+ *  X7 learning: the calls that are never notified (write where it is not
+ *     logged, the runtime floor: lib/vocabulary.h) are permitted
+ *     unreported; the agent records them as implied.
+ *  X8 learning with no base: only the native architecture (and a companion
+ *     the stored profile has calls of) is in the filter; a call of another
+ *     is killed (doc/learning.md, "Architectures"): P3 and P4 do not hold
+ *     there, P1 does.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -71,6 +78,7 @@
 #include <unistd.h>
 
 #include "learn_filter.h"
+#include "vocabulary.h"
 #include "oci_config.h"
 #include "syscalls.h"
 #include "testing.h"
@@ -660,6 +668,7 @@ typedef struct one_case {
         const char *learned_label;
         const char *outside;
         bool enforce;
+        bool learning;
         size_t shown[6];
 } one_case;
 
@@ -740,6 +749,11 @@ static void check_call(one_case *c, const program *e_prog, uint32_t arch, int nr
                         violation(c, 5, &d, name, b, e);
                 return;
         }
+        /* X8 */
+        if (c->learning && !c->base && arch != seccomp_arch_native() && !permits(e)) {
+                total.excepted++;
+                return;
+        }
         /* P3 */
         if (permits(b) && !permits(e))
                 violation(c, 3, &d, name, b, e);
@@ -747,7 +761,8 @@ static void check_call(one_case *c, const program *e_prog, uint32_t arch, int nr
         if (permits(b) && !learned && !reports(e) && !(decided_elsewhere(b) && e == b)) {
                 bool x1 = default_permits && named == NAMED_CONDITIONAL && e == b;
                 bool x2 = default_permits && !name && e == b;
-                if (x1 || x2)
+                bool x7 = c->learning && name && osl_syscall_never_notified(name) && permits(e);
+                if (x1 || x2 || x7)
                         total.excepted++;
                 else
                         violation(c, 4, &d, name, b, e);
@@ -812,25 +827,47 @@ static void check_filter(one_case *c, const program *e_prog)
 static const char *const outside_actions[] = { "SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_NOTIFY",
                                                 "SCMP_ACT_LOG" };
 
+/* The filters E is built as: enforce (ERRNO, KILL_PROCESS), complain
+ * through the agent or through LOG, and the two learning filters (notify
+ * with write logged; LOG with exec notified), which must keep P1, P3 and
+ * P4 as complain does, but for X7. */
+typedef struct e_kind {
+        const char *outside;
+        bool enforce, learning, learning_log, log_write;
+        const char *label; /* printed as "outside ..." */
+} e_kind;
+
+static const e_kind e_kinds[] = {
+        { "SCMP_ACT_ERRNO", true, false, false, false, "SCMP_ACT_ERRNO" },
+        { "SCMP_ACT_KILL_PROCESS", true, false, false, false, "SCMP_ACT_KILL_PROCESS" },
+        { "SCMP_ACT_NOTIFY", false, false, false, false, "SCMP_ACT_NOTIFY" },
+        { "SCMP_ACT_LOG", false, false, false, false, "SCMP_ACT_LOG" },
+        { "SCMP_ACT_NOTIFY", false, true, false, true, "SCMP_ACT_NOTIFY (learning, write logged)" },
+        { "SCMP_ACT_LOG", false, true, true, false, "SCMP_ACT_LOG (learning through LOG)" },
+};
+
 static void check_intersection(const char *label, const osl_seccomp *base, const osl_seccomp *base_runc,
                                const program *base_prog, const osl_learned *learned, const char *learned_label)
 {
-        for (size_t o = 0; o < ELEMENTSOF(outside_actions); o++) {
+        for (size_t o = 0; o < ELEMENTSOF(e_kinds); o++) {
                 _cleanup_seccomp_ osl_seccomp *e = NULL, *e_read = NULL;
                 _cleanup_jv_ jv *e_json = NULL;
                 osl_error err = {};
+                const e_kind *k = &e_kinds[o];
                 one_case c = {
                         .label = label, .base = base, .base_prog = base_prog, .base_runc = base_runc,
-                        .learned = learned, .learned_label = learned_label, .outside = outside_actions[o],
-                        .enforce = o < 2,
+                        .learned = learned, .learned_label = learned_label, .outside = k->label,
+                        .enforce = k->enforce, .learning = k->learning,
                 };
                 osl_profile_filter_input in = {
-                        .base = base, .learned = learned, .outside_action = outside_actions[o], .outside_errno = EPERM,
-                        .listener_path = "/run/oci-seccomp-learn/agent.sock", .listener_metadata = "v1;mode=complain",
+                        .base = base, .learned = learned, .outside_action = k->outside, .outside_errno = EPERM,
+                        .listener_path = "/run/oci-seccomp-learn/agent.sock",
+                        .listener_metadata = k->learning ? "v1;mode=learn" : "v1;mode=complain",
+                        .learning = k->learning, .learning_log = k->learning_log, .log_write = k->log_write,
                 };
                 int r = osl_profile_filter_build(&in, &e, NULL, &err);
                 /* inject.c complains through the kernel log then. */
-                if (r == -EEXIST && strcmp(in.outside_action, "SCMP_ACT_NOTIFY") == 0)
+                if (r == -EEXIST && (strcmp(in.outside_action, "SCMP_ACT_NOTIFY") == 0 || in.learning_log))
                         continue;
                 if (r < 0) {
                         TESTING_FAIL("osl_profile_filter_build", "%s, learned %s, outside %s: %s", label, learned_label,
