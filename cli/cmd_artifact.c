@@ -244,7 +244,7 @@ static int parse_options(const char *sub, int argc, char **argv, const char *sho
 static void version_time(const osl_learned *l, char buf[static 32])
 {
         /* The history ends with l's own record (older ones may be pruned). */
-        const char *t = jv_str(jv_obj_get(jv_arr_at(l->history, jv_arr_len(l->history) - 1), "time"));
+        const char *t = l->n_records > 0 ? l->records[l->n_records - 1].time : NULL;
         if (t && strlen(t) < 32)
                 snprintf(buf, 32, "%s", t);
         else

@@ -444,7 +444,7 @@ static int print_show(const osl_learned *l, const osl_generalized *gen, size_t n
 
         printf("Image:         %s\n", l->image_key);
         printf("Version:       %" PRIu32 "\n", l->version);
-        printf("Updated:       %s\n", jv_str(jv_obj_get(l->doc, "updated")));
+        printf("Updated:       %s\n", l->updated);
         printf("Syscalls:      %zu\n", l->n_syscalls);
         printf("Capabilities:  %zu\n\n", l->n_capabilities);
 
@@ -468,21 +468,18 @@ static int print_show(const osl_learned *l, const osl_generalized *gen, size_t n
         }
         r |= table_add(&hist, "VERSION") | table_add(&hist, "TIME") | table_add(&hist, "CONTAINER") |
              table_add(&hist, "TAG") | table_add(&hist, "DIGEST") | table_add(&hist, "ADDED");
-        for (size_t i = 0; i < jv_arr_len(l->history); i++) {
-                const jv *h = jv_arr_at(l->history, i);
-                const char *tag = jv_str(jv_obj_get(h, "imageTag")), *digest = jv_str(jv_obj_get(h, "imageDigest"));
-                size_t n_sys = jv_arr_len(jv_obj_get(h, "addedSyscalls"));
-                size_t n_caps = jv_arr_len(jv_obj_get(h, "addedCapabilities"));
-                size_t n_drift = jv_arr_len(jv_obj_get(h, "acceptedDrift"));
+        for (size_t i = 0; i < l->n_records; i++) {
+                const osl_version_record *h = &l->records[i];
+                size_t n_sys = h->added_syscalls, n_caps = h->added_capabilities, n_drift = h->accepted_drift;
                 char drift_note[64] = "";
                 if (n_drift > 0)
                         snprintf(drift_note, sizeof(drift_note), " (accepted drift of %zu container%s)", n_drift,
                                  n_drift == 1 ? "" : "s");
-                uint64_t version = 0; /* the record's own: after `profile prune` the oldest are gone */
-                (void) jv_get_uint64(jv_obj_get(h, "version"), &version);
-                r |= table_add(&hist, "%" PRIu64, version) | table_add(&hist, "%s", jv_str(jv_obj_get(h, "time"))) |
-                     table_add(&hist, "%.12s", jv_str(jv_obj_get(h, "containerId"))) |
-                     table_add(&hist, "%s", tag ? tag : "-") | table_add(&hist, "%.19s", digest ? digest : "-") |
+                /* The record's own version: after `profile prune` the oldest are gone. */
+                r |= table_add(&hist, "%" PRIu32, h->version) | table_add(&hist, "%s", h->time) |
+                     table_add(&hist, "%.12s", h->container_id) |
+                     table_add(&hist, "%s", h->image_tag ? h->image_tag : "-") |
+                     table_add(&hist, "%.19s", h->image_digest ? h->image_digest : "-") |
                      table_add(&hist, "%zu syscall%s, %zu capabilit%s%s", n_sys, n_sys == 1 ? "" : "s", n_caps,
                                n_caps == 1 ? "y" : "ies", drift_note);
         }

@@ -59,15 +59,34 @@ typedef struct osl_learned_capability {
         uint32_t added_in;
 } osl_learned_capability;
 
+/* One version's history record (schema/profile.schema.json "history"). The
+ * strings belong to the osl_learned's document. */
+typedef struct osl_version_record {
+        uint32_t version;
+        const char *time;         /* when the version was made */
+        const char *container_id; /* the container whose observation made it */
+        const char *image_tag;    /* NULL: none */
+        const char *image_digest; /* NULL: none */
+        size_t added_syscalls;    /* (arch, name) pairs the version added */
+        size_t added_capabilities;
+        size_t accepted_drift;    /* `profile accept`: containers whose drift it took in; 0: not from drift */
+        bool partial;             /* the observation was written while the container still ran */
+} osl_version_record;
+
 typedef struct osl_learned {
         char *image_key;
         uint32_t version; /* 0: nothing learned yet */
+        char *updated;    /* when the profile last changed (RFC 3339) */
         osl_learned_syscall *syscalls; /* sorted by arch, name */
         size_t n_syscalls;
         osl_learned_capability *capabilities;
         size_t n_capabilities;
-        /* The version records, oldest first, kept as JSON: one per version,
-         * or from the oldest kept after `profile prune`. */
+        /* The version records, oldest first: one per version, or from the
+         * oldest kept after `profile prune`. Loaded with the current
+         * profile (osl_store_load of version 0); none otherwise. */
+        osl_version_record *records;
+        size_t n_records;
+        /* The same records as JSON (inside doc), for the store itself. */
         jv *history;
         /* The document in the form of schema/profile.schema.json (owned):
          * the stored file, with the history added from history.jsonl. */
