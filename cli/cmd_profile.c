@@ -554,50 +554,18 @@ static int profile_show(int argc, char **argv, const osl_global *g)
 
 /* ---- diff ---- */
 
-static int diff_side(const osl_learned *from, const osl_learned *to, jv *syscalls, jv *caps)
-{
-        for (size_t i = 0; to && i < to->n_syscalls; i++) {
-                const osl_learned_syscall *e = &to->syscalls[i];
-                if (osl_learned_has_syscall(from, e->arch, e->name))
-                        continue;
-                jv *a = jv_new_object();
-                if (jv_arr_append(syscalls, a) < 0 || jv_obj_set(a, "arch", jv_new_string(e->arch)) < 0 ||
-                    jv_obj_set(a, "name", jv_new_string(e->name)) < 0)
-                        return -ENOMEM;
-        }
-        for (size_t i = 0; to && i < to->n_capabilities; i++) {
-                bool found = false;
-                for (size_t j = 0; from && j < from->n_capabilities && !found; j++)
-                        found = strcmp(from->capabilities[j].name, to->capabilities[i].name) == 0;
-                if (!found && jv_arr_append(caps, jv_new_string(to->capabilities[i].name)) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
 static int profile_diff(int argc, char **argv, const osl_global *g)
 {
         static const struct option allowed[] = { { "json", no_argument, NULL, OPT_JSON }, {} };
-        _cleanup_learned_ osl_learned *current = NULL, *a = NULL, *b = NULL;
         _cleanup_free_ char *key = NULL;
         _cleanup_store_ osl_store *store = NULL;
-        _cleanup_jv_ jv *out = jv_new_object();
-        jv *added, *removed, *added_caps, *removed_caps;
+        _cleanup_jv_ jv *out = NULL;
+        const jv *added, *removed, *added_caps, *removed_caps;
         uint32_t va = 0, vb = 0;
         options o = {};
         osl_error err = {};
         int r;
 
-        if (jv_obj_set(out, "image", jv_new_null()) < 0 || jv_obj_set(out, "from", jv_new_null()) < 0 ||
-            jv_obj_set(out, "to", jv_new_null()) < 0 || jv_obj_set(out, "addedSyscalls", jv_new_array()) < 0 ||
-            jv_obj_set(out, "removedSyscalls", jv_new_array()) < 0 ||
-            jv_obj_set(out, "addedCapabilities", jv_new_array()) < 0 ||
-            jv_obj_set(out, "removedCapabilities", jv_new_array()) < 0)
-                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
-        added = jv_obj_get(out, "addedSyscalls");
-        removed = jv_obj_get(out, "removedSyscalls");
-        added_caps = jv_obj_get(out, "addedCapabilities");
-        removed_caps = jv_obj_get(out, "removedCapabilities");
         if ((r = parse_options("diff", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args < 1)
@@ -610,27 +578,22 @@ static int profile_diff(int argc, char **argv, const osl_global *g)
                 return USAGE_ERROR("diff", "'%s' is not a version number (0 is the empty profile)", o.args[2]);
 
         if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
-            (r = osl_store_load(store, key, 0, &current, &err)) < 0)
+            (r = osl_store_diff(store, key, o.n_args >= 2 ? &va : NULL, o.n_args >= 3 ? &vb : NULL, &out, &err)) < 0)
                 return fail(&err, r);
-        if (o.n_args < 3)
-                vb = current->version;
-        if (o.n_args < 2)
-                va = vb > 0 ? vb - 1 : 0;
-        /* Version 0 is the empty profile: nothing to load. */
-        if ((va > 0 && (r = osl_store_load(store, key, va, &a, &err)) < 0) ||
-            (vb > 0 && (r = osl_store_load(store, key, vb, &b, &err)) < 0))
-                return fail(&err, r);
-        if (diff_side(a, b, added, added_caps) < 0 || diff_side(b, a, removed, removed_caps) < 0 ||
-            jv_obj_set(out, "image", jv_new_string(key)) < 0 || jv_obj_set(out, "from", jv_new_uint(va)) < 0 ||
-            jv_obj_set(out, "to", jv_new_uint(vb)) < 0)
-                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+        uint64_t from = 0, to = 0;
+        (void) jv_get_uint64(jv_obj_get(out, "from"), &from);
+        (void) jv_get_uint64(jv_obj_get(out, "to"), &to);
+        added = jv_obj_get(out, "addedSyscalls");
+        removed = jv_obj_get(out, "removedSyscalls");
+        added_caps = jv_obj_get(out, "addedCapabilities");
+        removed_caps = jv_obj_get(out, "removedCapabilities");
 
         if (o.json) {
                 if ((r = osl_cli_print_json(out, &err)) < 0)
                         return fail(&err, r);
                 return EXIT_OK;
         }
-        printf("%s: version %" PRIu32 " -> %" PRIu32 "\n", key, va, vb);
+        printf("%s: version %" PRIu64 " -> %" PRIu64 "\n", key, from, to);
         _cleanup_(table_clear) table t = { .n_cols = 3 };
         struct {
                 const jv *list;

@@ -991,3 +991,56 @@ int osl_observation_id(const osl_observation *obs, char **out, osl_error *err)
                 return osl_err(err, -ENOMEM, "out of memory");
         return 0;
 }
+
+/* ---- differences between two versions ---- */
+
+/* What `to` has that `from` lacks (either may be NULL: empty). */
+static int diff_side(const osl_learned *from, const osl_learned *to, jv *syscalls, jv *caps)
+{
+        for (size_t i = 0; to && i < to->n_syscalls; i++) {
+                const osl_learned_syscall *e = &to->syscalls[i];
+                if (osl_learned_has_syscall(from, e->arch, e->name))
+                        continue;
+                jv *a = jv_new_object();
+                if (jv_arr_append(syscalls, a) < 0 || jv_obj_set(a, "arch", jv_new_string(e->arch)) < 0 ||
+                    jv_obj_set(a, "name", jv_new_string(e->name)) < 0)
+                        return -ENOMEM;
+        }
+        for (size_t i = 0; to && i < to->n_capabilities; i++) {
+                bool found = false;
+                for (size_t j = 0; from && j < from->n_capabilities && !found; j++)
+                        found = strcmp(from->capabilities[j].name, to->capabilities[i].name) == 0;
+                if (!found && jv_arr_append(caps, jv_new_string(to->capabilities[i].name)) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+int osl_store_diff(osl_store *s, const char *image_key, const uint32_t *from, const uint32_t *to, jv **out,
+                   osl_error *err)
+{
+        _cleanup_learned_ osl_learned *current = NULL, *a = NULL, *b = NULL;
+        _cleanup_jv_ jv *doc = jv_new_object(), *added = jv_new_array(), *removed = jv_new_array(),
+                        *added_caps = jv_new_array(), *removed_caps = jv_new_array();
+        uint32_t va, vb;
+        int r;
+
+        if ((r = osl_store_load(s, image_key, 0, &current, err)) < 0)
+                return r;
+        vb = to ? *to : current->version;
+        va = from ? *from : vb > 0 ? vb - 1 : 0;
+        /* Version 0 is the empty profile: nothing to load. */
+        if ((va > 0 && (r = osl_store_load(s, image_key, va, &a, err)) < 0) ||
+            (vb > 0 && (r = osl_store_load(s, image_key, vb, &b, err)) < 0))
+                return r;
+        if (!doc || !added || !removed || !added_caps || !removed_caps ||
+            diff_side(a, b, added, added_caps) < 0 || diff_side(b, a, removed, removed_caps) < 0 ||
+            jv_obj_set(doc, "image", jv_new_string(image_key)) < 0 || jv_obj_set(doc, "from", jv_new_uint(va)) < 0 ||
+            jv_obj_set(doc, "to", jv_new_uint(vb)) < 0 || jv_obj_set(doc, "addedSyscalls", TAKE_PTR(added)) < 0 ||
+            jv_obj_set(doc, "removedSyscalls", TAKE_PTR(removed)) < 0 ||
+            jv_obj_set(doc, "addedCapabilities", TAKE_PTR(added_caps)) < 0 ||
+            jv_obj_set(doc, "removedCapabilities", TAKE_PTR(removed_caps)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        *out = TAKE_PTR(doc);
+        return 0;
+}

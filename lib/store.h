@@ -133,6 +133,14 @@ typedef struct osl_merge_result {
 int osl_store_merge(osl_store *s, const char *image_key, const osl_observation *obs, osl_merge_result *res,
                     osl_error *err);
 
+/* What changed from version *from to version *to of the image's profile
+ * (`profile diff`; 0 is the empty profile): to NULL: the current version;
+ * from NULL: the one before to. *out: {"image", "from", "to",
+ * "addedSyscalls": [{"arch", "name"}], "removedSyscalls", "addedCapabilities":
+ * [name], "removedCapabilities"}. Errors as osl_store_load. */
+int osl_store_diff(osl_store *s, const char *image_key, const uint32_t *from, const uint32_t *to, jv **out,
+                   osl_error *err);
+
 /* Stored image keys, sorted. */
 int osl_store_list(osl_store *s, char ***keys, size_t *n, osl_error *err);
 
