@@ -354,11 +354,44 @@ static int parse_options(const char *sub, int argc, char **argv, const struct op
 
 /* ---- list ---- */
 
+/* The rows of `profile list`, into t or (--json) out. */
+static int print_list(const options *o, const osl_image_summary *sums, size_t n, table *t, jv *out, int *status)
+{
+        table_add(t, "IMAGE");
+        table_add(t, "VERSION");
+        table_add(t, "SYSCALLS");
+        table_add(t, "CAPS");
+        table_add(t, "UPDATED");
+        for (size_t i = 0; i < n; i++) {
+                const osl_profile_summary sum = sums[i].summary;
+                if (sums[i].error.code < 0) {
+                        /* One broken profile must not hide the others. */
+                        osl_print_error(CMD, &sums[i].error);
+                        *status = EXIT_FAILURE_;
+                        continue;
+                }
+                const char *updated = sum.updated;
+                if (o->json) {
+                        jv *e = jv_new_object();
+                        if (jv_arr_append(out, e) < 0 || jv_obj_set(e, "image", jv_new_string(sums[i].image_key)) < 0 ||
+                            jv_obj_set(e, "version", jv_new_uint(sum.version)) < 0 ||
+                            jv_obj_set(e, "syscalls", jv_new_uint(sum.syscalls)) < 0 ||
+                            jv_obj_set(e, "capabilities", jv_new_uint(sum.capabilities)) < 0 ||
+                            jv_obj_set(e, "updated", jv_new_string(updated)) < 0)
+                                return -ENOMEM;
+                } else if (table_add(t, "%s", sums[i].image_key) < 0 || table_add(t, "%" PRIu32, sum.version) < 0 ||
+                           table_add(t, "%" PRIu64, sum.syscalls) < 0 || table_add(t, "%" PRIu64, sum.capabilities) < 0 ||
+                           table_add(t, "%s", updated) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int profile_list(int argc, char **argv, const osl_global *g)
 {
         static const struct option allowed[] = { { "json", no_argument, NULL, OPT_JSON }, {} };
         _cleanup_store_ osl_store *store = NULL;
-        _cleanup_strv_ char **keys = NULL;
+        osl_image_summary *sums = NULL;
         _cleanup_jv_ jv *out = jv_new_array();
         _cleanup_(table_clear) table t = { .n_cols = 5 };
         options o = {};
@@ -372,36 +405,13 @@ static int profile_list(int argc, char **argv, const osl_global *g)
                 return USAGE_ERROR("list", "unexpected argument '%s'", o.args[0]);
         if (!out)
                 return EXIT_FAILURE_;
-        if ((r = open_store(g, false, &store, &err)) < 0 || (r = osl_store_list(store, &keys, &n, &err)) < 0)
+        if ((r = open_store(g, false, &store, &err)) < 0 || (r = osl_store_summaries(store, &sums, &n, &err)) < 0)
                 return fail(&err, r);
+        r = print_list(&o, sums, n, &t, out, &status);
+        osl_image_summaries_free(sums, n);
+        if (r < 0)
+                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
 
-        table_add(&t, "IMAGE");
-        table_add(&t, "VERSION");
-        table_add(&t, "SYSCALLS");
-        table_add(&t, "CAPS");
-        table_add(&t, "UPDATED");
-        for (size_t i = 0; i < n; i++) {
-                osl_profile_summary sum;
-                if ((r = osl_store_summary(store, keys[i], &sum, &err)) < 0) {
-                        /* One broken profile must not hide the others. */
-                        osl_print_error(CMD, &err);
-                        status = EXIT_FAILURE_;
-                        continue;
-                }
-                const char *updated = sum.updated;
-                if (o.json) {
-                        jv *e = jv_new_object();
-                        if (jv_arr_append(out, e) < 0 || jv_obj_set(e, "image", jv_new_string(keys[i])) < 0 ||
-                            jv_obj_set(e, "version", jv_new_uint(sum.version)) < 0 ||
-                            jv_obj_set(e, "syscalls", jv_new_uint(sum.syscalls)) < 0 ||
-                            jv_obj_set(e, "capabilities", jv_new_uint(sum.capabilities)) < 0 ||
-                            jv_obj_set(e, "updated", jv_new_string(updated)) < 0)
-                                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
-                } else if (table_add(&t, "%s", keys[i]) < 0 || table_add(&t, "%" PRIu32, sum.version) < 0 ||
-                           table_add(&t, "%" PRIu64, sum.syscalls) < 0 || table_add(&t, "%" PRIu64, sum.capabilities) < 0 ||
-                           table_add(&t, "%s", updated) < 0)
-                        return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
-        }
         if (o.json) {
                 if ((r = osl_cli_print_json(out, &err)) < 0)
                         return fail(&err, r);

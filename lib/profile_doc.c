@@ -92,11 +92,23 @@ int osl_learned_to_seccomp(const osl_learned *l, const char *default_action, uin
                     !osl_strv_contains(sc->architectures, e->arch) &&
                     osl_strv_push(&sc->architectures, &sc->n_architectures, e->arch) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
-                if (!osl_strv_contains(names, e->name) && osl_strv_push(&names, &n_names, e->name) < 0)
+                if (osl_strv_push(&names, &n_names, e->name) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
         }
+        /* Sorted, then each name once (a name learned on two architectures
+         * is one name of the rule). */
         if (n_names > 1)
                 qsort(names, n_names, sizeof(char *), osl_str_ptr_cmp);
+        size_t kept = 0;
+        for (size_t i = 0; i < n_names; i++) {
+                char *name = names[i];
+                names[i] = NULL;
+                if (kept > 0 && strcmp(names[kept - 1], name) == 0)
+                        free(name);
+                else
+                        names[kept++] = name;
+        }
+        n_names = kept;
         if (n_names > 0 && (r = osl_seccomp_add_rule(sc, names, n_names, "SCMP_ACT_ALLOW", err)) < 0)
                 return r;
         *out = TAKE_PTR(sc);
@@ -641,29 +653,68 @@ static int entry_cmp(const jv *a, const jv *b)
  * and capability entry that old_doc (NULL: none) holds unchanged. Both
  * lists are sorted the same way (osl_learned_to_doc); an entry the walk cannot
  * match is kept, which costs bytes, never correctness. */
-int osl_doc_delta_filter(jv *new_doc, const jv *old_doc, osl_error *err)
+/* The entries of all (a sorted list of a full document) that old (the
+ * same list of the older document, NULL: none) does not hold unchanged. */
+static int delta_list(const jv *all, const jv *old, jv **out, osl_error *err)
 {
-        static const char *const lists[] = { "syscalls", "capabilities" };
+        _cleanup_jv_ jv *kept = jv_new_array();
+        size_t j = 0;
 
-        jv_obj_remove(new_doc, "seccomp");
-        for (size_t k = 0; k < ELEMENTSOF(lists); k++) {
-                const jv *all = jv_obj_get(new_doc, lists[k]), *old = old_doc ? jv_obj_get(old_doc, lists[k]) : NULL;
-                _cleanup_jv_ jv *kept = jv_new_array();
-                size_t j = 0;
-                if (!kept)
-                        return osl_err(err, -ENOMEM, "out of memory");
-                for (size_t i = 0; i < jv_arr_len(all); i++) {
-                        const jv *e = jv_arr_at(all, i);
-                        int c = 1;
-                        while (j < jv_arr_len(old) && (c = entry_cmp(jv_arr_at(old, j), e)) < 0)
-                                j++;
-                        bool same = j < jv_arr_len(old) && c == 0 && jv_equal(e, jv_arr_at(old, j));
-                        if (!same && jv_arr_append(kept, jv_dup(e)) < 0)
-                                return osl_err(err, -ENOMEM, "out of memory");
-                }
-                if (jv_obj_set(new_doc, lists[k], TAKE_PTR(kept)) < 0)
+        if (!kept)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t i = 0; i < jv_arr_len(all); i++) {
+                const jv *e = jv_arr_at(all, i);
+                int c = 1;
+                while (j < jv_arr_len(old) && (c = entry_cmp(jv_arr_at(old, j), e)) < 0)
+                        j++;
+                bool same = j < jv_arr_len(old) && c == 0 && jv_equal(e, jv_arr_at(old, j));
+                if (!same && jv_arr_append(kept, jv_dup(e)) < 0)
                         return osl_err(err, -ENOMEM, "out of memory");
         }
+        *out = TAKE_PTR(kept);
+        return 0;
+}
+
+static const char *const delta_lists[] = { "syscalls", "capabilities" };
+
+/* Sets dst's syscalls and capabilities to those of src that old_doc does
+ * not hold unchanged (dst may be src). */
+static int put_delta_lists(jv *dst, const jv *src, const jv *old_doc, osl_error *err)
+{
+        for (size_t k = 0; k < ELEMENTSOF(delta_lists); k++) {
+                jv *kept = NULL;
+                int r = delta_list(jv_obj_get(src, delta_lists[k]), old_doc ? jv_obj_get(old_doc, delta_lists[k]) : NULL,
+                                   &kept, err);
+                if (r < 0)
+                        return r;
+                if (jv_obj_set(dst, delta_lists[k], kept) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        }
+        return 0;
+}
+
+int osl_doc_delta_filter(jv *new_doc, const jv *old_doc, osl_error *err)
+{
+        jv_obj_remove(new_doc, "seccomp");
+        return put_delta_lists(new_doc, new_doc, old_doc, err);
+}
+
+int osl_doc_version_file(const jv *full, const jv *old_doc, jv *record, jv *ids, jv **out, osl_error *err)
+{
+        static const char *const head[] = { "schemaVersion", "image", "version", "updated" };
+        _cleanup_jv_ jv *rec = record, *merged = ids, *doc = jv_new_object();
+
+        if (!doc || !rec || !merged)
+                return osl_err(err, -ENOMEM, "out of memory");
+        for (size_t k = 0; k < ELEMENTSOF(head); k++)
+                if (jv_obj_set(doc, head[k], jv_dup(jv_obj_get(full, head[k]))) < 0)
+                        return osl_err(err, -ENOMEM, "out of memory");
+        int r = put_delta_lists(doc, full, old_doc, err);
+        if (r < 0)
+                return r;
+        if (jv_obj_set(doc, "merged", TAKE_PTR(merged)) < 0 || jv_obj_set(doc, "record", TAKE_PTR(rec)) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        *out = TAKE_PTR(doc);
         return 0;
 }
 

@@ -153,6 +153,9 @@ static int write_all(int fd, const char *data, size_t len)
 enum {
         WRITE_NO_REPLACE = 1 << 0, /* fail with -EEXIST rather than replace (versions are immutable) */
         WRITE_NO_SYNC = 1 << 1,    /* a cache that readers check (SUMMARY_FILE): no fsync */
+        /* The file is synced, but not its directory: for a profile.json
+         * that a durable version file can roll forward to (osl_store_publish). */
+        WRITE_NO_DIR_SYNC = 1 << 2,
 };
 
 /* Atomically puts data at dir_fd/name: a temporary file in the same
@@ -161,7 +164,8 @@ enum {
 int osl_store_write_atomic(int dir_fd, const char *dir_path, const char *name, const char *data, size_t len,
                            unsigned flags, osl_error *err)
 {
-        bool no_replace = flags & WRITE_NO_REPLACE, sync = !(flags & WRITE_NO_SYNC);
+        bool no_replace = flags & WRITE_NO_REPLACE, sync = !(flags & WRITE_NO_SYNC),
+             dir_sync = sync && !(flags & WRITE_NO_DIR_SYNC);
         char tmp[NAME_MAX + 1];
         _cleanup_close_ int fd = -1;
         int r;
@@ -212,7 +216,7 @@ int osl_store_write_atomic(int dir_fd, const char *dir_path, const char *name, c
                         r = osl_err(err, -errno, "cannot rename %s/%s to %s: %m", dir_path, tmp, name);
                 goto fail;
         }
-        if (sync && fsync(dir_fd) < 0)
+        if (dir_sync && fsync(dir_fd) < 0)
                 return osl_err(err, -errno, "cannot sync %s: %m", dir_path);
         return 0;
 fail:
@@ -1082,6 +1086,7 @@ int osl_store_publish(locked_image *li, const osl_learned *l, jv *record, const 
 {
         _cleanup_jv_ jv *rec = record, *merged = jv_new_array(), *doc = NULL;
         _cleanup_free_ char *text = NULL;
+        bool had_record = record != NULL;
         size_t len;
         int r;
 
@@ -1089,7 +1094,8 @@ int osl_store_publish(locked_image *li, const osl_learned *l, jv *record, const 
                 return osl_err(err, -ENOMEM, "out of memory");
         if (l->schema_version == PROFILE_SCHEMA_V1 && (r = migrate_v1(li, l, err)) < 0)
                 return r;
-        if ((r = osl_doc_merged_append(l, merged, ids, n_ids, err)) < 0)
+        if ((r = osl_doc_merged_append(l, merged, ids, n_ids, err)) < 0 ||
+            (r = osl_learned_to_doc(l, NULL, TAKE_PTR(merged), updated, &doc, err)) < 0)
                 return r;
         if (rec) {
                 _cleanup_jv_ jv *vdoc = NULL, *added = jv_new_array();
@@ -1101,16 +1107,20 @@ int osl_store_publish(locked_image *li, const osl_learned *l, jv *record, const 
                         if (jv_arr_append(added, jv_new_string(ids[i])) < 0)
                                 return osl_err(err, -ENOMEM, "out of memory");
                 version_name(l->version, name);
-                if ((r = osl_learned_to_doc(l, TAKE_PTR(rec), TAKE_PTR(added), updated, &vdoc, err)) < 0 ||
-                    (r = osl_doc_delta_filter(vdoc, l->doc, err)) < 0 || (r = jv_serialize(vdoc, true, &vtext, &len, err)) < 0 ||
-                    (r = osl_store_write_atomic(li->d.versions_fd, li->d.versions_path, name, vtext, len, WRITE_NO_REPLACE,
-                                         err)) < 0 ||
+                if ((r = osl_doc_version_file(doc, l->doc, TAKE_PTR(rec), TAKE_PTR(added), &vdoc, err)) < 0 ||
+                    (r = jv_serialize(vdoc, true, &vtext, &len, err)) < 0 ||
+                    (r = osl_store_write_atomic(li->d.versions_fd, li->d.versions_path, name, vtext, len,
+                                                WRITE_NO_REPLACE, err)) < 0 ||
                     (r = history_append(&li->d, jv_obj_get(vdoc, "record"), err)) < 0)
                         return r;
         }
-        if ((r = osl_learned_to_doc(l, NULL, TAKE_PTR(merged), updated, &doc, err)) < 0 ||
-            (r = jv_serialize(doc, true, &text, &len, err)) < 0 ||
-            (r = osl_store_write_atomic(li->d.fd, li->d.path, PROFILE_FILE, text, len, 0, err)) < 0)
+        /* With a new version, that version's file and history line are
+         * durable now, and a profile.json whose rename a crash undoes is
+         * rolled forward to it by the next writer (roll_forward): its
+         * directory need not be synced too (doc/store.md, "Crash safety"). */
+        if ((r = jv_serialize(doc, true, &text, &len, err)) < 0 ||
+            (r = osl_store_write_atomic(li->d.fd, li->d.path, PROFILE_FILE, text, len,
+                                        had_record ? WRITE_NO_DIR_SYNC : 0, err)) < 0)
                 return r;
         return write_summary(li, l, updated, err);
 }
@@ -1162,27 +1172,26 @@ int osl_store_merge(osl_store *s, const char *image_key, const osl_observation *
         return osl_store_publish(&li, l, TAKE_PTR(record), (const char *const[]) { id }, 1, now, err);
 }
 
-int osl_store_summary(osl_store *s, const char *image_key, osl_profile_summary *out, osl_error *err)
+/* The summary of the image open at d, whose profile.json is st (NULL:
+ * none or not a regular file): summary.json when it was written with this
+ * very profile.json, else the profile itself, checked. */
+static int summary_at(osl_store *s, image_dir *d, const char *image_key, const struct stat *st,
+                      osl_profile_summary *out, osl_error *err)
 {
-        _cleanup_(osl_image_dir_clear) image_dir d = IMAGE_DIR_INIT;
         _cleanup_learned_ osl_learned *l = NULL;
         _cleanup_free_ char *text = NULL;
         _cleanup_jv_ jv *doc = NULL;
         osl_error ignored = {};
-        struct stat st;
         char stamp[128];
         size_t len;
         int r;
 
         *out = (osl_profile_summary) {};
-        if ((r = osl_store_open_image(s, image_key, false, &d, err)) < 0)
-                return r;
-        /* The summary, when it is of this very profile.json; else the profile. */
-        if (fstatat(d.fd, PROFILE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
-                r = osl_store_read_at(d.fd, d.path, SUMMARY_FILE, SUMMARY_MAX_BYTES, NULL, &text, &len, &ignored);
+        if (st) {
+                r = osl_store_read_at(d->fd, d->path, SUMMARY_FILE, SUMMARY_MAX_BYTES, NULL, &text, &len, &ignored);
                 if (r == -ELOOP)
                         return osl_err(err, r, "%s", ignored.msg);
-                profile_stamp(&st, stamp);
+                profile_stamp(st, stamp);
                 const char *updated;
                 uint64_t version, schema, n_sys, n_caps;
                 if (r >= 0 && jv_parse(text, len, SUMMARY_FILE, &doc, &ignored) >= 0 &&
@@ -1199,12 +1208,106 @@ int osl_store_summary(osl_store *s, const char *image_key, osl_profile_summary *
                         return 0;
                 }
         }
-        if ((r = osl_store_load_current(s, &d, image_key, false, &l, err)) < 0)
+        if ((r = osl_store_load_current(s, d, image_key, false, &l, err)) < 0)
                 return r;
         *out = (osl_profile_summary) { .version = l->version, .syscalls = l->n_syscalls,
                                        .capabilities = l->n_capabilities };
         snprintf(out->updated, sizeof(out->updated), "%s", l->updated);
         return 0;
+}
+
+int osl_store_summary(osl_store *s, const char *image_key, osl_profile_summary *out, osl_error *err)
+{
+        _cleanup_(osl_image_dir_clear) image_dir d = IMAGE_DIR_INIT;
+        struct stat st;
+        int r;
+
+        *out = (osl_profile_summary) {};
+        if ((r = osl_store_open_image(s, image_key, false, &d, err)) < 0)
+                return r;
+        bool profile = fstatat(d.fd, PROFILE_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+        return summary_at(s, &d, image_key, profile ? &st : NULL, out, err);
+}
+
+static int image_summary_cmp(const void *a, const void *b)
+{
+        return strcmp(((const osl_image_summary *) a)->image_key, ((const osl_image_summary *) b)->image_key);
+}
+
+void osl_image_summaries_free(osl_image_summary *v, size_t n)
+{
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i].image_key);
+        free(v);
+}
+
+int osl_store_summaries(osl_store *s, osl_image_summary **out, size_t *n, osl_error *err)
+{
+        _cleanup_free_ char *images_path = NULL;
+        osl_image_summary *v = NULL;
+        size_t count = 0, cap = 0;
+        int images_fd = -1, r;
+
+        *out = NULL;
+        *n = 0;
+        if (s->root_fd >= 0) {
+                r = open_dir_at(s->root_fd, s->root, IMAGES_DIR, false, &images_path, &images_fd, err);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+        if (images_fd < 0)
+                return 0;
+        DIR *dir = fdopendir(images_fd);
+        if (!dir) {
+                r = osl_err(err, -errno, "cannot read %s: %m", images_path);
+                close(images_fd);
+                return r;
+        }
+        /* The images osl_store_list names: directories that hold a regular
+         * profile.json, never reached through a symlink; each read through
+         * the one open images/ directory. */
+        for (struct dirent *de; (errno = 0, de = readdir(dir));) {
+                _cleanup_(osl_image_dir_clear) image_dir d = IMAGE_DIR_INIT;
+                _cleanup_free_ char *key = NULL;
+                osl_error ignored = {};
+                struct stat st;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                d.fd = openat(images_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (d.fd < 0 || fstatat(d.fd, PROFILE_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+                    osl_key_decode(de->d_name, &key, &ignored) < 0)
+                        continue;
+                if (count == cap) {
+                        osl_image_summary *grown = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+                        if (!grown) {
+                                r = osl_err(err, -ENOMEM, "out of memory");
+                                goto fail;
+                        }
+                        v = grown;
+                }
+                if (osl_asprintf(&d.path, "%s/%s", images_path, de->d_name) < 0) {
+                        r = osl_err(err, -ENOMEM, "out of memory");
+                        goto fail;
+                }
+                osl_image_summary *e = &v[count++];
+                *e = (osl_image_summary) { .image_key = TAKE_PTR(key) };
+                (void) summary_at(s, &d, e->image_key, &st, &e->summary, &e->error);
+        }
+        if (errno != 0) {
+                r = osl_err(err, -errno, "cannot read %s: %m", images_path);
+                goto fail;
+        }
+        closedir(dir);
+        if (count > 1)
+                qsort(v, count, sizeof(*v), image_summary_cmp);
+        *out = v;
+        *n = count;
+        return 0;
+fail:
+        closedir(dir);
+        osl_image_summaries_free(v, count);
+        return r;
 }
 
 int osl_store_prune(osl_store *s, const char *image_key, uint32_t keep, osl_prune_result *res, osl_error *err)

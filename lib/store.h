@@ -226,6 +226,19 @@ typedef struct osl_profile_summary {
  * Errors as osl_store_load. */
 int osl_store_summary(osl_store *s, const char *image_key, osl_profile_summary *out, osl_error *err);
 
+typedef struct osl_image_summary {
+        char *image_key;
+        osl_profile_summary summary;
+        osl_error error; /* error.code < 0: the summary could not be read, this says why */
+} osl_image_summary;
+
+/* The summaries of every stored image (those osl_store_list names), sorted
+ * by key, in one pass over the store: what `profile list` shows. An image
+ * whose summary cannot be read has its error set; the others are still
+ * there. -errno only when the store itself cannot be read. */
+int osl_store_summaries(osl_store *s, osl_image_summary **out, size_t *n, osl_error *err);
+void osl_image_summaries_free(osl_image_summary *v, size_t n);
+
 typedef struct osl_prune_result {
         uint32_t version;    /* the current version (kept) */
         uint32_t first_kept; /* the oldest version kept */

@@ -140,6 +140,12 @@ int osl_doc_history_record(jv **out, uint32_t version, const char *now, const os
                            jv *added_syscalls, jv *added_caps, jv *accepted_drift, osl_error *err);
 /* Version deltas (store v2): reduces new_doc to what differs from old_doc. */
 int osl_doc_delta_filter(jv *new_doc, const jv *old_doc, osl_error *err);
+/* The version file of a new version: the head of full (the version's
+ * complete document), its entries that old_doc (the version before, NULL:
+ * none) does not hold unchanged, ids as merged and the history record (both
+ * taken). The same document as osl_learned_to_doc with the record, then
+ * osl_doc_delta_filter, without building the seccomp twice. */
+int osl_doc_version_file(const jv *full, const jv *old_doc, jv *record, jv *ids, jv **out, osl_error *err);
 /* Lays delta (a version file) over acc. */
 int osl_learned_delta_apply(osl_learned *acc, osl_learned *delta, osl_error *err);
 /* Sets l->history (a list inside l->doc, or NULL) and l->records from it. */
