@@ -1179,22 +1179,33 @@ static int summary_at(osl_store *s, image_dir *d, const char *image_key, const s
                       osl_profile_summary *out, osl_error *err)
 {
         _cleanup_learned_ osl_learned *l = NULL;
-        _cleanup_free_ char *text = NULL;
         _cleanup_jv_ jv *doc = NULL;
         osl_error ignored = {};
-        char stamp[128];
-        size_t len;
+        char stamp[128], text[SUMMARY_MAX_BYTES + 1];
+        ssize_t len = -1;
         int r;
 
         *out = (osl_profile_summary) {};
         if (st) {
-                r = osl_store_read_at(d->fd, d->path, SUMMARY_FILE, SUMMARY_MAX_BYTES, NULL, &text, &len, &ignored);
-                if (r == -ELOOP)
-                        return osl_err(err, r, "%s", ignored.msg);
+                /* One read, no fstat (profile list reads a thousand of
+                 * these): nothing in it is trusted unless it parses and
+                 * names this very profile.json, and anything else (a FIFO,
+                 * a device, a file too large) falls back to the profile. */
+                int fd = openat(d->fd, SUMMARY_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                if (fd < 0 && errno == ELOOP) {
+                        _cleanup_free_ char *path = NULL;
+                        if (osl_asprintf(&path, "%s/%s", d->path, SUMMARY_FILE) < 0)
+                                return osl_err(err, -ENOMEM, "out of memory");
+                        return refuse_reason(d->fd, SUMMARY_FILE, path, ELOOP, err);
+                }
+                if (fd >= 0) {
+                        len = read(fd, text, sizeof(text));
+                        close(fd);
+                }
                 profile_stamp(st, stamp);
                 const char *updated;
                 uint64_t version, schema, n_sys, n_caps;
-                if (r >= 0 && jv_parse(text, len, SUMMARY_FILE, &doc, &ignored) >= 0 &&
+                if (len > 0 && (size_t) len < sizeof(text) && jv_parse(text, (size_t) len, SUMMARY_FILE, &doc, &ignored) >= 0 &&
                     jv_get_uint64(jv_obj_get(doc, "schemaVersion"), &schema) && schema == 1 &&
                     jv_str(jv_obj_get(doc, "profile")) && strcmp(jv_str(jv_obj_get(doc, "profile")), stamp) == 0 &&
                     jv_str(jv_obj_get(doc, "image")) && strcmp(jv_str(jv_obj_get(doc, "image")), image_key) == 0 &&
