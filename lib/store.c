@@ -1117,10 +1117,12 @@ int osl_store_publish(locked_image *li, const osl_learned *l, jv *record, const 
         /* With a new version, that version's file and history line are
          * durable now, and a profile.json whose rename a crash undoes is
          * rolled forward to it by the next writer (roll_forward): its
-         * directory need not be synced too (doc/store.md, "Crash safety"). */
+         * directory need not be synced too (doc/store.md, "Crash safety").
+         * Not for version 1: without a profile.json, readers would take
+         * the image for a damaged one until then. */
         if ((r = jv_serialize(doc, true, &text, &len, err)) < 0 ||
             (r = osl_store_write_atomic(li->d.fd, li->d.path, PROFILE_FILE, text, len,
-                                        had_record ? WRITE_NO_DIR_SYNC : 0, err)) < 0)
+                                        had_record && l->version > 1 ? WRITE_NO_DIR_SYNC : 0, err)) < 0)
                 return r;
         return write_summary(li, l, updated, err);
 }
