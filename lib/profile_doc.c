@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The stored profile document (schema/profile.schema.json, doc/store.md):
  * checking a profile.json or version file and filling an osl_learned from
- * it, writing one back, laying version deltas over each other, and taking
- * an observation into a profile. No file access: store.c reads and writes. */
+ * it, writing one back, laying version deltas over each other, taking an
+ * observation into a profile, and the differences between two versions.
+ * No file access of its own: store.c reads and writes. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
