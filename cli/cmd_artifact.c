@@ -239,66 +239,27 @@ static int parse_options(const char *sub, int argc, char **argv, const char *sho
         return 0;
 }
 
-/* When version l->version was made (its history record), so that the
- * artifact of a version is the same bytes whenever it is attached. */
-static void version_time(const osl_learned *l, char buf[static 32])
-{
-        /* The history ends with l's own record (older ones may be pruned). */
-        const char *t = jv_str(jv_obj_get(jv_arr_at(l->history, jv_arr_len(l->history) - 1), "time"));
-        if (t && strlen(t) < 32)
-                snprintf(buf, 32, "%s", t);
-        else
-                osl_now_rfc3339(buf);
-}
-
-/* Version v (0: current) of IMAGE's profile as the artifact attach and push
- * write: the OCI profile, and when and for which image it was made. */
+/* Version v (0: current) of IMAGE's profile as an artifact; p->key: IMAGE's key. */
 typedef struct profile_artifact {
-        osl_learned *learned;
         char *key;
-        char *profile;
-        char created[32];
-        char version[16];
-        char *annotations[7];
-        osl_oci_artifact artifact;
+        osl_profile_artifact a;
 } profile_artifact;
 
 static void profile_artifact_clear(profile_artifact *p)
 {
-        osl_learned_free(p->learned);
         free(p->key);
-        free(p->profile);
+        osl_profile_artifact_clear(&p->a);
 }
 
 static int profile_artifact_load(const osl_global *g, const char *image, uint32_t version, profile_artifact *p,
                                  osl_error *err)
 {
         _cleanup_store_ osl_store *store = NULL;
-        size_t len;
         int r;
 
-        if ((r = osl_cli_image_key(image, &p->key, err)) < 0 || (r = osl_store_open(g->store, false, &store, err)) < 0 ||
-            (r = osl_store_load(store, p->key, version, &p->learned, err)) < 0 ||
-            (r = osl_learned_export(p->learned, OSL_EXPORT_OCI, &p->profile, &len, err)) < 0)
+        if ((r = osl_cli_image_key(image, &p->key, err)) < 0 || (r = osl_store_open(g->store, false, &store, err)) < 0)
                 return r;
-        if (len > OSL_OCI_MAX_PROFILE)
-                return osl_err(err, -EFBIG, "%s: the profile is %zu bytes, more than the %u CRI-O takes", p->key, len,
-                               OSL_OCI_MAX_PROFILE);
-        version_time(p->learned, p->created);
-        snprintf(p->version, sizeof(p->version), "%" PRIu32, p->learned->version);
-        char *const annotations[] = {
-                OSL_OCI_ANNOTATION_CREATED, p->created, OSL_ANNOTATION_IMAGE, p->key, OSL_ANNOTATION_VERSION, p->version, NULL,
-        };
-        memcpy(p->annotations, annotations, sizeof(annotations));
-        p->artifact = (osl_oci_artifact) {
-                .artifact_type = OSL_SECCOMP_ARTIFACT_TYPE,
-                .layer_media_type = OSL_SECCOMP_LAYER_MEDIA_TYPE,
-                .layer_title = OSL_SECCOMP_LAYER_TITLE,
-                .data = p->profile,
-                .len = len,
-                .annotations = p->annotations,
-        };
-        return 0;
+        return osl_profile_artifact_make(store, p->key, version, &p->a, err);
 }
 
 int cmd_profile_attach(int argc, char **argv, const osl_global *g)
@@ -326,13 +287,13 @@ int cmd_profile_attach(int argc, char **argv, const osl_global *g)
                 return r;
         if ((r = profile_artifact_load(g, o.args[0], o.has_version ? o.version : 0, &p, &err)) < 0)
                 return fail("attach", &err, r);
-        p.artifact.ref_name = o.artifact_tag;
+        p.a.artifact.ref_name = o.artifact_tag;
         if ((r = osl_oci_layout_open(o.layout, &layout, &err)) < 0 ||
-            (r = osl_oci_attach(layout, &o.image, &p.artifact, &res, &err)) < 0)
+            (r = osl_oci_attach(layout, &o.image, &p.a.artifact, &res, &err)) < 0)
                 return fail("attach", &err, r);
 
         const char *key = p.key;
-        uint32_t version = p.learned->version;
+        uint32_t version = p.a.learned->version;
         if (res.unchanged)
                 printf("%s: version %" PRIu32 " is attached to %s in %s already (%s); nothing changed\n", key,
                        version, res.subject, o.layout, res.artifact);
@@ -375,10 +336,8 @@ int cmd_profile_fetch(int argc, char **argv, const osl_global *g)
 
         /* An artifact that says which image it was learned for must be
          * IMAGE's: a profile of another image must not be taken for it. */
-        const char *learned_for = jv_str(jv_obj_get(f.annotations, OSL_ANNOTATION_IMAGE));
-        if (learned_for && strcmp(learned_for, key) != 0) {
-                r = osl_err(&err, -EINVAL, "%s: the profile attached to %.19s (%.19s) is for %.200s, not %s", o.layout,
-                            f.subject, f.artifact, learned_for, key);
+        if ((r = osl_profile_artifact_check_image(&f, key, &err)) < 0) {
+                osl_err_prefix(&err, "%s: the profile attached to %.19s (%.19s)", o.layout, f.subject, f.artifact);
                 goto out;
         }
         /* Only a profile that engines can load is handed on. */
@@ -424,9 +383,9 @@ int cmd_profile_push(int argc, char **argv, const osl_global *g)
                 return r;
         if ((r = profile_artifact_load(g, o.args[0], o.has_version ? o.version : 0, &p, &err)) < 0 ||
             (r = osl_registry_open(o.registry, &o.net, &reg, &err)) < 0 ||
-            (r = osl_registry_push_artifact(reg, &p.artifact, &res, &err)) < 0)
+            (r = osl_registry_push_artifact(reg, &p.a.artifact, &res, &err)) < 0)
                 return fail("push", &err, r);
-        printf("%s: version %" PRIu32 " %s %s (%s) as %s, listed by %s%s\n", p.key, p.learned->version,
+        printf("%s: version %" PRIu32 " %s %s (%s) as %s, listed by %s%s\n", p.key, p.a.learned->version,
                res.listed_before ? "is in" : "pushed to", o.registry, res.subject, res.artifact,
                res.referrers_api ? "the registry's referrers API" : "the referrers tag sha256-",
                res.referrers_api ? "" : res.subject + strlen("sha256:"));
@@ -468,27 +427,12 @@ int cmd_profile_pull(int argc, char **argv, const osl_global *g)
          * one that cannot be merged merges nothing. */
         for (size_t i = 0; i < pulled.n; i++) {
                 const osl_oci_fetched *f = &pulled.artifacts[i];
-                _cleanup_free_ char *source = NULL;
-                const char *learned_for = jv_str(jv_obj_get(f->annotations, OSL_ANNOTATION_IMAGE));
-                if (learned_for && strcmp(learned_for, key) != 0) {
-                        r = osl_err(&err, -EINVAL, "%s: the profile %.19s attached to %.19s is for %.200s, not %s",
-                                    o.registry, f->artifact, f->subject, learned_for, key);
+                if ((r = osl_profile_artifact_check_image(f, key, &err)) < 0) {
+                        osl_err_prefix(&err, "%s: the profile %.19s attached to %.19s", o.registry, f->artifact,
+                                       f->subject);
                         goto out;
                 }
-                if (osl_asprintf(&source, "registry:%s/%s@%s", osl_registry_host(reg), osl_registry_repository(reg),
-                                 f->artifact) < 0) {
-                        r = osl_err(&err, -ENOMEM, "out of memory");
-                        goto out;
-                }
-                const osl_contribution c = {
-                        .source = source,
-                        .time = jv_str(jv_obj_get(f->annotations, OSL_OCI_ANNOTATION_CREATED)),
-                        .image_tag = osl_registry_tag(reg),
-                        .image_digest = f->subject,
-                        .profile = f->data,
-                        .len = f->len,
-                };
-                if ((r = osl_contribution_observation(key, &c, &obs[i], &err)) < 0)
+                if ((r = osl_registry_contribution(reg, f, key, &obs[i], &err)) < 0)
                         goto out;
         }
         if ((r = osl_store_open(g->store, true, &store, &err)) < 0)

@@ -285,9 +285,9 @@ int cmd_precreate(int argc, char **argv, const osl_global *g)
                 r = osl_inject(cfg, &cli.opts, &res, &err);
         if (r >= 0 && res.changed)
                 r = jv_serialize(cfg, false, &output, &out_len, &err);
-        if (r < 0 && cfg && res.mode == OSL_MODE_LEARN) {
-                /* Learning must never stop a container. podman drops a
-                 * precreate hook's stderr, hence the hook log too. */
+        if (r < 0 && osl_mode_failure_runs(res.mode, false, NULL)) {
+                /* podman drops a precreate hook's stderr, hence the hook
+                 * log too. */
                 osl_err_prefix(&err, "learning is off for this container");
                 osl_hook_log(g->run_dir, LOG_WARNING, "precreate: %s", err.msg);
                 free(output);

@@ -46,82 +46,39 @@ static unsigned budget_left(uint64_t start_ms)
         return spent >= WORK_BUDGET_MS ? 0 : (unsigned) (WORK_BUDGET_MS - spent);
 }
 
-/* learn: merge into the profile. complain: record what the container used
- * outside the version it ran under; never a new version. An observation
- * that could not be merged is kept pending, and its image key is put into
+/* The observation merged (learn) or its drift recorded (complain), by
+ * osl_observation_take; an observation kept pending puts its image key into
  * *kept_key. */
 static void take_observation(const osl_global *g, const char *id, const char *obs_path, const char *fallback_key,
                              osl_mode mode, uint32_t version, unsigned lock_timeout_ms, char **kept_key)
 {
-        _cleanup_observation_ osl_observation *obs = NULL;
-        _cleanup_store_ osl_store *store = NULL;
-        osl_merge_result res = {};
+        _cleanup_(osl_take_result_clear) osl_take_result res = {};
         osl_error err = {};
+        const char *key;
 
-        if (osl_observation_load(obs_path, &obs, &err) < 0) {
+        if (osl_observation_take(g->store, g->run_dir, obs_path, fallback_key, mode, version, lock_timeout_ms, &res,
+                                 &err) < 0) {
                 osl_hook_log(g->run_dir, LOG_ERR, "poststop: container %s: %s", id, err.msg);
+                if (res.pending)
+                        *kept_key = TAKE_PTR(res.image_key);
                 return;
         }
-        const char *key = obs->image_key ? obs->image_key : fallback_key;
-        if (!key) {
-                osl_hook_log(g->run_dir, LOG_ERR,
-                             "poststop: container %s: cannot tell which image it ran; set the annotation %s",
-                             id, OSL_ANNOTATION_IMAGE);
-                return;
-        }
-        int r = osl_store_open(g->store, true, &store, &err);
-        if (r >= 0)
-                osl_store_set_lock_timeout(store, lock_timeout_ms);
-        if (r >= 0 && mode == OSL_MODE_COMPLAIN) {
-                osl_drift_result drift = {};
-                r = osl_store_record_drift(store, key, version, obs, &drift, &err);
-                if (r >= 0) {
-                        if (drift.added_syscalls || drift.added_capabilities)
-                                osl_hook_log(g->run_dir, LOG_WARNING,
-                                             "poststop: container %s: image %s: drift from version %u: %zu syscalls and "
-                                             "%zu capabilities outside the profile (see 'oci-seccomp-learn profile drift %s')",
-                                             id, key, version, drift.added_syscalls, drift.added_capabilities, key);
-                        else
-                                osl_hook_log(g->run_dir, LOG_INFO,
-                                             "poststop: container %s: image %s: stayed within version %u", id, key,
-                                             version);
-                        unlink(obs_path);
-                        return;
-                }
-        } else if (r >= 0)
-                r = osl_store_merge(store, key, obs, &res, &err);
-        if (r < 0 && mode == OSL_MODE_LEARN) {
-                /* Kept for the next poststop or 'profile merge --pending'. */
-                _cleanup_free_ char *pending = NULL;
-                osl_error keep_err = {};
-                if (!obs->image_key && !(obs->image_key = strdup(key)))
-                        keep_err = (osl_error) { -ENOMEM, "out of memory" };
-                else
-                        (void) osl_pending_keep(g->run_dir, obs_path, obs, &pending, &keep_err);
-                if (pending) {
-                        *kept_key = strdup(key);
-                        osl_hook_log(g->run_dir, LOG_ERR,
-                                     "poststop: container %s: %s (observation kept in %s for a later merge)", id,
-                                     err.msg, pending);
-                } else
-                        osl_hook_log(g->run_dir, LOG_ERR, "poststop: container %s: %s (observation left in %s: %s)",
-                                     id, err.msg, obs_path, keep_err.msg);
-                return;
-        }
-        if (r < 0) {
-                /* The observation stays in the run dir, so nothing is lost. */
-                osl_hook_log(g->run_dir, LOG_ERR, "poststop: container %s: %s (observation kept in %s)", id, err.msg,
-                             obs_path);
-                return;
-        }
-        if (res.new_version)
+        key = res.image_key;
+        if (res.drift && (res.drift_res.added_syscalls || res.drift_res.added_capabilities))
+                osl_hook_log(g->run_dir, LOG_WARNING,
+                             "poststop: container %s: image %s: drift from version %u: %zu syscalls and "
+                             "%zu capabilities outside the profile (see 'oci-seccomp-learn profile drift %s')",
+                             id, key, version, res.drift_res.added_syscalls, res.drift_res.added_capabilities, key);
+        else if (res.drift)
+                osl_hook_log(g->run_dir, LOG_INFO, "poststop: container %s: image %s: stayed within version %u", id,
+                             key, version);
+        else if (res.merge.new_version)
                 osl_hook_log(g->run_dir, LOG_NOTICE,
                              "poststop: container %s: image %s: version %u, %zu new syscalls, %zu new capabilities",
-                             id, key, res.version, res.added_syscalls, res.added_capabilities);
+                             id, key, res.merge.version, res.merge.added_syscalls, res.merge.added_capabilities);
         else
                 osl_hook_log(g->run_dir, LOG_INFO, "poststop: container %s: image %s: nothing new (version %u)", id,
-                             key, res.version);
-        unlink(obs_path);
+                             key, res.merge.version);
 }
 
 static void report_pending(void *userdata, const char *path, const char *image_key, int r,

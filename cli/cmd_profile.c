@@ -354,11 +354,44 @@ static int parse_options(const char *sub, int argc, char **argv, const struct op
 
 /* ---- list ---- */
 
+/* The rows of `profile list`, into t or (--json) out. */
+static int print_list(const options *o, const osl_image_summary *sums, size_t n, table *t, jv *out, int *status)
+{
+        table_add(t, "IMAGE");
+        table_add(t, "VERSION");
+        table_add(t, "SYSCALLS");
+        table_add(t, "CAPS");
+        table_add(t, "UPDATED");
+        for (size_t i = 0; i < n; i++) {
+                const osl_profile_summary sum = sums[i].summary;
+                if (sums[i].error.code < 0) {
+                        /* One broken profile must not hide the others. */
+                        osl_print_error(CMD, &sums[i].error);
+                        *status = EXIT_FAILURE_;
+                        continue;
+                }
+                const char *updated = sum.updated;
+                if (o->json) {
+                        jv *e = jv_new_object();
+                        if (jv_arr_append(out, e) < 0 || jv_obj_set(e, "image", jv_new_string(sums[i].image_key)) < 0 ||
+                            jv_obj_set(e, "version", jv_new_uint(sum.version)) < 0 ||
+                            jv_obj_set(e, "syscalls", jv_new_uint(sum.syscalls)) < 0 ||
+                            jv_obj_set(e, "capabilities", jv_new_uint(sum.capabilities)) < 0 ||
+                            jv_obj_set(e, "updated", jv_new_string(updated)) < 0)
+                                return -ENOMEM;
+                } else if (table_add(t, "%s", sums[i].image_key) < 0 || table_add(t, "%" PRIu32, sum.version) < 0 ||
+                           table_add(t, "%" PRIu64, sum.syscalls) < 0 || table_add(t, "%" PRIu64, sum.capabilities) < 0 ||
+                           table_add(t, "%s", updated) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int profile_list(int argc, char **argv, const osl_global *g)
 {
         static const struct option allowed[] = { { "json", no_argument, NULL, OPT_JSON }, {} };
         _cleanup_store_ osl_store *store = NULL;
-        _cleanup_strv_ char **keys = NULL;
+        osl_image_summary *sums = NULL;
         _cleanup_jv_ jv *out = jv_new_array();
         _cleanup_(table_clear) table t = { .n_cols = 5 };
         options o = {};
@@ -372,36 +405,13 @@ static int profile_list(int argc, char **argv, const osl_global *g)
                 return USAGE_ERROR("list", "unexpected argument '%s'", o.args[0]);
         if (!out)
                 return EXIT_FAILURE_;
-        if ((r = open_store(g, false, &store, &err)) < 0 || (r = osl_store_list(store, &keys, &n, &err)) < 0)
+        if ((r = open_store(g, false, &store, &err)) < 0 || (r = osl_store_summaries(store, &sums, &n, &err)) < 0)
                 return fail(&err, r);
+        r = print_list(&o, sums, n, &t, out, &status);
+        osl_image_summaries_free(sums, n);
+        if (r < 0)
+                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
 
-        table_add(&t, "IMAGE");
-        table_add(&t, "VERSION");
-        table_add(&t, "SYSCALLS");
-        table_add(&t, "CAPS");
-        table_add(&t, "UPDATED");
-        for (size_t i = 0; i < n; i++) {
-                osl_profile_summary sum;
-                if ((r = osl_store_summary(store, keys[i], &sum, &err)) < 0) {
-                        /* One broken profile must not hide the others. */
-                        osl_print_error(CMD, &err);
-                        status = EXIT_FAILURE_;
-                        continue;
-                }
-                const char *updated = sum.updated;
-                if (o.json) {
-                        jv *e = jv_new_object();
-                        if (jv_arr_append(out, e) < 0 || jv_obj_set(e, "image", jv_new_string(keys[i])) < 0 ||
-                            jv_obj_set(e, "version", jv_new_uint(sum.version)) < 0 ||
-                            jv_obj_set(e, "syscalls", jv_new_uint(sum.syscalls)) < 0 ||
-                            jv_obj_set(e, "capabilities", jv_new_uint(sum.capabilities)) < 0 ||
-                            jv_obj_set(e, "updated", jv_new_string(updated)) < 0)
-                                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
-                } else if (table_add(&t, "%s", keys[i]) < 0 || table_add(&t, "%" PRIu32, sum.version) < 0 ||
-                           table_add(&t, "%" PRIu64, sum.syscalls) < 0 || table_add(&t, "%" PRIu64, sum.capabilities) < 0 ||
-                           table_add(&t, "%s", updated) < 0)
-                        return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
-        }
         if (o.json) {
                 if ((r = osl_cli_print_json(out, &err)) < 0)
                         return fail(&err, r);
@@ -444,7 +454,7 @@ static int print_show(const osl_learned *l, const osl_generalized *gen, size_t n
 
         printf("Image:         %s\n", l->image_key);
         printf("Version:       %" PRIu32 "\n", l->version);
-        printf("Updated:       %s\n", jv_str(jv_obj_get(l->doc, "updated")));
+        printf("Updated:       %s\n", l->updated);
         printf("Syscalls:      %zu\n", l->n_syscalls);
         printf("Capabilities:  %zu\n\n", l->n_capabilities);
 
@@ -468,21 +478,18 @@ static int print_show(const osl_learned *l, const osl_generalized *gen, size_t n
         }
         r |= table_add(&hist, "VERSION") | table_add(&hist, "TIME") | table_add(&hist, "CONTAINER") |
              table_add(&hist, "TAG") | table_add(&hist, "DIGEST") | table_add(&hist, "ADDED");
-        for (size_t i = 0; i < jv_arr_len(l->history); i++) {
-                const jv *h = jv_arr_at(l->history, i);
-                const char *tag = jv_str(jv_obj_get(h, "imageTag")), *digest = jv_str(jv_obj_get(h, "imageDigest"));
-                size_t n_sys = jv_arr_len(jv_obj_get(h, "addedSyscalls"));
-                size_t n_caps = jv_arr_len(jv_obj_get(h, "addedCapabilities"));
-                size_t n_drift = jv_arr_len(jv_obj_get(h, "acceptedDrift"));
+        for (size_t i = 0; i < l->n_records; i++) {
+                const osl_version_record *h = &l->records[i];
+                size_t n_sys = h->added_syscalls, n_caps = h->added_capabilities, n_drift = h->accepted_drift;
                 char drift_note[64] = "";
                 if (n_drift > 0)
                         snprintf(drift_note, sizeof(drift_note), " (accepted drift of %zu container%s)", n_drift,
                                  n_drift == 1 ? "" : "s");
-                uint64_t version = 0; /* the record's own: after `profile prune` the oldest are gone */
-                (void) jv_get_uint64(jv_obj_get(h, "version"), &version);
-                r |= table_add(&hist, "%" PRIu64, version) | table_add(&hist, "%s", jv_str(jv_obj_get(h, "time"))) |
-                     table_add(&hist, "%.12s", jv_str(jv_obj_get(h, "containerId"))) |
-                     table_add(&hist, "%s", tag ? tag : "-") | table_add(&hist, "%.19s", digest ? digest : "-") |
+                /* The record's own version: after `profile prune` the oldest are gone. */
+                r |= table_add(&hist, "%" PRIu32, h->version) | table_add(&hist, "%s", h->time) |
+                     table_add(&hist, "%.12s", h->container_id) |
+                     table_add(&hist, "%s", h->image_tag ? h->image_tag : "-") |
+                     table_add(&hist, "%.19s", h->image_digest ? h->image_digest : "-") |
                      table_add(&hist, "%zu syscall%s, %zu capabilit%s%s", n_sys, n_sys == 1 ? "" : "s", n_caps,
                                n_caps == 1 ? "y" : "ies", drift_note);
         }
@@ -557,50 +564,18 @@ static int profile_show(int argc, char **argv, const osl_global *g)
 
 /* ---- diff ---- */
 
-static int diff_side(const osl_learned *from, const osl_learned *to, jv *syscalls, jv *caps)
-{
-        for (size_t i = 0; to && i < to->n_syscalls; i++) {
-                const osl_learned_syscall *e = &to->syscalls[i];
-                if (osl_learned_has_syscall(from, e->arch, e->name))
-                        continue;
-                jv *a = jv_new_object();
-                if (jv_arr_append(syscalls, a) < 0 || jv_obj_set(a, "arch", jv_new_string(e->arch)) < 0 ||
-                    jv_obj_set(a, "name", jv_new_string(e->name)) < 0)
-                        return -ENOMEM;
-        }
-        for (size_t i = 0; to && i < to->n_capabilities; i++) {
-                bool found = false;
-                for (size_t j = 0; from && j < from->n_capabilities && !found; j++)
-                        found = strcmp(from->capabilities[j].name, to->capabilities[i].name) == 0;
-                if (!found && jv_arr_append(caps, jv_new_string(to->capabilities[i].name)) < 0)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
 static int profile_diff(int argc, char **argv, const osl_global *g)
 {
         static const struct option allowed[] = { { "json", no_argument, NULL, OPT_JSON }, {} };
-        _cleanup_learned_ osl_learned *current = NULL, *a = NULL, *b = NULL;
         _cleanup_free_ char *key = NULL;
         _cleanup_store_ osl_store *store = NULL;
-        _cleanup_jv_ jv *out = jv_new_object();
-        jv *added, *removed, *added_caps, *removed_caps;
+        _cleanup_jv_ jv *out = NULL;
+        const jv *added, *removed, *added_caps, *removed_caps;
         uint32_t va = 0, vb = 0;
         options o = {};
         osl_error err = {};
         int r;
 
-        if (jv_obj_set(out, "image", jv_new_null()) < 0 || jv_obj_set(out, "from", jv_new_null()) < 0 ||
-            jv_obj_set(out, "to", jv_new_null()) < 0 || jv_obj_set(out, "addedSyscalls", jv_new_array()) < 0 ||
-            jv_obj_set(out, "removedSyscalls", jv_new_array()) < 0 ||
-            jv_obj_set(out, "addedCapabilities", jv_new_array()) < 0 ||
-            jv_obj_set(out, "removedCapabilities", jv_new_array()) < 0)
-                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
-        added = jv_obj_get(out, "addedSyscalls");
-        removed = jv_obj_get(out, "removedSyscalls");
-        added_caps = jv_obj_get(out, "addedCapabilities");
-        removed_caps = jv_obj_get(out, "removedCapabilities");
         if ((r = parse_options("diff", argc, argv, allowed, &o)) != 0)
                 return r;
         if (o.n_args < 1)
@@ -613,27 +588,22 @@ static int profile_diff(int argc, char **argv, const osl_global *g)
                 return USAGE_ERROR("diff", "'%s' is not a version number (0 is the empty profile)", o.args[2]);
 
         if ((r = osl_cli_image_key(o.args[0], &key, &err)) < 0 || (r = open_store(g, false, &store, &err)) < 0 ||
-            (r = osl_store_load(store, key, 0, &current, &err)) < 0)
+            (r = osl_store_diff(store, key, o.n_args >= 2 ? &va : NULL, o.n_args >= 3 ? &vb : NULL, &out, &err)) < 0)
                 return fail(&err, r);
-        if (o.n_args < 3)
-                vb = current->version;
-        if (o.n_args < 2)
-                va = vb > 0 ? vb - 1 : 0;
-        /* Version 0 is the empty profile: nothing to load. */
-        if ((va > 0 && (r = osl_store_load(store, key, va, &a, &err)) < 0) ||
-            (vb > 0 && (r = osl_store_load(store, key, vb, &b, &err)) < 0))
-                return fail(&err, r);
-        if (diff_side(a, b, added, added_caps) < 0 || diff_side(b, a, removed, removed_caps) < 0 ||
-            jv_obj_set(out, "image", jv_new_string(key)) < 0 || jv_obj_set(out, "from", jv_new_uint(va)) < 0 ||
-            jv_obj_set(out, "to", jv_new_uint(vb)) < 0)
-                return fail(&(osl_error) { -ENOMEM, "out of memory" }, -ENOMEM);
+        uint64_t from = 0, to = 0;
+        (void) jv_get_uint64(jv_obj_get(out, "from"), &from);
+        (void) jv_get_uint64(jv_obj_get(out, "to"), &to);
+        added = jv_obj_get(out, "addedSyscalls");
+        removed = jv_obj_get(out, "removedSyscalls");
+        added_caps = jv_obj_get(out, "addedCapabilities");
+        removed_caps = jv_obj_get(out, "removedCapabilities");
 
         if (o.json) {
                 if ((r = osl_cli_print_json(out, &err)) < 0)
                         return fail(&err, r);
                 return EXIT_OK;
         }
-        printf("%s: version %" PRIu32 " -> %" PRIu32 "\n", key, va, vb);
+        printf("%s: version %" PRIu64 " -> %" PRIu64 "\n", key, from, to);
         _cleanup_(table_clear) table t = { .n_cols = 3 };
         struct {
                 const jv *list;

@@ -163,7 +163,6 @@ static int inject(const osl_global *g, const osl_inject_options *opts, runtime_l
 {
         osl_inject_result res = {};
         osl_error err = {};
-        osl_mode fallback = OSL_MODE_OFF;
         char text[6000], where[2048];
         int r = osl_inject_bundle_config(opts->bundle, opts, &res, &err);
 
@@ -175,9 +174,7 @@ static int inject(const osl_global *g, const osl_inject_options *opts, runtime_l
         }
         /* A config we could not read: the runtime reports what is wrong
          * with it, unless the default mode must not run blind. */
-        if (opts->default_mode)
-                (void) osl_mode_parse(opts->default_mode, &fallback);
-        if (res.mode == OSL_MODE_LEARN || (res.mode == OSL_MODE_OFF && fallback <= OSL_MODE_LEARN)) {
+        if (osl_mode_failure_runs(res.mode, true, opts->default_mode)) {
                 snprintf(text, sizeof(text), "oci-seccomp-learn runtime: %s: %s%s", where,
                          res.mode == OSL_MODE_LEARN ? "learning is off for this container: " : "", err.msg);
                 log_lines(g, log, LOG_WARNING, text);

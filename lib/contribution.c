@@ -2,8 +2,11 @@
 /* A profile from elsewhere as an observation (contribution.h). */
 #include "contribution.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "image.h"
 #include "seccomp_profile.h"
 #include "store_internal.h"
 #include "syscalls.h"
@@ -53,4 +56,76 @@ int osl_contribution_observation(const char *image_key, const osl_contribution *
                                                        sc->rules[i].names[k], arches[a], strerror(-r));
         *out = TAKE_PTR(o);
         return 0;
+}
+
+void osl_profile_artifact_clear(osl_profile_artifact *p)
+{
+        osl_learned_free(p->learned);
+        free(p->profile);
+        *p = (osl_profile_artifact) {};
+}
+
+int osl_profile_artifact_make(osl_store *s, const char *image_key, uint32_t version, osl_profile_artifact *p,
+                              osl_error *err)
+{
+        size_t len;
+        int r;
+
+        *p = (osl_profile_artifact) {};
+        if ((r = osl_store_load(s, image_key, version, &p->learned, err)) < 0 ||
+            (r = osl_learned_export(p->learned, OSL_EXPORT_OCI, &p->profile, &len, err)) < 0)
+                return r;
+        if (len > OSL_OCI_MAX_PROFILE)
+                return osl_err(err, -EFBIG, "%s: the profile is %zu bytes, more than the %u CRI-O takes", image_key,
+                               len, OSL_OCI_MAX_PROFILE);
+        /* The history ends with the version's own record (older ones may be
+         * pruned). */
+        const osl_learned *l = p->learned;
+        const char *t = l->n_records > 0 ? l->records[l->n_records - 1].time : NULL;
+        if (t && strlen(t) < sizeof(p->created))
+                snprintf(p->created, sizeof(p->created), "%s", t);
+        else
+                osl_now_rfc3339(p->created);
+        snprintf(p->version, sizeof(p->version), "%" PRIu32, l->version);
+        char *const annotations[] = {
+                OSL_OCI_ANNOTATION_CREATED, p->created,  OSL_ANNOTATION_IMAGE, l->image_key,
+                OSL_ANNOTATION_VERSION,     p->version, NULL,
+        };
+        memcpy(p->annotations, annotations, sizeof(annotations));
+        p->artifact = (osl_oci_artifact) {
+                .artifact_type = OSL_SECCOMP_ARTIFACT_TYPE,
+                .layer_media_type = OSL_SECCOMP_LAYER_MEDIA_TYPE,
+                .layer_title = OSL_SECCOMP_LAYER_TITLE,
+                .data = p->profile,
+                .len = len,
+                .annotations = p->annotations,
+        };
+        return 0;
+}
+
+int osl_profile_artifact_check_image(const osl_oci_fetched *f, const char *image_key, osl_error *err)
+{
+        const char *learned_for = jv_str(jv_obj_get(f->annotations, OSL_ANNOTATION_IMAGE));
+        if (learned_for && strcmp(learned_for, image_key) != 0)
+                return osl_err(err, -EINVAL, "is for %.200s, not %s", learned_for, image_key);
+        return 0;
+}
+
+int osl_registry_contribution(const osl_registry *reg, const osl_oci_fetched *f, const char *image_key,
+                              osl_observation **out, osl_error *err)
+{
+        _cleanup_free_ char *source = NULL;
+
+        if (osl_asprintf(&source, "registry:%s/%s@%s", osl_registry_host(reg), osl_registry_repository(reg),
+                         f->artifact) < 0)
+                return osl_err(err, -ENOMEM, "out of memory");
+        const osl_contribution c = {
+                .source = source,
+                .time = jv_str(jv_obj_get(f->annotations, OSL_OCI_ANNOTATION_CREATED)),
+                .image_tag = osl_registry_tag(reg),
+                .image_digest = f->subject,
+                .profile = f->data,
+                .len = f->len,
+        };
+        return osl_contribution_observation(image_key, &c, out, err);
 }

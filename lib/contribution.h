@@ -6,6 +6,9 @@
 #pragma once
 
 #include "observation.h"
+#include "oci_layout.h"
+#include "registry.h"
+#include "store.h"
 
 typedef struct osl_contribution {
         const char *source;       /* who contributed it; the history record's containerId,
@@ -26,3 +29,36 @@ typedef struct osl_contribution {
  * such a rule cannot be a learned syscall. */
 int osl_contribution_observation(const char *image_key, const osl_contribution *c, osl_observation **out,
                                  osl_error *err);
+
+/* ---- profiles as OCI artifacts (doc/artifacts.md) ---- */
+
+/* Version `version` (0: current) of an image's stored profile as the
+ * artifact `profile attach` and `profile push` write: the OCI profile (at
+ * most OSL_OCI_MAX_PROFILE bytes, CRI-O's limit, else -EFBIG), annotated
+ * with when that version was made (its history record, so that a version's
+ * artifact is the same bytes whenever it is made), the image and the
+ * version. */
+typedef struct osl_profile_artifact {
+        osl_learned *learned;
+        char *profile;
+        char created[32];
+        char version[16];
+        char *annotations[7];
+        osl_oci_artifact artifact; /* points into the above */
+} osl_profile_artifact;
+
+int osl_profile_artifact_make(osl_store *s, const char *image_key, uint32_t version, osl_profile_artifact *out,
+                              osl_error *err);
+void osl_profile_artifact_clear(osl_profile_artifact *p);
+
+/* An artifact that names the image it was learned for must be image_key's:
+ * a profile of another image is not taken for it. -EINVAL ("is for X, not
+ * Y") otherwise; one that names none passes. */
+int osl_profile_artifact_check_image(const osl_oci_fetched *f, const char *image_key, osl_error *err);
+
+/* A pulled artifact of reg as a contribution to image_key's profile
+ * (osl_contribution_observation): its source names the registry,
+ * repository and artifact digest, its time the artifact's created
+ * annotation. */
+int osl_registry_contribution(const osl_registry *reg, const osl_oci_fetched *f, const char *image_key,
+                              osl_observation **out, osl_error *err);

@@ -36,6 +36,57 @@ int osl_pending_keep(const char *run_dir, const char *obs_path, const osl_observ
         return 0;
 }
 
+void osl_take_result_clear(osl_take_result *res)
+{
+        free(res->image_key);
+        *res = (osl_take_result) {};
+}
+
+int osl_observation_take(const char *store_root, const char *run_dir, const char *obs_path, const char *fallback_key,
+                         osl_mode mode, uint32_t version, unsigned lock_timeout_ms, osl_take_result *res,
+                         osl_error *err)
+{
+        _cleanup_observation_ osl_observation *obs = NULL;
+        _cleanup_store_ osl_store *store = NULL;
+        _cleanup_free_ char *pending = NULL;
+        osl_error cause = {}, keep_err = {};
+        int r;
+
+        *res = (osl_take_result) {};
+        if (mode != OSL_MODE_LEARN && mode != OSL_MODE_COMPLAIN)
+                return osl_err(err, -EINVAL, "%s mode takes no observation", osl_mode_name(mode));
+        if ((r = osl_observation_load(obs_path, &obs, err)) < 0)
+                return r;
+        const char *key = obs->image_key ? obs->image_key : fallback_key;
+        if (!key)
+                return osl_err(err, -EINVAL, "cannot tell which image it ran; set the annotation %s",
+                               OSL_ANNOTATION_IMAGE);
+        if (!(res->image_key = strdup(key)))
+                return osl_err(err, -ENOMEM, "out of memory");
+        r = osl_store_open(store_root, true, &store, &cause);
+        if (r >= 0) {
+                osl_store_set_lock_timeout(store, lock_timeout_ms);
+                res->drift = mode == OSL_MODE_COMPLAIN;
+                r = res->drift ? osl_store_record_drift(store, key, version, obs, &res->drift_res, &cause)
+                               : osl_store_merge(store, key, obs, &res->merge, &cause);
+        }
+        if (r >= 0) {
+                unlink(obs_path);
+                return 0;
+        }
+        if (mode != OSL_MODE_LEARN)
+                /* The observation stays in the run dir, so nothing is lost. */
+                return osl_err(err, r, "%s (observation kept in %s)", cause.msg, obs_path);
+        if (!obs->image_key && !(obs->image_key = strdup(key)))
+                keep_err = (osl_error) { -ENOMEM, "out of memory" };
+        else
+                (void) osl_pending_keep(run_dir, obs_path, obs, &pending, &keep_err);
+        if (!pending)
+                return osl_err(err, r, "%s (observation left in %s: %s)", cause.msg, obs_path, keep_err.msg);
+        res->pending = true;
+        return osl_err(err, r, "%s (observation kept in %s for a later merge)", cause.msg, pending);
+}
+
 static int str_cmp(const void *a, const void *b)
 {
         return strcmp(*(char *const *) a, *(char *const *) b);

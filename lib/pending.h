@@ -14,6 +14,7 @@
 
 #include "observation.h"
 #include "store.h"
+#include "vocabulary.h"
 
 #define OSL_PENDING_DIR "pending"
 
@@ -39,3 +40,29 @@ typedef void (*osl_pending_report)(void *userdata, const char *path, const char 
  * skip_keys, or -errno when the directory cannot be read. */
 int osl_pending_merge_all(const char *store_root, const char *run_dir, char *const *skip_keys, unsigned lock_timeout_ms,
                           unsigned budget_ms, osl_pending_report report, void *userdata, osl_error *err);
+
+/* What the poststop hook does with a container's observation (obs_path, as
+ * the agent wrote it; doc/store.md):
+ *  - learn: merges it into the image's profile; complain: records what it
+ *    used outside version `version` (0: the current one) as drift, never a
+ *    new version. Either way obs_path is removed then.
+ *  - Learning never stops a container and loses nothing it saw: in learn
+ *    mode an observation that cannot be merged (lock timeout, damaged store,
+ *    full disk) is kept in RUN/pending/ for the next poststop or `profile
+ *    merge --pending`; otherwise it stays where it is.
+ * fallback_key: the image when the observation names none (the
+ * registration's); each lock is waited for at most lock_timeout_ms.
+ * Returns 0 when merged or recorded; else -errno, err saying why and where
+ * the observation is now. */
+typedef struct osl_take_result {
+        char *image_key;            /* the image, once known (owned) */
+        bool drift;                 /* complain: drift was recorded (drift_res), else merged (merge) */
+        osl_merge_result merge;
+        osl_drift_result drift_res;
+        bool pending;               /* failed, kept in RUN/pending/ */
+} osl_take_result;
+
+void osl_take_result_clear(osl_take_result *res);
+int osl_observation_take(const char *store_root, const char *run_dir, const char *obs_path, const char *fallback_key,
+                         osl_mode mode, uint32_t version, unsigned lock_timeout_ms, osl_take_result *res,
+                         osl_error *err);

@@ -59,15 +59,34 @@ typedef struct osl_learned_capability {
         uint32_t added_in;
 } osl_learned_capability;
 
+/* One version's history record (schema/profile.schema.json "history"). The
+ * strings belong to the osl_learned's document. */
+typedef struct osl_version_record {
+        uint32_t version;
+        const char *time;         /* when the version was made */
+        const char *container_id; /* the container whose observation made it */
+        const char *image_tag;    /* NULL: none */
+        const char *image_digest; /* NULL: none */
+        size_t added_syscalls;    /* (arch, name) pairs the version added */
+        size_t added_capabilities;
+        size_t accepted_drift;    /* `profile accept`: containers whose drift it took in; 0: not from drift */
+        bool partial;             /* the observation was written while the container still ran */
+} osl_version_record;
+
 typedef struct osl_learned {
         char *image_key;
         uint32_t version; /* 0: nothing learned yet */
+        char *updated;    /* when the profile last changed (RFC 3339) */
         osl_learned_syscall *syscalls; /* sorted by arch, name */
         size_t n_syscalls;
         osl_learned_capability *capabilities;
         size_t n_capabilities;
-        /* The version records, oldest first, kept as JSON: one per version,
-         * or from the oldest kept after `profile prune`. */
+        /* The version records, oldest first: one per version, or from the
+         * oldest kept after `profile prune`. Loaded with the current
+         * profile (osl_store_load of version 0); none otherwise. */
+        osl_version_record *records;
+        size_t n_records;
+        /* The same records as JSON (inside doc), for the store itself. */
         jv *history;
         /* The document in the form of schema/profile.schema.json (owned):
          * the stored file, with the history added from history.jsonl. */
@@ -113,6 +132,14 @@ typedef struct osl_merge_result {
  * observation (same container id and start time) changes nothing. */
 int osl_store_merge(osl_store *s, const char *image_key, const osl_observation *obs, osl_merge_result *res,
                     osl_error *err);
+
+/* What changed from version *from to version *to of the image's profile
+ * (`profile diff`; 0 is the empty profile): to NULL: the current version;
+ * from NULL: the one before to. *out: {"image", "from", "to",
+ * "addedSyscalls": [{"arch", "name"}], "removedSyscalls", "addedCapabilities":
+ * [name], "removedCapabilities"}. Errors as osl_store_load. */
+int osl_store_diff(osl_store *s, const char *image_key, const uint32_t *from, const uint32_t *to, jv **out,
+                   osl_error *err);
 
 /* Stored image keys, sorted. */
 int osl_store_list(osl_store *s, char ***keys, size_t *n, osl_error *err);
@@ -198,6 +225,19 @@ typedef struct osl_profile_summary {
  * written with its profile.json (else from profile.json itself, checked).
  * Errors as osl_store_load. */
 int osl_store_summary(osl_store *s, const char *image_key, osl_profile_summary *out, osl_error *err);
+
+typedef struct osl_image_summary {
+        char *image_key;
+        osl_profile_summary summary;
+        osl_error error; /* error.code < 0: the summary could not be read, this says why */
+} osl_image_summary;
+
+/* The summaries of every stored image (those osl_store_list names), sorted
+ * by key, in one pass over the store: what `profile list` shows. An image
+ * whose summary cannot be read has its error set; the others are still
+ * there. -errno only when the store itself cannot be read. */
+int osl_store_summaries(osl_store *s, osl_image_summary **out, size_t *n, osl_error *err);
+void osl_image_summaries_free(osl_image_summary *v, size_t n);
 
 typedef struct osl_prune_result {
         uint32_t version;    /* the current version (kept) */

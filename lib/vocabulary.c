@@ -44,6 +44,19 @@ int osl_mode_resolve(const char *forced, const char *annotation, const char *def
         return osl_mode_parse(*text, out);
 }
 
+bool osl_mode_failure_runs(osl_mode mode, bool judge_unresolved, const char *default_mode)
+{
+        osl_mode fallback = OSL_MODE_OFF;
+
+        if (mode == OSL_MODE_LEARN)
+                return true;
+        if (mode != OSL_MODE_OFF || !judge_unresolved)
+                return false;
+        if (default_mode)
+                (void) osl_mode_parse(default_mode, &fallback);
+        return fallback <= OSL_MODE_LEARN;
+}
+
 /* Seen here: runc 1.1.5's init stuck for good in rt_sigreturn, notified
  * after a Go preemption signal, before it had passed the notify fd on. */
 const char *const osl_runtime_floor[] = {

@@ -39,6 +39,14 @@ int osl_mode_resolve(const char *forced, const char *annotation, const char *def
 /* "notify" (false) or "log" (true); -EINVAL otherwise. */
 int osl_method_parse(const char *s, bool *log);
 
+/* Learning never stops a container: whether a container whose filter could
+ * not be put in still runs, with its config unchanged. Yes in learn mode
+ * (the mode resolved, or OSL_MODE_OFF when setup failed before resolving
+ * one). With judge_unresolved, also when no mode was resolved and the
+ * default mode (NULL: off) is learn or off: the runtime wrapper, which sees
+ * every container, runs one blind unless its default must not run so. */
+bool osl_mode_failure_runs(osl_mode mode, bool judge_unresolved, const char *default_mode);
+
 /* ---- Annotations (doc/modes.md, doc/security.md) ---- */
 #define OSL_ANNOTATION_IMAGE "io.seccomp-learn.image"
 #define OSL_ANNOTATION_MODE "io.seccomp-learn.mode"
