@@ -23,11 +23,15 @@ static void warn(osl_inject_result *res, const char *fmt, ...)
         va_end(ap);
 }
 
-/* --method, else the annotation, else notify. */
-static int resolve_method(const jv *cfg, const osl_inject_options *opts, bool *log, osl_error *err)
+/* --method, else the annotation, else log for complain when a collector
+ * runs, else notify. */
+static int resolve_method(const jv *cfg, const osl_inject_options *opts, osl_mode mode, bool *log, osl_error *err)
 {
         const char *s = opts->method ? opts->method : osl_config_annotation(cfg, OSL_ANNOTATION_METHOD);
-        *log = false;
+        /* Unasked, complain keeps the agent out of the container's syscall
+         * path whenever the agent's collector can read what the kernel logs
+         * (doc/modes.md); learn notifies. */
+        *log = !s && mode == OSL_MODE_COMPLAIN && osl_log_collector_running(opts->run_dir);
         if (s && osl_method_parse(s, log) < 0)
                 return osl_err(err, -EINVAL, "%s: unknown method \"%.64s\" (expected notify or log)",
                                opts->method ? "--method" : "annotation " OSL_ANNOTATION_METHOD, s);
@@ -380,7 +384,7 @@ int osl_inject(jv *cfg, const osl_inject_options *opts, osl_inject_result *res, 
         r = resolve_mode(cfg, opts, &res->mode, err);
         if (r < 0)
                 return r;
-        if ((r = resolve_method(cfg, opts, &res->log_method, &soft)) < 0) {
+        if ((r = resolve_method(cfg, opts, res->mode, &res->log_method, &soft)) < 0) {
                 if (res->mode > OSL_MODE_LEARN) {
                         *err = soft;
                         return r;
