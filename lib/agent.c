@@ -2,7 +2,6 @@
 /* The seccomp-notify learning agent: see agent.h and doc/agent.md. */
 #include "agent.h"
 
-#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -15,21 +14,16 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 
 #include <linux/seccomp.h>
 
-#include "agent_internal.h"
-#include "caps.h"
-#include "learn_filter.h"
+#include "agent_worker.h"
 #include "log_collector.h"
 #include "observation.h"
 #include "rundir.h"
-#include "syscalls.h"
 
 /* Kernel 6.6 and later; Debian 12's headers predate both names. The flag
  * makes the kernel switch straight to the woken task instead of going
@@ -41,248 +35,14 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-/* x32 syscalls arrive with AUDIT_ARCH_X86_64 and this bit in the number. */
-#define X32_SYSCALL_BIT 0x40000000
-
-#define MAX_FDS_PER_MESSAGE 8
-#define MAX_APP_ARCHES 8
-/* Distinct capabilities one container can be seen to use: the kernel's
- * capability sets are 64-bit masks. */
-#define MAX_CAPS 64
-/* Syscall numbers whose capability relevance is cached per arch. */
-#define RELEVANCE_NR_MAX 1024
 #define EPOLL_BATCH 64
-/* Interrupts a notify thread's blocking receive (see source_stop_thread).
- * Ignored by default, so that one sent from outside does nothing. */
-#define NOTIFY_STOP_SIGNAL SIGURG
-/* A notify thread's stack: its frames are small, sanitizers make them larger. */
-#define NOTIFY_THREAD_STACK (1024 * 1024)
 /* A filter whose users are gone cannot get new notifications; this only
  * bounds the loop that answers the ones still queued. */
 #define DRAIN_MAX 4096
 
-/* ---- sockets -------------------------------------------------------- */
-
-int osl_agent_listen(const char *socket_path, int *out_fd, osl_error *err)
-{
-        struct sockaddr_un sa;
-        socklen_t sa_len = 0;
-        struct stat st;
-        osl_error probe_err = {};
-        int r;
-
-        if (!socket_path)
-                return osl_err(err, -EINVAL, "no socket path");
-        r = osl_agent_sockaddr(socket_path, &sa, &sa_len, err);
-        if (r < 0)
-                return r;
-
-        _cleanup_free_ char *dir = osl_strdup(socket_path);
-        if (!dir)
-                return osl_err(err, -ENOMEM, "out of memory");
-        char *slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-                *slash = '\0';
-                r = osl_mkdir_p(dir, 0700, err);
-                if (r < 0)
-                        return r;
-        }
-
-        if (lstat(socket_path, &st) == 0) {
-                if (!S_ISSOCK(st.st_mode))
-                        return osl_err(err, -EEXIST, "%s exists and is not a socket; not replacing it",
-                                       socket_path);
-                r = osl_agent_probe(socket_path, &probe_err);
-                if (r == 0)
-                        return osl_err(err, -EADDRINUSE, "an agent already listens on %s", socket_path);
-                if (r != -ECONNREFUSED)
-                        return osl_err(err, r, "%s", probe_err.msg);
-                /* A leftover of an agent that is gone. */
-                if (unlink(socket_path) < 0 && errno != ENOENT)
-                        return osl_err(err, -errno, "cannot remove the stale socket %s: %m", socket_path);
-        } else if (errno != ENOENT) {
-                return osl_err(err, -errno, "cannot check %s: %m", socket_path);
-        }
-
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return osl_err(err, -errno, "cannot create a socket: %m");
-        if (bind(fd, (struct sockaddr *) &sa, sa_len) < 0)
-                return osl_err(err, -errno, "cannot bind to %s: %m", socket_path);
-        /* The directory is 0700 already; this is for a directory that was
-         * there before us with wider permissions. */
-        if (chmod(socket_path, 0600) < 0) {
-                r = osl_err(err, -errno, "cannot set the mode of %s: %m", socket_path);
-                unlink(socket_path);
-                return r;
-        }
-        if (listen(fd, SOMAXCONN) < 0) {
-                r = osl_err(err, -errno, "cannot listen on %s: %m", socket_path);
-                unlink(socket_path);
-                return r;
-        }
-        *out_fd = TAKE_FD(fd);
-        return 0;
-}
-
-/* Whether fd is what the agent listens on: a listening AF_UNIX stream socket. */
-static bool is_listening_unix_stream(int fd)
-{
-        int type = 0, listening = 0;
-        socklen_t optlen = sizeof(type);
-        struct sockaddr_storage ss;
-        socklen_t ss_len = sizeof(ss);
-
-        if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &optlen) < 0)
-                return false;
-        optlen = sizeof(listening);
-        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optlen) < 0)
-                return false;
-        if (getsockname(fd, (struct sockaddr *) &ss, &ss_len) < 0)
-                return false;
-        return type == SOCK_STREAM && listening && ss.ss_family == AF_UNIX;
-}
-
-/* "osl.SLOT.NAME" as the holder names a stored notify fd (osl_agent_hold). */
-static bool parse_stored_name(const char *name, size_t len, osl_agent_stored_fd *out)
-{
-        char buf[sizeof(out->name) + 32];
-        if (len >= sizeof(buf) || len < 4 || strncmp(name, "osl.", 4) != 0)
-                return false;
-        memcpy(buf, name, len);
-        buf[len] = '\0';
-        char *end;
-        errno = 0;
-        unsigned long slot = strtoul(buf + 4, &end, 10);
-        if (errno || end == buf + 4 || *end != '.' || slot >= OSL_AGENT_SLOTS || strlen(end + 1) >= sizeof(out->name) ||
-            !end[1])
-                return false;
-        out->slot = (unsigned) slot;
-        strcpy(out->name, end + 1);
-        return true;
-}
-
-int osl_agent_socket_from_systemd(int *out_fd, osl_agent_stored_fd *stored, size_t max_stored, size_t *n_stored,
-                                  int *slots_fd, osl_error *err)
-{
-        const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
-        const char *names = getenv("LISTEN_FDNAMES");
-        char *end;
-
-        *out_fd = -1;
-        if (n_stored)
-                *n_stored = 0;
-        if (slots_fd)
-                *slots_fd = -1;
-        if (!pid_s || !fds_s)
-                return 0;
-        errno = 0;
-        unsigned long pid = strtoul(pid_s, &end, 10);
-        if (errno || *end || pid != (unsigned long) getpid())
-                return 0; /* meant for another process */
-        errno = 0;
-        unsigned long n = strtoul(fds_s, &end, 10);
-        bool n_ok = !errno && !*end && n >= 1 && n <= 1 + OSL_AGENT_SLOTS + 1;
-        _cleanup_free_ char *names_copy = osl_strdup(names);
-        /* Not for children: the variables describe this process only. */
-        unsetenv("LISTEN_PID");
-        unsetenv("LISTEN_FDS");
-        unsetenv("LISTEN_FDNAMES");
-        if (!n_ok)
-                return osl_err(err, -EINVAL, "systemd passed LISTEN_FDS=%s; the agent takes exactly one socket "
-                               "and the fds it stored", fds_s);
-        if (names && !names_copy)
-                return osl_err(err, -ENOMEM, "out of memory");
-
-        /* SD_LISTEN_FDS_START is 3; LISTEN_FDNAMES is ':'-separated, in order. */
-        const char *name = names_copy;
-        int listener = -1;
-        for (int fd = 3; fd < 3 + (int) n; fd++) {
-                size_t len = 0;
-                if (name) {
-                        const char *colon = strchr(name, ':');
-                        len = colon ? (size_t) (colon - name) : strlen(name);
-                }
-                osl_agent_stored_fd sf = { .fd = fd };
-                if (name && len == strlen("osl.slots") && strncmp(name, "osl.slots", len) == 0 && slots_fd &&
-                    *slots_fd < 0) {
-                        *slots_fd = fd;
-                } else if (name && stored && parse_stored_name(name, len, &sf)) {
-                        if (*n_stored >= max_stored)
-                                return osl_err(err, -EINVAL, "systemd passed more than %zu stored fds", max_stored);
-                        stored[(*n_stored)++] = sf;
-                } else if (listener < 0 && is_listening_unix_stream(fd)) {
-                        listener = fd;
-                } else {
-                        return osl_err(err, -EINVAL,
-                                       "systemd passed fd %d, which is neither the one listening AF_UNIX stream "
-                                       "socket (use ListenStream=PATH in the .socket unit; the agent takes exactly "
-                                       "one socket) nor a notify fd the agent stored", fd);
-                }
-                if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-                        return osl_err(err, -errno, "cannot set flags on the fd systemd passed: %m");
-                if (name)
-                        name = strchr(name, ':') ? strchr(name, ':') + 1 : NULL;
-        }
-        if (listener < 0)
-                return osl_err(err, -EINVAL, "systemd passed no listening AF_UNIX stream socket "
-                               "(use ListenStream=PATH in the .socket unit)");
-        int fl = fcntl(listener, F_GETFL);
-        if (fl < 0 || fcntl(listener, F_SETFL, fl | O_NONBLOCK) < 0)
-                return osl_err(err, -errno, "cannot set flags on the socket systemd passed: %m");
-        *out_fd = listener;
-        return 0;
-}
-
-int osl_agent_socket_create(const osl_agent_options *opts, const char *run_dir, osl_agent_socket *sock, int *fd,
-                            osl_error *err)
-{
-        _cleanup_free_ char *path = NULL;
-        struct stat st;
-        int r;
-
-        if (opts->socket_path)
-                path = osl_strdup(opts->socket_path);
-        else if (osl_agent_socket_path(run_dir, &path) < 0)
-                path = NULL;
-        if (!path)
-                return osl_err(err, -ENOMEM, "out of memory");
-        r = osl_agent_listen(path, fd, err);
-        if (r < 0)
-                return r;
-        if (lstat(path, &st) == 0)
-                *sock = (osl_agent_socket) { .path = TAKE_PTR(path), .dev = st.st_dev, .ino = st.st_ino };
-        return 0;
-}
-
-void osl_agent_socket_remove(osl_agent_socket *sock)
-{
-        struct stat st;
-
-        if (!sock->path)
-                return;
-        /* Remove the socket only while it is still ours. */
-        if (lstat(sock->path, &st) == 0 && st.st_dev == sock->dev && st.st_ino == sock->ino)
-                unlink(sock->path);
-        free(sock->path);
-        sock->path = NULL;
-}
-
 /* ---- the loop's objects ---------------------------------------------- */
 
-/* epoll_event.data.ptr points at one of these tags, first member of its
- * object, so the loop knows what became ready. */
-typedef enum object_kind {
-        OBJ_LISTENER,
-        OBJ_STOP,
-        OBJ_CONNECTION,
-        OBJ_SOURCE,
-        OBJ_HOLDER,
-        OBJ_THREADS, /* a notify thread ended, or made a container dirty */
-        OBJ_WRITER,  /* the writer thread finished jobs */
-        OBJ_COLLECTOR,
-} object_kind;
-
+/* Their types are in agent_worker.h. */
 #define LIST_PREPEND(head, item)                 \
         do {                                     \
                 (item)->prev = NULL;             \
@@ -302,148 +62,6 @@ typedef enum object_kind {
                 (item)->prev = (item)->next = NULL;          \
         } while (0)
 
-/* One (arch, syscall number, origin) seen in a container. Names are looked
- * up only when the observation is written, to keep the answer fast. */
-typedef struct syscall_entry {
-        uint32_t arch;
-        int32_t nr;
-        uint8_t origin;
-        bool used;
-        uint64_t count;
-        uint64_t first_ms, last_ms; /* CLOCK_REALTIME: the first and the last notification */
-        uint32_t sample_pid;        /* the process of the first notification */
-        char sample_comm[OSL_COMM_MAX + 1]; /* its /proc/PID/comm; "" when it could not be read */
-} syscall_entry;
-
-/* One container instance: its id and bundle (osl_instance_key) and its
- * image. A `runc exec` process's filter joins its container's record. */
-typedef struct container {
-        /* The notify threads of its sources record under this lock; the
-         * loop takes it to read what was recorded. Everything from
-         * notifications to fresh_entry is under it. */
-        pthread_mutex_t lock;
-        uint64_t seq; /* names it to the writer's done() (the pointer may be reused) */
-        char *id;
-        char *obs_path; /* RUNDIR/observations/<instance key>.json */
-        char key[OSL_INSTANCE_KEY_SIZE];
-        osl_image image;
-        const char *mode; /* OSL_MODE_NAME_*, for the log */
-        bool log_method;  /* learns through SECCOMP_RET_LOG records (lib/log_collector.h) */
-        char start_time[32];
-        uint64_t notifications;
-        syscall_entry *entries; /* open addressing, capacity a power of two */
-        size_t n_entries, cap_entries;
-        uint32_t app_arches[MAX_APP_ARCHES]; /* arches the application was seen on */
-        size_t n_app_arches;
-        uint32_t runtime_arches[MAX_APP_ARCHES]; /* arches the runtime was seen on */
-        size_t n_runtime_arches;
-        /* Capabilities the application's calls implied, with the first
-         * evidence of each (lib/caps.c). */
-        struct {
-                int cap;
-                uint64_t count;
-                char evidence[96];
-        } caps[MAX_CAPS];
-        size_t n_caps;
-        size_t n_sources;
-        /* With a holder: what earlier workers learned (the checkpoint this
-         * worker started from), and this container's checkpoint. */
-        osl_observation *base;
-        char *ckpt_name, *ckpt_path;
-        bool dirty, fresh_entry;
-        bool ckpt_queued; /* a checkpoint is with the writer thread */
-        uint64_t ckpt_ms; /* when it was last written (monotonic) */
-        struct container *prev, *next;
-} container;
-
-/* One notify fd: a container's init, or a process started by `runc exec`
- * with its own filter. Each has its own runtime/application boundary. */
-typedef struct source {
-        object_kind kind;
-        int fd;
-        container *c;
-        struct agent *a;
-        uint64_t seq; /* names it to the writer's done() */
-        bool application; /* under c->lock */
-        int slot; /* with a holder: its slot (opts->slots), -1 none; set once (__atomic) under c->lock */
-        /* The thread that receives and answers its notifications. */
-        pthread_t thread;
-        bool thread_started;
-        atomic_bool stop, exited;
-        struct source *prev, *next;
-} source;
-
-/* An accepted connection waiting for the runtime's message. */
-typedef struct connection {
-        object_kind kind;
-        int fd;
-        pid_t peer_pid;
-        uint64_t deadline_ms;
-        char *buf;
-        size_t len, cap;
-        int fds[MAX_FDS_PER_MESSAGE];
-        size_t n_fds;
-        bool fds_truncated;
-        struct connection *prev, *next;
-} connection;
-
-typedef struct exec_numbers {
-        uint32_t arch;
-        int execve, execveat;
-        bool has_execve, has_execveat;
-} exec_numbers;
-
-/* What a thread needs to receive, record and answer notifications: its
- * buffers and its caches of syscall numbers. Each notify thread has its
- * own; the loop has one for what it answers itself. */
-typedef struct notifier {
-        void *req, *resp;
-        size_t req_size, resp_size;
-        exec_numbers exec_cache[MAX_APP_ARCHES];
-        size_t n_exec_cache;
-        /* Per arch: whether a syscall number can imply a capability
-         * (0 unknown, 1 yes, 2 no), so names are looked up once. */
-        struct {
-                uint32_t arch;
-                uint8_t relevant[RELEVANCE_NR_MAX];
-        } relevance[MAX_APP_ARCHES];
-        size_t n_relevance;
-} notifier;
-
-typedef struct agent {
-        const osl_agent_options *opts;
-        const char *run_dir;
-        int log_level;
-        int epfd;
-        int listen_fd;
-        object_kind listener_tag, stop_tag;
-        bool listener_paused; /* out of fds: accept again once one is closed */
-        osl_agent_socket sock; /* the socket we created, removed on exit */
-        unsigned max_sources;
-        unsigned message_timeout_ms;
-        size_t n_sources, n_connections;
-        connection *connections;
-        source *sources;
-        container *containers;
-        uint64_t next_seq;
-        notifier loop_notifier; /* for what the loop answers itself */
-        atomic_bool sync_wakeup_warned;
-        int holder_fd; /* -1: no holder (or it is gone) */
-        object_kind holder_tag;
-        osl_agent_slot *slots;
-        bool slot_reserved[OSL_AGENT_SLOTS]; /* chosen for a hold the writer has not done yet */
-        int threads_fd; /* eventfd: a notify thread ended, or made a container dirty (agent_wake) */
-        object_kind threads_tag;
-        osl_writer *writer;
-        object_kind writer_tag;
-        bool stopping;
-        /* SECCOMP_RET_LOG records (lib/log_collector.h); NULL when the
-         * kernel's audit records cannot be read. Driven by the loop; a
-         * notify thread calls it only without a container's lock held. */
-        osl_log_collector *collector;
-        object_kind collector_tag;
-} agent;
-
 void osl_agent_vlog(const osl_agent_options *opts, int level, const char *fmt, va_list ap)
 {
         char msg[2048];
@@ -457,8 +75,7 @@ void osl_agent_vlog(const osl_agent_options *opts, int level, const char *fmt, v
         errno = saved;
 }
 
-static void agent_log(agent *a, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void agent_log(agent *a, int level, const char *fmt, ...)
+void agent_log(agent *a, int level, const char *fmt, ...)
 {
         va_list ap;
 
@@ -472,24 +89,6 @@ static uint64_t now_ms(void)
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-/* Wall-clock time, for the observation's firstSeen and lastSeen. */
-static uint64_t realtime_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-/* realtime_ms() as osl_now_rfc3339 writes it: "2026-11-28T16:43:02.123Z". */
-static void format_ms(uint64_t ms, char buf[static 32])
-{
-        time_t sec = (time_t) (ms / 1000);
-        struct tm tm;
-        gmtime_r(&sec, &tm);
-        size_t n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, 32 - n, ".%03uZ", (unsigned) (ms % 1000));
 }
 
 static void agent_fd_closed(agent *a)
@@ -569,401 +168,6 @@ static container *container_find(agent *a, const char *key, const char *image_ke
         return NULL;
 }
 
-/* ---- recording -------------------------------------------------------- */
-
-static size_t entry_hash(uint32_t arch, int32_t nr, uint8_t origin)
-{
-        uint64_t h = (uint64_t) (uint32_t) nr * 0x9E3779B97F4A7C15ULL;
-        h ^= (uint64_t) arch * 0xC2B2AE3D27D4EB4FULL;
-        h ^= origin;
-        return (size_t) (h ^ (h >> 29));
-}
-
-static syscall_entry *entry_slot(syscall_entry *tab, size_t cap, uint32_t arch, int32_t nr, uint8_t origin)
-{
-        size_t i = entry_hash(arch, nr, origin) & (cap - 1);
-        for (;; i = (i + 1) & (cap - 1)) {
-                syscall_entry *e = &tab[i];
-                if (!e->used || (e->arch == arch && e->nr == nr && e->origin == origin))
-                        return e;
-        }
-}
-
-/* Returns the entry, creating it (count 0) when new; NULL on ENOMEM. */
-static syscall_entry *container_entry(container *c, uint32_t arch, int32_t nr, uint8_t origin, bool *created)
-{
-        *created = false;
-        if (c->cap_entries == 0 || (c->n_entries + 1) * 2 > c->cap_entries) {
-                size_t ncap = c->cap_entries ? c->cap_entries * 2 : 64;
-                syscall_entry *ntab = calloc(ncap, sizeof(*ntab));
-                if (!ntab)
-                        return NULL;
-                for (size_t i = 0; i < c->cap_entries; i++)
-                        if (c->entries[i].used)
-                                *entry_slot(ntab, ncap, c->entries[i].arch, c->entries[i].nr,
-                                            c->entries[i].origin) = c->entries[i];
-                free(c->entries);
-                c->entries = ntab;
-                c->cap_entries = ncap;
-        }
-        syscall_entry *e = entry_slot(c->entries, c->cap_entries, arch, nr, origin);
-        if (!e->used) {
-                *e = (syscall_entry) { .arch = arch, .nr = nr, .origin = origin, .used = true };
-                c->n_entries++;
-                *created = true;
-        }
-        return e;
-}
-
-static const exec_numbers *notifier_exec_numbers(notifier *n, uint32_t arch)
-{
-        for (size_t i = 0; i < n->n_exec_cache; i++)
-                if (n->exec_cache[i].arch == arch)
-                        return &n->exec_cache[i];
-        exec_numbers en = { .arch = arch };
-        en.has_execve = osl_syscall_number(arch, "execve", &en.execve) == 0;
-        en.has_execveat = osl_syscall_number(arch, "execveat", &en.execveat) == 0;
-        if (n->n_exec_cache == ELEMENTSOF(n->exec_cache))
-                n->n_exec_cache = 0; /* more arches than any kernel runs; start over */
-        n->exec_cache[n->n_exec_cache] = en;
-        return &n->exec_cache[n->n_exec_cache++];
-}
-
-/* The process's command name, "" when it is gone. It is whatever the
- * process wrote to /proc/self/comm (escapes and newlines included): quote
- * it in messages. */
-static void read_comm(uint32_t pid, char *comm, size_t size)
-{
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%" PRIu32 "/comm", pid);
-        comm[0] = '\0';
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return;
-        ssize_t n = read(fd, comm, size - 1);
-        if (n <= 0) {
-                comm[0] = '\0';
-                return;
-        }
-        /* The kernel ends it with a newline; one inside is the process's. */
-        if (comm[n - 1] == '\n')
-                n--;
-        comm[n] = '\0';
-}
-
-static void note_arch(uint32_t *arches, size_t *n, uint32_t arch)
-{
-        size_t i;
-        for (i = 0; i < *n && arches[i] != arch; i++)
-                ;
-        if (i == *n && i < MAX_APP_ARCHES)
-                arches[(*n)++] = arch;
-}
-
-/* The syscall's name when it can imply a capability, else NULL (cached). */
-static char *capability_relevant_name(notifier *n, uint32_t arch, int32_t nr)
-{
-        size_t i;
-        for (i = 0; i < n->n_relevance && n->relevance[i].arch != arch; i++)
-                ;
-        if (i == n->n_relevance) {
-                if (i == ELEMENTSOF(n->relevance))
-                        return NULL;
-                n->relevance[i].arch = arch;
-                memset(n->relevance[i].relevant, 0, sizeof(n->relevance[i].relevant));
-                n->n_relevance++;
-        }
-        uint8_t *cached = nr >= 0 && nr < RELEVANCE_NR_MAX ? &n->relevance[i].relevant[nr] : NULL;
-        if (cached && *cached == 2)
-                return NULL;
-        char *name = NULL;
-        osl_error err = {};
-        if (osl_syscall_name(arch, nr, &name, &err) < 0)
-                return NULL;
-        bool relevant = osl_caps_syscall_relevant(name);
-        if (cached)
-                *cached = relevant ? 1 : 2;
-        if (!relevant) {
-                free(name);
-                return NULL;
-        }
-        return name;
-}
-
-typedef struct target_memory {
-        int notify_fd;
-        uint64_t id;
-        uint32_t pid;
-} target_memory;
-
-/* Reads the notifying task's memory, then checks that the notification is
- * still pending: if it is, the pid still names that task (doc/agent.md). */
-static int read_target(void *userdata, uint64_t addr, void *buf, size_t len)
-{
-        const target_memory *t = userdata;
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%u/mem", t->pid);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        ssize_t n = pread(fd, buf, len, (off_t) addr);
-        if (n < 0)
-                return -errno;
-        if ((size_t) n != len)
-                return -EFAULT;
-        uint64_t id = t->id;
-        if (ioctl(t->notify_fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
-                return -ESRCH;
-        return 0;
-}
-
-/* The application's calls that imply a capability: must run before the
- * answer, while the task still waits and its arguments are in place.
- * Called with s->c->lock held, as source_record is. */
-static void source_inspect(agent *a, notifier *n, source *s, const struct seccomp_notif *req)
-{
-        container *c = s->c;
-        uint32_t arch = req->data.arch;
-        int32_t nr = req->data.nr;
-
-        if (!s->application || (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT)))
-                return;
-        _cleanup_free_ char *name = capability_relevant_name(n, arch, nr);
-        if (!name)
-                return;
-        target_memory t = { .notify_fd = s->fd, .id = req->id, .pid = req->pid };
-        osl_cap_use use = {};
-        if (osl_caps_implied(name, (const uint64_t *) req->data.args, read_target, &t, &use) != 1)
-                return;
-        for (size_t i = 0; i < c->n_caps; i++)
-                if (c->caps[i].cap == use.cap) {
-                        c->caps[i].count++;
-                        return;
-                }
-        if (c->n_caps == ELEMENTSOF(c->caps))
-                return;
-        c->caps[c->n_caps].cap = use.cap;
-        c->caps[c->n_caps].count = 1;
-        snprintf(c->caps[c->n_caps].evidence, sizeof(c->caps[c->n_caps].evidence), "%s", use.evidence);
-        c->n_caps++;
-        char cap_name[64] = "?";
-        osl_cap_name(use.cap, cap_name);
-        agent_log(a, LOG_INFO, "container %s: %s implies %s", c->id, use.evidence, cap_name);
-}
-
-/* count calls of (arch, nr) by pid: notified (the caller waits for our
- * answer, so it is still there) or logged (lib/log_collector.h). Called
- * with c's lock held. */
-static void container_record(agent *a, container *c, uint32_t arch, int32_t nr, uint32_t pid, bool application,
-                             uint64_t count)
-{
-        if (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT))
-                arch = SCMP_ARCH_X32;
-        uint8_t origin = application ? OSL_ORIGIN_APPLICATION : OSL_ORIGIN_RUNTIME;
-        if (application)
-                note_arch(c->app_arches, &c->n_app_arches, arch);
-        else
-                note_arch(c->runtime_arches, &c->n_runtime_arches, arch);
-
-        bool created;
-        syscall_entry *e = container_entry(c, arch, nr, origin, &created);
-        if (!e) {
-                agent_log(a, LOG_ERR, "container %s: out of memory; syscall %d not recorded", c->id, nr);
-                return;
-        }
-        e->count += count;
-        c->dirty = true;
-        uint64_t now = realtime_ms();
-        if (created) {
-                c->fresh_entry = true;
-                e->first_ms = now;
-                e->sample_pid = pid;
-                /* One read per new entry, never per call. */
-                read_comm(pid, e->sample_comm, sizeof(e->sample_comm));
-        }
-        /* Should the clock step back, lastSeen still does not precede firstSeen. */
-        if (now > e->last_ms)
-                e->last_ms = now;
-        if (created && a->log_level >= LOG_DEBUG) {
-                _cleanup_free_ char *name = NULL;
-                osl_error name_err = {};
-                osl_syscall_name(arch, nr, &name, &name_err);
-                char q[96];
-                agent_log(a, LOG_DEBUG, "container %s: new %s syscall %s (%d) on %s by pid %u %s", c->id,
-                          osl_origin_name(origin), name ? name : "?", nr,
-                          osl_arch_to_oci(arch) ? osl_arch_to_oci(arch) : "?", pid,
-                          osl_quote(e->sample_comm, q, sizeof(q)));
-        }
-}
-
-/* What a notification tells the log collector (source_handle_one calls it
- * once c's lock is released: the collector takes it to hand records over). */
-typedef enum exec_seen {
-        EXEC_NONE,
-        EXEC_AGAIN,       /* an exec in a container whose application runs */
-        EXEC_APPLICATION, /* the exec that starts the application */
-} exec_seen;
-
-/* Called with c's lock held. */
-static exec_seen source_record(agent *a, notifier *n, source *s, const struct seccomp_notif *req)
-{
-        container *c = s->c;
-        uint32_t arch = req->data.arch;
-        int32_t nr = req->data.nr;
-        exec_seen seen = EXEC_NONE;
-
-        if (arch == SCMP_ARCH_X86_64 && (nr & X32_SYSCALL_BIT))
-                arch = SCMP_ARCH_X32;
-        c->notifications++;
-        const exec_numbers *en = notifier_exec_numbers(n, arch);
-        if ((en->has_execve && nr == en->execve) || (en->has_execveat && nr == en->execveat)) {
-                seen = s->application ? EXEC_AGAIN : EXEC_APPLICATION;
-                if (seen == EXEC_APPLICATION) {
-                        s->application = true;
-                        int slot = __atomic_load_n(&s->slot, __ATOMIC_ACQUIRE);
-                        if (slot >= 0)
-                                __atomic_fetch_or(&a->slots[slot].flags, OSL_AGENT_SLOT_APPLICATION,
-                                                  __ATOMIC_RELAXED);
-                        agent_log(a, LOG_DEBUG, "container %s: pid %u execs: the application starts",
-                                  c->id, req->pid);
-                }
-        }
-        container_record(a, c, arch, nr, req->pid, s->application, 1);
-        return seen;
-}
-
-/* Before the exec is answered: the collector notes the pid, and hands
- * over what the runtime logged before the application's start (a barrier).
- * Not under c's lock: the records it hands over take it. */
-static void collector_note_exec(agent *a, source *s, uint32_t pid, exec_seen seen)
-{
-        if (a->collector && seen != EXEC_NONE)
-                osl_log_collector_exec(a->collector, s->c, pid, seen == EXEC_APPLICATION);
-}
-
-static bool container_has(const container *c, uint32_t arch, int32_t nr, uint8_t origin)
-{
-        if (c->cap_entries == 0)
-                return false;
-        const syscall_entry *e = entry_slot(c->entries, c->cap_entries, arch, nr, origin);
-        return e->used;
-}
-
-/* What was recorded (and what earlier workers learned, c->base) as an
- * observation; c may be a copy of the record handle (the log collector
- * knows the record, not the copy). Only ENOMEM can fail. */
-static int container_observation(agent *a, container *c, const container *handle, bool partial,
-                                 osl_observation **out)
-{
-        _cleanup_observation_ osl_observation *o = osl_observation_new();
-        char end_time[32];
-        int r;
-
-        if (!o)
-                return -ENOMEM;
-        osl_now_rfc3339(end_time);
-        o->container_id = osl_strdup(c->id);
-        o->start_time = osl_strdup(c->start_time);
-        o->end_time = osl_strdup(end_time);
-        o->method = osl_strdup(c->log_method ? OSL_METHOD_NAME_LOG : OSL_METHOD_NAME_NOTIFY);
-        if (!o->container_id || !o->start_time || !o->end_time || !o->method)
-                return -ENOMEM;
-        o->partial = partial;
-        o->image_key = osl_strdup(c->image.key);
-        o->image_name = osl_strdup(c->image.name);
-        o->image_tag = osl_strdup(c->image.tag);
-        o->image_digest = osl_strdup(c->image.digest);
-        if (!o->image_key || (c->image.name && !o->image_name) || (c->image.tag && !o->image_tag) ||
-            (c->image.digest && !o->image_digest))
-                return -ENOMEM;
-        o->notifications = c->notifications;
-        if (a->collector) {
-                osl_log_collector_counts(a->collector, handle, &o->unattributed_records, &o->missed_records);
-                o->has_record_counts = true;
-        }
-
-        for (size_t i = 0; i < c->cap_entries; i++) {
-                const syscall_entry *se = &c->entries[i];
-                if (!se->used)
-                        continue;
-                const char *arch = osl_arch_to_oci(se->arch);
-                _cleanup_free_ char *name = NULL;
-                osl_error name_err = {};
-                if (!arch || osl_syscall_name(se->arch, se->nr, &name, &name_err) < 0) {
-                        /* A profile can name only what libseccomp knows, so
-                         * the number cannot go into the observation. */
-                        agent_log(a, LOG_WARNING,
-                                  "container %s: syscall number %d on arch 0x%08x (%s), called %" PRIu64
-                                  " times, has no name in libseccomp " "%u.%u.%u; not recorded",
-                                  c->id, se->nr, se->arch, osl_origin_name(se->origin), se->count,
-                                  seccomp_version()->major, seccomp_version()->minor, seccomp_version()->micro);
-                        continue;
-                }
-                r = osl_observation_add(o, arch, name, se->origin, se->count, false);
-                if (r < 0)
-                        return -ENOMEM;
-                char first[32], last[32];
-                format_ms(se->first_ms, first);
-                format_ms(se->last_ms, last);
-                /* Only ENOMEM can fail: the entry exists and the times are ours. */
-                r = osl_observation_add_sample(o, arch, name, se->origin, first, last, se->sample_pid,
-                                               se->sample_comm[0] ? se->sample_comm : NULL);
-                if (r < 0)
-                        return -ENOMEM;
-        }
-
-        /* Implied for every application (lib/families.h): write, which runc
-         * refuses to notify, so the learning filter allows it and the agent
-         * never sees it; exit and exit_group, which a run killed by SIGKILL
-         * never made. Recorded as implied on each arch the application was
-         * seen on, unless really seen (doc/agent.md). */
-        for (size_t i = 0; i < c->n_app_arches; i++) {
-                const char *arch = osl_arch_to_oci(c->app_arches[i]);
-                for (const char *const *name = osl_application_implied; arch && *name; name++) {
-                        int nr;
-                        if (osl_syscall_number(c->app_arches[i], *name, &nr) < 0)
-                                continue;
-                        if (container_has(c, c->app_arches[i], nr, OSL_ORIGIN_APPLICATION))
-                                continue; /* notified: really seen */
-                        r = osl_observation_add(o, arch, *name, OSL_ORIGIN_APPLICATION, 0, true);
-                        if (r < 0)
-                                return -ENOMEM;
-                }
-        }
-
-        /* The runtime floor is never notified either: runc's Go runtime may
-         * call it before the notify fd reaches us, and a notification then
-         * would wait forever. Record it as the runtime's, implied, on the
-         * arches the runtime was seen on (doc/learning.md). */
-        for (size_t i = 0; i < c->n_runtime_arches; i++) {
-                const char *arch = osl_arch_to_oci(c->runtime_arches[i]);
-                for (const char *const *f = osl_runtime_floor; arch && *f; f++) {
-                        int nr;
-                        if (osl_syscall_number(c->runtime_arches[i], *f, &nr) < 0 ||
-                            container_has(c, c->runtime_arches[i], nr, OSL_ORIGIN_RUNTIME))
-                                continue; /* logged: really seen */
-                        r = osl_observation_add(o, arch, *f, OSL_ORIGIN_RUNTIME, 0, true);
-                        if (r < 0)
-                                return -ENOMEM;
-                }
-        }
-
-        for (size_t i = 0; i < c->n_caps; i++) {
-                char cap_name[64];
-                if (osl_cap_name(c->caps[i].cap, cap_name) < 0)
-                        continue;
-                r = osl_observation_add_capability(o, cap_name, c->caps[i].evidence);
-                if (r < 0)
-                        return r;
-        }
-        if (c->base) {
-                r = osl_observation_add_all(o, c->base);
-                if (r < 0)
-                        return r;
-        }
-        *out = TAKE_PTR(o);
-        return 0;
-}
 
 /* Writes o to path, creating its directory. */
 static int write_observation_file(const osl_observation *o, char *path, osl_error *e)
@@ -1106,29 +310,6 @@ static int agent_submit(agent *a, write_kind kind, container *c, osl_observation
         return 0;
 }
 
-/* What c recorded, as an observation: the recording is copied under its
- * lock (the notify threads wait meanwhile), the observation built outside
- * it. Marks c clean. */
-static int container_snapshot(agent *a, container *c, bool partial, osl_observation **out)
-{
-        container snap;
-
-        pthread_mutex_lock(&c->lock);
-        snap = *c;
-        snap.entries = snap.cap_entries ? malloc(snap.cap_entries * sizeof(*snap.entries)) : NULL;
-        bool copied = !snap.cap_entries || snap.entries;
-        if (copied) {
-                if (snap.entries)
-                        memcpy(snap.entries, c->entries, snap.cap_entries * sizeof(*snap.entries));
-                c->dirty = c->fresh_entry = false;
-        }
-        pthread_mutex_unlock(&c->lock);
-        if (!copied)
-                return -ENOMEM;
-        int r = container_observation(a, &snap, c, partial, out);
-        free(snap.entries);
-        return r;
-}
 
 /* Hands the container's checkpoint to the writer when one is due. */
 static void container_checkpoint(agent *a, container *c)
@@ -1144,7 +325,7 @@ static void container_checkpoint(agent *a, container *c)
                 return;
         _cleanup_observation_ osl_observation *o = NULL;
         c->ckpt_ms = now;
-        if (container_snapshot(a, c, true, &o) < 0) {
+        if (agent_container_snapshot(a, c, true, &o) < 0) {
                 agent_log(a, LOG_WARNING, "container %s: cannot write its checkpoint: out of memory", c->id);
                 return;
         }
@@ -1189,7 +370,7 @@ static int container_write(agent *a, container *c, bool partial)
         /* Every logged call it made until now. */
         if (a->collector)
                 osl_log_collector_flush(a->collector, c);
-        if (container_snapshot(a, c, partial, &o) < 0) {
+        if (agent_container_snapshot(a, c, partial, &o) < 0) {
                 agent_log(a, LOG_ERR, "container %s: cannot write its observation: out of memory", c->id);
                 return -ENOMEM;
         }
@@ -1199,9 +380,7 @@ static int container_write(agent *a, container *c, bool partial)
 
 /* ---- the holder (doc/reliability.md) ------------------------------- */
 
-static void source_answer(agent *a, notifier *n, source *s, int slot, uint64_t id, uint32_t pid);
 static source *source_add(agent *a, container *c, int *nfd, int slot, bool application, uint32_t pid);
-static void source_start(agent *a, source *s);
 
 /* The holder is gone: from now on a crash of this worker breaks learning. */
 static void holder_lost(agent *a, const char *why)
@@ -1244,7 +423,7 @@ static void source_hold(agent *a, source *s)
                 /* Without an image there is nothing to write; the fd is
                  * held all the same, so that the container's calls go on. */
                 if (c->image.key) {
-                        if (container_snapshot(a, c, true, &o) < 0) {
+                        if (agent_container_snapshot(a, c, true, &o) < 0) {
                                 agent_log(a, LOG_ERR, "container %s: out of memory; not held", c->id);
                                 return;
                         }
@@ -1388,7 +567,7 @@ static void source_answer_lost(agent *a, source *s, uint64_t last)
                         continue;
                 agent_log(a, LOG_WARNING, "container %s: answering a call that the previous worker received as it "
                           "died, before it could note which call it was (not recorded)", s->c->id);
-                source_answer(a, &a->loop_notifier, s, -1, last + k, 0);
+                agent_source_answer(a, &a->loop_notifier, s, -1, last + k, 0);
                 return;
         }
 }
@@ -1452,191 +631,19 @@ static int agent_adopt(agent *a, osl_error *err)
                 agent_log(a, LOG_INFO, "container %s: answering the call of pid %u that the previous worker "
                           "received and did not answer", s->c->id, slot->pid);
                 pthread_mutex_lock(&s->c->lock);
-                exec_seen seen = source_record(a, &a->loop_notifier, s, &req);
+                exec_seen seen = agent_source_record(a, &a->loop_notifier, s, &req);
                 pthread_mutex_unlock(&s->c->lock);
-                collector_note_exec(a, s, req.pid, seen);
-                source_answer(a, &a->loop_notifier, s, s->slot, req.id, req.pid);
+                agent_collector_note_exec(a, s, req.pid, seen);
+                agent_source_answer(a, &a->loop_notifier, s, s->slot, req.id, req.pid);
         }
         for (source *s = a->sources; s; s = s->next)
-                source_start(a, s);
+                agent_source_start(a, s);
         if (n > 0)
                 agent_log(a, LOG_INFO, "took over %zu notify fds from the holder", n);
         return 0;
 }
 
-/* ---- notifications -------------------------------------------------- */
-
-/* Wakes the loop: a notify thread ended, or made a container dirty (so
- * that the loop sees a checkpoint is due). */
-static void agent_wake(agent *a)
-{
-        uint64_t one = 1;
-        /* Only EAGAIN can fail (the counter is full): it is readable then. */
-        (void) !write(a->threads_fd, &one, sizeof(one));
-}
-
-/* Lets the notified call continue; slot: s's slot when the notification
- * was noted there, else -1. */
-static void source_answer(agent *a, notifier *n, source *s, int slot, uint64_t id, uint32_t pid)
-{
-        struct seccomp_notif_resp *resp = n->resp;
-
-        /* Answer as soon as we can: the task waits until we do. */
-        memset(resp, 0, n->resp_size);
-        resp->id = id;
-        resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-        while (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0) {
-                if (errno == EINTR)
-                        continue;
-                if (errno != ENOENT) /* ENOENT: the task died while waiting */
-                        agent_log(a, LOG_WARNING, "container %s: cannot answer notification for pid %u: %m",
-                                  s->c->id, pid);
-                break;
-        }
-        if (slot >= 0)
-                __atomic_fetch_and(&a->slots[slot].flags, ~OSL_AGENT_SLOT_INFLIGHT, __ATOMIC_RELEASE);
-}
-
-/* Receives (blocking while none is queued) and answers one notification.
- * Returns 0 when one was handled, -EINTR when a signal came first, -ENOENT
- * when its process died meanwhile or no process uses the filter any more,
- * another -errno (logged) when the fd is unusable. */
-static int source_handle_one(agent *a, notifier *n, source *s)
-{
-        struct seccomp_notif *req = n->req;
-        container *c = s->c;
-
-        /* The kernel refuses a receive buffer that is not zeroed. */
-        memset(req, 0, n->req_size);
-        if (ioctl(s->fd, SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
-                int r = -errno;
-                if (r != -EINTR && r != -ENOENT)
-                        agent_log(a, LOG_ERR, "container %s: cannot receive a notification: %m", c->id);
-                return r;
-        }
-
-        /* Should this worker die before it answers, the next one finds the
-         * notification here: the kernel will not hand it out again. */
-        int slot_index = __atomic_load_n(&s->slot, __ATOMIC_ACQUIRE);
-        if (slot_index >= 0) {
-                osl_agent_slot *slot = &a->slots[slot_index];
-                slot->id = req->id;
-                slot->pid = req->pid;
-                slot->arch = req->data.arch;
-                slot->nr = req->data.nr;
-                __atomic_fetch_or(&slot->flags, OSL_AGENT_SLOT_INFLIGHT, __ATOMIC_RELEASE);
-        }
-        pthread_mutex_lock(&c->lock);
-        source_inspect(a, n, s, req);
-        /* Before the answer, while /proc/PID is sure to be the caller: a new
-         * entry reads its comm (once per entry); otherwise this is a hash
-         * lookup and a count. */
-        bool was_dirty = c->dirty, was_fresh = c->fresh_entry;
-        exec_seen seen = source_record(a, n, s, req);
-        bool wake = (!was_dirty && c->dirty) || (!was_fresh && c->fresh_entry);
-        pthread_mutex_unlock(&c->lock);
-        collector_note_exec(a, s, req->pid, seen);
-
-        source_answer(a, n, s, slot_index, req->id, req->pid);
-        if (wake)
-                agent_wake(a);
-        return 0;
-}
-
-static int notifier_init(notifier *n, const agent *a)
-{
-        *n = (notifier) { .req_size = a->loop_notifier.req_size, .resp_size = a->loop_notifier.resp_size };
-        n->req = calloc(1, n->req_size);
-        n->resp = calloc(1, n->resp_size);
-        return n->req && n->resp ? 0 : -ENOMEM;
-}
-
-static void notifier_free(notifier *n)
-{
-        free(n->req);
-        free(n->resp);
-        n->req = n->resp = NULL;
-}
-
-static void notify_stop_handler(int sig)
-{
-        (void) sig; /* only there to interrupt the receive */
-}
-
-/* One per source: blocks in SECCOMP_IOCTL_NOTIF_RECV, so that the kernel
- * wakes it on the CPU of the calling task (doc/agent.md). */
-static void *source_thread(void *userdata)
-{
-        source *s = userdata;
-        agent *a = s->a;
-        notifier n;
-        sigset_t stop;
-
-        sigemptyset(&stop);
-        sigaddset(&stop, NOTIFY_STOP_SIGNAL);
-        pthread_sigmask(SIG_UNBLOCK, &stop, NULL);
-        if (notifier_init(&n, a) < 0)
-                agent_log(a, LOG_ERR, "container %s: out of memory; its filter is not served", s->c->id);
-        else
-                while (!atomic_load(&s->stop)) {
-                        int r = source_handle_one(a, &n, s);
-                        if (r == 0 || r == -EINTR)
-                                continue;
-                        if (r != -ENOENT)
-                                break;
-                        /* Its caller died meanwhile, or the filter has no
-                         * users left: since Linux 6.11 a receive then
-                         * returns ENOENT at once, and poll says POLLHUP. */
-                        struct pollfd p = { .fd = s->fd, .events = POLLIN };
-                        if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
-                                break;
-                }
-        notifier_free(&n);
-        atomic_store(&s->exited, true);
-        agent_wake(a);
-        return NULL;
-}
-
-/* Starts s's thread. A thread that cannot start counts as ended: the loop
- * then closes the fd. */
-static void source_start(agent *a, source *s)
-{
-        pthread_attr_t attr;
-        int r;
-
-        if (s->thread_started || atomic_load(&s->exited))
-                return;
-        pthread_attr_init(&attr);
-        pthread_attr_setstacksize(&attr, NOTIFY_THREAD_STACK);
-        r = pthread_create(&s->thread, &attr, source_thread, s);
-        pthread_attr_destroy(&attr);
-        if (r == 0) {
-                s->thread_started = true;
-                return;
-        }
-        errno = r;
-        agent_log(a, LOG_ERR, "container %s: cannot start a thread for its filter: %m; its notified syscalls "
-                  "will fail with ENOSYS", s->c->id);
-        atomic_store(&s->exited, true);
-        agent_wake(a);
-}
-
-/* Stops s's thread and waits for it. */
-static void source_stop_thread(source *s)
-{
-        if (!s->thread_started)
-                return;
-        atomic_store(&s->stop, true);
-        /* The signal interrupts the receive (EINTR; the handler has no
-         * SA_RESTART). It is sent again until the thread is out: it may
-         * come just before the thread enters the receive. */
-        while (!atomic_load(&s->exited)) {
-                pthread_kill(s->thread, NOTIFY_STOP_SIGNAL);
-                nanosleep(&(struct timespec) { .tv_nsec = 1000000 }, NULL);
-        }
-        pthread_join(s->thread, NULL);
-        s->thread_started = false;
-}
+/* ---- notifications (the notify threads: agent_notify.c) ------------ */
 
 /* Stops s's thread, answers what is still queued, then closes the fd;
  * writes the container's observation when this was its last filter. */
@@ -1644,12 +651,12 @@ static void source_finish(agent *a, source *s, bool partial)
 {
         container *c = s->c;
 
-        source_stop_thread(s);
+        agent_source_stop_thread(s);
         for (int i = 0; i < DRAIN_MAX; i++) {
                 struct pollfd p = { .fd = s->fd, .events = POLLIN };
                 if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
                         break;
-                int r = source_handle_one(a, &a->loop_notifier, s);
+                int r = agent_source_handle_one(a, &a->loop_notifier, s);
                 if (r < 0 && r != -ENOENT && r != -EINTR)
                         break;
         }
@@ -1722,7 +729,7 @@ static const char *quote_key(const char *key, char *buf, size_t size)
 }
 
 /* A new source of c serving *nfd (taken on success), its thread not
- * started yet (source_start). pid: the process the runtime named (0: the
+ * started yet (agent_source_start). pid: the process the runtime named (0: the
  * registration's), for the log collector. NULL (logged) on failure. */
 static source *source_add(agent *a, container *c, int *nfd, int slot, bool application, uint32_t pid)
 {
@@ -1874,7 +881,7 @@ static void connection_process(agent *a, connection *conn, const jv *msg)
                         container_free(a, c);
                 return;
         }
-        source_start(a, s);
+        agent_source_start(a, s);
         if (a->holder_fd >= 0)
                 source_hold(a, s);
         agent_log(a, LOG_INFO, "container %s: recording (%s mode)%s, pid %" PRId64 ", image %s, bundle %s", id,
@@ -2073,7 +1080,7 @@ static int agent_alloc_buffers(agent *a, osl_error *err)
         a->loop_notifier.resp_size = sizes.seccomp_notif_resp > sizeof(struct seccomp_notif_resp)
                                              ? sizes.seccomp_notif_resp
                                              : sizeof(struct seccomp_notif_resp);
-        if (notifier_init(&a->loop_notifier, a) < 0)
+        if (agent_notifier_init(&a->loop_notifier, a) < 0)
                 return osl_err(err, -ENOMEM, "out of memory");
         return 0;
 }
@@ -2104,7 +1111,7 @@ static void agent_cleanup(agent *a)
                 close(a->holder_fd);
         if (a->threads_fd >= 0)
                 close(a->threads_fd);
-        notifier_free(&a->loop_notifier);
+        agent_notifier_free(&a->loop_notifier);
 }
 
 /* Each source whose thread ended: finished (a filter without users, or an
@@ -2129,10 +1136,10 @@ static void collector_record(void *handle, uint32_t arch, int32_t nr, uint32_t p
 {
         agent *a = userdata;
         container *c = handle;
-        /* From the loop, or from a notify thread's exec (collector_note_exec). */
+        /* From the loop, or from a notify thread's exec (agent_collector_note_exec). */
         pthread_mutex_lock(&c->lock);
         bool was_dirty = c->dirty, was_fresh = c->fresh_entry;
-        container_record(a, c, arch, nr, pid, application, count);
+        agent_container_record(a, c, arch, nr, pid, application, count);
         bool wake = (!was_dirty && c->dirty) || (!was_fresh && c->fresh_entry);
         pthread_mutex_unlock(&c->lock);
         if (wake)
@@ -2233,14 +1240,14 @@ int osl_agent_run(const osl_agent_options *opts, osl_error *err)
                                                                : OSL_AGENT_MESSAGE_TIMEOUT_MS_DEFAULT,
         };
         struct epoll_event ev;
-        struct sigaction stop_action = { .sa_handler = notify_stop_handler }, old_action;
+        struct sigaction stop_action = { .sa_handler = agent_notify_stop_handler }, old_action;
         sigset_t stop_signal, old_mask;
         int r;
 
         if (opts->log_level > 0)
                 a.log_level = opts->log_level;
         /* The notify threads' receive is interrupted by this signal
-         * (source_stop_thread); no SA_RESTART. Only they take it: blocked
+         * (agent_source_stop_thread); no SA_RESTART. Only they take it: blocked
          * here, and in the writer thread, which inherits this mask. */
         sigemptyset(&stop_signal);
         sigaddset(&stop_signal, NOTIFY_STOP_SIGNAL);
