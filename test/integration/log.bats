@@ -124,7 +124,7 @@ FLOOR='^(futex|rt_sigreturn|rt_sigprocmask|sigaltstack|sched_yield|nanosleep|clo
         ! echo "$b" | grep -Eqx 'mkdir|mkdirat|rmdir'
 }
 
-@test "log: complain through LOG lets mkdir run while the agent is killed and after it restarts; drift and the missed records are reported" {
+@test "log: complain uses LOG by default and lets mkdir run while the agent is killed and after it restarts; drift and the missed records are reported" {
         start_agent
         grep -q "cannot read SECCOMP_RET_LOG records" "$T/agent.log" && skip "the agent cannot read audit records here"
         busybox_bundle "$T/c" localhost/cmpl-log
@@ -133,9 +133,11 @@ FLOOR='^(futex|rt_sigreturn|rt_sigprocmask|sigaltstack|sched_yield|nanosleep|clo
         ! profile_syscalls localhost/cmpl-log application | grep -Eqx 'mkdir|mkdirat'
 
         with_mode "$T/c" complain "probe mkdir-until /tmp /tmp/stop"
-        run osl inject --method log "$T/c"
+        # No method asked for: complain logs, since a collector runs.
+        run osl inject "$T/c"
         echo "$output"
         [ "$status" -eq 0 ]
+        jq -e '.annotations["io.seccomp-learn.method"] == "log"' "$T/c/config.json"
         # No agent in the syscall path: nothing is notified, no listener.
         jq -e '.linux.seccomp.listenerPath == null and ([.linux.seccomp.syscalls[] | select(.action == "SCMP_ACT_NOTIFY")] | length == 0)' "$T/c/config.json"
         jq -e '[.linux.seccomp.syscalls[] | select(.names | index("mkdir")) | .action] == ["SCMP_ACT_LOG"]' "$T/c/config.json"
