@@ -493,11 +493,14 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
         const osl_seccomp *base = in->base;
         bool notify = strcmp(in->outside_action, ACT_NOTIFY) == 0;
         bool enforce = !osl_seccomp_action_permits(in->outside_action);
+        bool exec_notify = in->learning && in->learning_log;
         int r;
 
         if (!osl_seccomp_action_valid(in->outside_action) || strcmp(in->outside_action, ACT_ALLOW) == 0)
                 return osl_err(err, -EINVAL, "\"%s\" cannot be the action outside the profile", in->outside_action);
-        if (notify && base && base->listener_path)
+        /* One listener per filter: ours would answer the base's own
+         * notifications. */
+        if ((notify || exec_notify) && base && base->listener_path)
                 return osl_err(err, -EEXIST, "the container's seccomp profile already hands notifications to %s",
                                base->listener_path);
         /* runc would not start it; with our listener it would. */
@@ -526,8 +529,8 @@ int osl_profile_filter_build(const osl_profile_filter_input *in, osl_seccomp **o
         old_rules->rules = TAKE_PTR(f->rules);
         old_rules->n_rules = f->n_rules;
         f->n_rules = 0;
-        bool exec_notify = in->learning && in->learning_log;
         if (notify || exec_notify) {
+                free(f->listener_path);
                 free(f->listener_metadata);
                 f->listener_path = osl_strdup(in->listener_path);
                 f->listener_metadata = osl_strdup(in->listener_metadata);
