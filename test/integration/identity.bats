@@ -32,11 +32,13 @@ learning_bundle() {
 
 wait_status() { # root id status
         local i
-        for i in $(seq 1 200); do
+        for i in $(seq 1 600); do
                 runc --root "$1" state "$2" 2>/dev/null | jq -e --arg s "$3" '.status == $s' >/dev/null && return 0
                 sleep 0.05
         done
-        echo "container $2 in $1 did not become $3" >&2
+        echo "container $2 in $1 did not become $3 within 30 s; it is:" >&2
+        runc --root "$1" state "$2" >&2 || true
+        cat "$T"/a.log "$T"/b.log "$T/agent.log" >&2 || true
         return 1
 }
 
