@@ -367,9 +367,12 @@ static int container_write(agent *a, container *c, bool partial)
                           "listenerMetadata, no %s annotation)", c->id, OSL_ANNOTATION_IMAGE);
                 return -ENOENT;
         }
-        /* Every logged call it made until now. */
+        /* Every logged call it made until now. The log method waits for
+         * them (a barrier: a fork and a round trip through the kernel's
+         * audit queue, about 10 ms of the container's stop here); notify,
+         * which logs only write, reads what has come and does not wait. */
         if (a->collector)
-                osl_log_collector_flush(a->collector, c);
+                osl_log_collector_flush(a->collector, c, c->log_method);
         if (agent_container_snapshot(a, c, partial, &o) < 0) {
                 agent_log(a, LOG_ERR, "container %s: cannot write its observation: out of memory", c->id);
                 return -ENOMEM;

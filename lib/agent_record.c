@@ -302,7 +302,7 @@ exec_seen agent_source_record(agent *a, notifier *n, source *s, const struct sec
 void agent_collector_note_exec(agent *a, source *s, uint32_t pid, exec_seen seen)
 {
         if (a->collector && seen != EXEC_NONE)
-                osl_log_collector_exec(a->collector, s->c, pid, seen == EXEC_APPLICATION);
+                osl_log_collector_exec(a->collector, s->c, pid, seen == EXEC_APPLICATION, s->c->log_method);
 }
 
 static bool container_has(const container *c, uint32_t arch, int32_t nr, uint8_t origin)

@@ -639,35 +639,43 @@ void osl_log_collector_watch(osl_log_collector *col, void *handle, const char *k
         pthread_mutex_unlock(&col->lock);
 }
 
-static void collector_exec(osl_log_collector *col, void *handle, uint32_t pid, bool init_exec)
+static void collector_exec(osl_log_collector *col, void *handle, uint32_t pid, bool init_exec, bool exact)
 {
         tracked *t = tracked_by_handle(col, handle);
         if (!t)
                 return;
         note_pid(t, pid);
         if (init_exec && !t->application) {
-                barrier(col, "the application's start");
+                if (exact)
+                        barrier(col, "the application's start");
                 t->application = true;
         }
 }
 
-void osl_log_collector_exec(osl_log_collector *col, void *handle, uint32_t pid, bool init_exec)
+void osl_log_collector_exec(osl_log_collector *col, void *handle, uint32_t pid, bool init_exec, bool exact)
 {
         pthread_mutex_lock(&col->lock);
-        collector_exec(col, handle, pid, init_exec);
+        collector_exec(col, handle, pid, init_exec, exact);
         pthread_mutex_unlock(&col->lock);
 }
 
-static void collector_flush(osl_log_collector *col, void *handle)
+static void collector_flush(osl_log_collector *col, void *handle, bool exact)
 {
-        if (tracked_by_handle(col, handle))
+        if (!tracked_by_handle(col, handle) || col->in_callback)
+                return;
+        if (exact) {
                 barrier(col, "a container's observation");
+                return;
+        }
+        osl_error e = {};
+        if (osl_audit_read(col->audit, &e) < 0)
+                collector_log(col, LOG_ERR, "%s", e.msg);
 }
 
-void osl_log_collector_flush(osl_log_collector *col, void *handle)
+void osl_log_collector_flush(osl_log_collector *col, void *handle, bool exact)
 {
         pthread_mutex_lock(&col->lock);
-        collector_flush(col, handle);
+        collector_flush(col, handle, exact);
         pthread_mutex_unlock(&col->lock);
 }
 

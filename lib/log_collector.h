@@ -63,12 +63,18 @@ void osl_log_collector_watch(osl_log_collector *col, void *handle, const char *k
                              bool application);
 /* pid of handle's container made an exec (a notification the agent holds,
  * before it answers). The first one of the container's init is its
- * application's start: every record made before it is handed over first,
- * as the runtime's (a barrier, osl_audit_sync). */
-void osl_log_collector_exec(osl_log_collector *col, void *handle, uint32_t pid, bool init_exec);
+ * application's start: records read from then on are the application's.
+ * exact (the log method, where every call is a record): every record made
+ * before it is handed over first, as the runtime's (a barrier,
+ * osl_audit_sync: a fork and a round trip through the kernel's audit queue,
+ * on the container's start path). Without it (notify, where only write is
+ * logged) a runtime write still in flight may count as the application's. */
+void osl_log_collector_exec(osl_log_collector *col, void *handle, uint32_t pid, bool init_exec, bool exact);
 /* Before the container's observation is written: hands over every record
- * made until now (a barrier). */
-void osl_log_collector_flush(osl_log_collector *col, void *handle);
+ * made until now, with exact (the log method) by a barrier (see
+ * osl_log_collector_exec), else (notify: only write is logged) what the
+ * kernel has delivered so far, without waiting. */
+void osl_log_collector_flush(osl_log_collector *col, void *handle, bool exact);
 /* handle is freed: forget it. */
 void osl_log_collector_unwatch(osl_log_collector *col, void *handle);
 /* Records that could not be attributed to any container, and records the
