@@ -68,7 +68,10 @@ bool osl_mode_failure_runs(osl_mode mode, bool judge_unresolved, const char *def
  *    filter and handing its fd to the runtime's parent process. Notified
  *    there, they would wait forever for an agent that has no fd yet.
  * The agent records them as implied: the application's implied calls once
- * it has started, the floor for the runtime, so enforce allows them. */
+ * it has started, the floor for the runtime, so enforce allows them. Where
+ * the agent's audit collector runs, the learning filter logs write instead
+ * (SCMP_ACT_LOG) and the agent records it with evidence (doc/learning.md,
+ * "Methods"). */
 bool osl_syscall_never_notified(const char *name);
 bool osl_syscall_in_runtime_floor(const char *name);
 /* NULL-terminated list of the runtime floor, for the agent and the docs. */
